@@ -1,0 +1,232 @@
+"""Every query about attempts. The autosave path is one prebuilt Core statement per
+dialect: it checks the owner, the status and the deadline and writes the answer in the
+same statement, so no answer can land in a closed attempt and the common case is one
+round trip."""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, cast, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
+
+from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.core.db import JSONType, UTCDateTime
+from app.exams.models import ItemVersion
+
+_attempts = Attempt.__table__
+_responses = Response.__table__
+
+
+def _build_upsert(dialect: str) -> Insert:
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def param(name: str, type_: Any) -> Any:
+        # asyncpg must be told parameter types in a SELECT list; on SQLite a CAST would
+        # apply column affinity (a timestamp CAST AS DATETIME becomes a number).
+        value = bindparam(name, type_=type_)
+        return cast(value, type_) if dialect == "postgresql" else value
+
+    source = (
+        select(
+            _attempts.c.id,
+            param("ref", String(16)),
+            param("seq", Integer()),
+            param("choices", JSONType),
+            param("files", JSONType),
+            param("flagged", Boolean()),
+            param("saved_at", UTCDateTime()),
+        )
+        .where(
+            _attempts.c.id == bindparam("attempt_id", type_=Uuid),
+            _attempts.c.user_id == bindparam("user_id", type_=Uuid),
+            _attempts.c.status == AttemptStatus.in_progress.value,
+            _attempts.c.deadline_at > bindparam("cutoff", type_=UTCDateTime()),
+        )
+        # On PostgreSQL this waits for a submit holding the row, then re-checks it.
+        .with_for_update(read=True)
+    )
+    stmt = insert(_responses).from_select(
+        ["attempt_id", "ref", "seq", "choices", "files", "flagged", "saved_at"], source
+    )
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["attempt_id", "ref"],
+        set_={
+            "seq": excluded.seq,
+            "choices": excluded.choices,
+            "files": excluded.files,
+            "flagged": excluded.flagged,
+            "saved_at": excluded.saved_at,
+        },
+        # An older or repeated seq is acknowledged but changes nothing.
+        where=_responses.c.seq < excluded.seq,
+    ).returning(_responses.c.seq, _responses.c.saved_at)
+
+
+_UPSERTS = {name: _build_upsert(name) for name in ("postgresql", "sqlite")}
+
+
+@dataclass(frozen=True)
+class ItemMeta:
+    """What validating an answer needs; fixed once the attempt's form is drawn."""
+
+    owner_id: uuid.UUID
+    kind: str
+    option_count: int
+    multiple: bool
+
+
+class _ItemMetaCache:
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[tuple[uuid.UUID, str], ItemMeta] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[uuid.UUID, str]) -> ItemMeta | None:
+        return self._data.get(key)
+
+    def put(self, key: tuple[uuid.UUID, str], meta: ItemMeta) -> None:
+        self._data[key] = meta
+        if len(self._data) > self._size:
+            self._data.popitem(last=False)
+
+
+_item_meta_cache = _ItemMetaCache(200_000)
+
+
+class AttemptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, attempt_id: uuid.UUID, *, for_update: bool = False) -> Attempt | None:
+        stmt = select(Attempt).where(Attempt.id == attempt_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        result = await self.session.execute(stmt)
+        return result.scalar_one_or_none()
+
+    async def get_owned(self, attempt_id: uuid.UUID, user_id: uuid.UUID) -> Attempt | None:
+        result = await self.session.execute(
+            select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def history(self, user_id: uuid.UUID, exam_code: str) -> Sequence[Attempt]:
+        result = await self.session.execute(
+            select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.exam_code == exam_code)
+            .order_by(Attempt.started_at.desc())
+        )
+        return result.scalars().all()
+
+    async def items(self, attempt_id: uuid.UUID) -> Sequence[AttemptItem]:
+        result = await self.session.execute(
+            select(AttemptItem)
+            .where(AttemptItem.attempt_id == attempt_id)
+            .order_by(AttemptItem.position)
+        )
+        return result.scalars().all()
+
+    async def item(self, attempt_id: uuid.UUID, ref: str) -> AttemptItem | None:
+        return await self.session.get(AttemptItem, (attempt_id, ref))
+
+    async def responses(self, attempt_id: uuid.UUID) -> dict[str, Response]:
+        result = await self.session.execute(
+            select(Response).where(Response.attempt_id == attempt_id)
+        )
+        return {r.ref: r for r in result.scalars()}
+
+    async def response(self, attempt_id: uuid.UUID, ref: str) -> Response | None:
+        return await self.session.get(Response, (attempt_id, ref))
+
+    async def seen_item_ids(self, user_id: uuid.UUID) -> set[str]:
+        result = await self.session.execute(
+            select(ItemVersion.item_id)
+            .join(AttemptItem, AttemptItem.item_version_id == ItemVersion.id)
+            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+            .where(Attempt.user_id == user_id)
+        )
+        return set(result.scalars())
+
+    async def item_exposure(self) -> dict[str, int]:
+        """How many forms each item has appeared on, over all its versions."""
+        result = await self.session.execute(
+            select(ItemVersion.item_id, func.count())
+            .join(AttemptItem, AttemptItem.item_version_id == ItemVersion.id)
+            .group_by(ItemVersion.item_id)
+        )
+        return {item_id: count for item_id, count in result}
+
+    async def overdue_ids(self, cutoff: datetime, limit: int) -> Sequence[uuid.UUID]:
+        result = await self.session.execute(
+            select(Attempt.id)
+            .where(Attempt.status == AttemptStatus.in_progress, Attempt.deadline_at <= cutoff)
+            .order_by(Attempt.deadline_at)
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    async def add(self, attempt: Attempt, items: Sequence[AttemptItem]) -> None:
+        self.session.add(attempt)
+        await self.session.flush()
+        self.session.add_all(items)
+        await self.session.flush()
+
+    async def item_meta(self, attempt_id: uuid.UUID, ref: str) -> ItemMeta | None:
+        key = (attempt_id, ref)
+        meta = _item_meta_cache.get(key)
+        if meta is not None:
+            return meta
+        result = await self.session.execute(
+            select(Attempt.user_id, AttemptItem.kind, AttemptItem.option_order, ItemVersion.type)
+            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+            .outerjoin(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+            .where(AttemptItem.attempt_id == attempt_id, AttemptItem.ref == ref)
+        )
+        row = result.one_or_none()
+        if row is None:
+            return None
+        owner, kind, order, item_type = row
+        meta = ItemMeta(owner, kind, len(order or []), item_type == "multiple")
+        _item_meta_cache.put(key, meta)
+        return meta
+
+    async def upsert_response(
+        self,
+        *,
+        attempt_id: uuid.UUID,
+        user_id: uuid.UUID,
+        ref: str,
+        seq: int,
+        choices: list[str] | None,
+        files: dict[str, str] | None,
+        flagged: bool,
+        saved_at: datetime,
+        cutoff: datetime,
+    ) -> tuple[int, datetime] | None:
+        """Stores the answer if the attempt is open and ``seq`` is newer; returns the
+        stored (seq, saved_at), or None when nothing was written."""
+        connection = await self.session.connection()
+        result = await connection.execute(
+            _UPSERTS[connection.dialect.name],
+            {
+                "attempt_id": attempt_id,
+                "user_id": user_id,
+                "ref": ref,
+                "seq": seq,
+                "choices": choices,
+                "files": files,
+                "flagged": flagged,
+                "saved_at": saved_at,
+                "cutoff": cutoff,
+            },
+        )
+        row = result.one_or_none()
+        return (row[0], row[1]) if row is not None else None

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from app.attempts import service
+from app.attempts.dependencies import OwnedAttempt
+from app.attempts.exceptions import (
+    AlreadyCertified,
+    AttemptClosed,
+    AttemptLimitReached,
+    AttemptNotFound,
+    AttemptPending,
+    ExamUnavailable,
+    InvalidAnswer,
+    ItemNotFound,
+    PrerequisiteMissing,
+    RetakeTooSoon,
+)
+from app.attempts.models import Attempt
+from app.attempts.schemas import (
+    AttemptStartedOut,
+    AttemptStateOut,
+    FormItemOut,
+    ItemStateOut,
+    McqItemOut,
+    OptionOut,
+    ResponseIn,
+    ResultOut,
+    SavedOut,
+    SectionScoreOut,
+)
+from app.core.deps import ClockDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from app.core.errors import responses
+from app.exams.exceptions import ExamNotFound
+from app.identity.dependencies import CurrentUserId
+
+router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRoute)
+
+
+@router.post(
+    "/exams/{code}/attempts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AttemptStartedOut,
+    responses={
+        200: {"description": "An attempt already in progress, resumed"},
+        **responses(
+            ExamNotFound,
+            PrerequisiteMissing,
+            RetakeTooSoon,
+            AttemptLimitReached,
+            AttemptPending,
+            AlreadyCertified,
+            ExamUnavailable,
+        ),
+    },
+)
+async def start_attempt(
+    code: str,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user_id: CurrentUserId,
+) -> JSONResponse:
+    started = await service.start_attempt(
+        session, clock, user_id, code, grace=timedelta(seconds=settings.deadline_grace_seconds)
+    )
+    a = started.attempt
+    body = AttemptStartedOut(
+        id=a.id,
+        exam_code=a.exam_code,
+        status=a.status.value,
+        started_at=a.started_at,
+        deadline_at=a.deadline_at,
+        remaining_seconds=service.remaining_seconds(a, clock.now()),
+        items=[FormItemOut(ref=i.ref, kind=i.kind, position=i.position) for i in started.items],
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
+    )
+
+
+@router.get(
+    "/attempts/{attempt_id}",
+    response_model=AttemptStateOut,
+    responses=responses(AttemptNotFound),
+)
+async def attempt_state(
+    attempt: OwnedAttempt, session: SessionDep, clock: ClockDep
+) -> AttemptStateOut:
+    view = await service.attempt_view(session, attempt)
+    return AttemptStateOut(
+        id=attempt.id,
+        exam_code=attempt.exam_code,
+        status=attempt.status.value,
+        started_at=attempt.started_at,
+        deadline_at=attempt.deadline_at,
+        remaining_seconds=service.remaining_seconds(attempt, clock.now()),
+        submitted_at=attempt.submitted_at,
+        items=[
+            ItemStateOut(
+                ref=i.ref,
+                kind=i.kind,
+                position=i.position,
+                answered=_answered(view, i.ref),
+                flagged=bool(view.responses.get(i.ref) and view.responses[i.ref].flagged),
+            )
+            for i in view.items
+        ],
+    )
+
+
+def _answered(view: service.AttemptView, ref: str) -> bool:
+    response = view.responses.get(ref)
+    return bool(response and (response.choices or response.files))
+
+
+@router.get(
+    "/attempts/{attempt_id}/items/{ref}",
+    response_model=McqItemOut,
+    responses=responses(AttemptNotFound, ItemNotFound),
+)
+async def attempt_item(ref: str, attempt: OwnedAttempt, session: SessionDep) -> McqItemOut:
+    view = await service.mcq_view(session, attempt, ref)
+    return McqItemOut(
+        ref=view.ref,
+        stem=view.stem,
+        multiple=view.multiple,
+        options=[OptionOut(id=label, text=text) for label, text in view.options],
+        answer=view.answer,
+        flagged=view.flagged,
+    )
+
+
+@router.put(
+    "/attempts/{attempt_id}/responses/{ref}",
+    response_model=SavedOut,
+    responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
+)
+async def save_response(
+    attempt_id: uuid.UUID,
+    ref: str,
+    body: ResponseIn,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user_id: CurrentUserId,
+) -> SavedOut:
+    saved = await service.save_response(
+        session,
+        clock,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        user_id=user_id,
+        attempt_id=attempt_id,
+        ref=ref,
+        seq=body.seq,
+        choices=body.choices,
+        files=body.files,
+        flagged=body.flagged,
+    )
+    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at)
+
+
+@router.post(
+    "/attempts/{attempt_id}/submit",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AttemptStateOut,
+    responses=responses(AttemptNotFound),
+)
+async def submit(
+    attempt_id: uuid.UUID,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user_id: CurrentUserId,
+) -> AttemptStateOut:
+    attempt = await service.submit(
+        session,
+        clock,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        user_id=user_id,
+        attempt_id=attempt_id,
+    )
+    return await attempt_state(attempt, session, clock)
+
+
+@router.get(
+    "/attempts/{attempt_id}/result",
+    response_model=ResultOut,
+    responses=responses(AttemptNotFound),
+)
+async def attempt_result(attempt: OwnedAttempt, session: SessionDep) -> ResultOut:
+    view = await service.result_view(session, attempt)
+    return _result_out(attempt, view)
+
+
+def _result_out(attempt: Attempt, view: service.ResultView) -> ResultOut:
+    return ResultOut(
+        status=attempt.status.value,
+        score=attempt.score,
+        pass_mark=view.pass_mark,
+        passed=attempt.passed,
+        sections=[
+            SectionScoreOut(kind=kind, score=score, weight=weight)
+            for kind, score, weight in view.sections
+        ],
+        certificate_id=view.certificate_id,
+    )

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FormItemOut(BaseModel):
+    ref: str
+    kind: str
+    position: int
+
+
+class AttemptStartedOut(BaseModel):
+    id: uuid.UUID
+    exam_code: str
+    status: str
+    started_at: datetime
+    deadline_at: datetime
+    remaining_seconds: int
+    items: list[FormItemOut]
+
+
+class ItemStateOut(FormItemOut):
+    answered: bool
+    flagged: bool
+
+
+class AttemptStateOut(BaseModel):
+    id: uuid.UUID
+    exam_code: str
+    status: str
+    started_at: datetime
+    deadline_at: datetime
+    remaining_seconds: int
+    submitted_at: datetime | None
+    items: list[ItemStateOut]
+
+
+class OptionOut(BaseModel):
+    id: str
+    text: str
+
+
+class McqItemOut(BaseModel):
+    ref: str
+    kind: str = "mcq"
+    stem: str
+    multiple: bool
+    options: list[OptionOut]
+    answer: list[str]
+    flagged: bool
+
+
+class ResponseIn(BaseModel):
+    """An autosave. ``choices`` for multiple choice, ``files`` for a scenario."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=0, le=2**31 - 1)
+    choices: list[str] | None = Field(default=None, max_length=5)
+    files: dict[str, str] | None = Field(default=None, max_length=50)
+    flagged: bool = False
+
+
+class SavedOut(BaseModel):
+    ref: str
+    seq: int
+    saved_at: datetime
+
+
+class SectionScoreOut(BaseModel):
+    kind: str
+    score: float | None
+    weight: float
+
+
+class ResultOut(BaseModel):
+    status: str
+    score: float | None
+    pass_mark: float
+    passed: bool | None
+    sections: list[SectionScoreOut]
+    certificate_id: str | None

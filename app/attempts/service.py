@@ -1,0 +1,421 @@
+"""Delivery: the life of an attempt.
+
+    in_progress --submit / deadline--> submitted --score--> scored
+                                                 (grading and under_review come with
+                                                  scenarios and proctoring)
+
+The deadline is fixed at start and kept by the server; every write checks it in the
+statement that writes. Answers the server acknowledged are exactly what is scored.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.attempts.exceptions import (
+    AlreadyCertified,
+    AttemptClosed,
+    AttemptLimitReached,
+    AttemptNotFound,
+    AttemptPending,
+    ExamUnavailable,
+    InvalidAnswer,
+    ItemNotFound,
+    PrerequisiteMissing,
+    RetakeTooSoon,
+)
+from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.attempts.repository import AttemptRepository
+from app.certificates import service as certificates_service
+from app.certificates.status import add_months
+from app.core.clock import Clock
+from app.core.db import session_scope
+from app.exams import service as exams_service
+from app.exams.content import BlueprintSpec
+from app.exams.forms import PoolTooSmall, assemble_form, option_order
+from app.exams.models import ExamVersion
+from app.grading.scoring import SectionResult, score_choice_item, score_exam
+from app.identity import service as identity_service
+
+OPTION_LABELS = "abcde"
+MAX_SWEEP_BATCH = 200
+
+
+@dataclass(frozen=True)
+class StartedAttempt:
+    attempt: Attempt
+    items: Sequence[AttemptItem]
+    created: bool
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> int:
+    if attempt.status != AttemptStatus.in_progress:
+        return 0
+    return max(0, int((attempt.deadline_at - now).total_seconds()))
+
+
+async def start_attempt(
+    session: AsyncSession,
+    clock: Clock,
+    user_id: uuid.UUID,
+    exam_code: str,
+    *,
+    grace: timedelta,
+) -> StartedAttempt:
+    """The candidate's open attempt at this exam, or a new one if the rules allow it."""
+    exam = await exams_service.get_exam(session, exam_code)
+    repo = AttemptRepository(session)
+    now = clock.now()
+    history = await repo.history(user_id, exam_code)
+    for previous in history:
+        if previous.status != AttemptStatus.in_progress:
+            continue
+        if previous.deadline_at + grace > now:
+            return StartedAttempt(previous, await repo.items(previous.id), created=False)
+        # Overdue and not swept yet: it ends now, and counts, before anything new starts.
+        locked = await repo.get(previous.id, for_update=True)
+        if locked is not None and locked.status == AttemptStatus.in_progress:
+            await _close_and_score(session, clock, locked, submitted_by="deadline")
+    blueprint = exams_service.blueprint_of(exam)
+    await _check_eligibility(session, user_id, exam, blueprint, history, now)
+
+    seed = secrets.randbits(31)
+    pool, items_by_id = await exams_service.drawable_pool(session)
+    try:
+        form = assemble_form(
+            blueprint,
+            pool,
+            seed,
+            seen=await repo.seen_item_ids(user_id),
+            exposure=await repo.item_exposure(),
+        )
+    except PoolTooSmall as exc:
+        raise ExamUnavailable() from exc
+    # Sections keep their blueprint order; items within the form are interleaved so
+    # that domains do not come in blocks.
+    random.Random(seed).shuffle(form)
+    form.sort(key=lambda slot: slot.section)
+    attempt = Attempt(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        exam_version_id=exam.id,
+        exam_code=exam.code,
+        status=AttemptStatus.in_progress,
+        seed=seed,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=exam.duration_minutes),
+    )
+    items = []
+    for position, slot in enumerate(form, start=1):
+        item = items_by_id[slot.ref_id]
+        items.append(
+            AttemptItem(
+                attempt_id=attempt.id,
+                ref=f"q{position}",
+                position=position,
+                kind=slot.kind,
+                section=slot.section,
+                item_version_id=item.id,
+                option_order=option_order([o["id"] for o in item.options], seed, item.item_id),
+            )
+        )
+    await repo.add(attempt, items)
+    return StartedAttempt(attempt, items, created=True)
+
+
+async def _check_eligibility(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    exam: ExamVersion,
+    blueprint: BlueprintSpec,
+    history: Sequence[Attempt],
+    now: datetime,
+) -> None:
+    if any(
+        a.status != AttemptStatus.scored and a.status != AttemptStatus.in_progress for a in history
+    ):
+        raise AttemptPending()
+    today = now.date()
+    held = await certificates_service.current_exam_codes(session, user_id, today)
+    if exam.code in held:
+        raise AlreadyCertified()
+    missing = [code for code in blueprint.prerequisites if code not in held]
+    if missing:
+        raise PrerequisiteMissing(
+            f"This exam needs a current certificate for: {', '.join(missing)}.", missing=missing
+        )
+    rules = blueprint.retake
+    window_start = add_months(today, -rules.window_months)
+    recent = [a for a in history if a.started_at.date() > window_start]
+    if len(recent) >= rules.max_attempts:
+        oldest = min(a.started_at for a in recent)
+        allowed_from = add_months(oldest.date(), rules.window_months)
+        raise AttemptLimitReached(
+            f"At most {rules.max_attempts} attempts in {rules.window_months} months; "
+            f"the next is possible from {allowed_from.isoformat()}.",
+            allowed_from=allowed_from.isoformat(),
+        )
+    last = history[0] if history else None
+    if last is not None and last.passed is False and last.submitted_at is not None:
+        allowed_at = last.submitted_at + timedelta(days=rules.wait_days)
+        if now < allowed_at:
+            raise RetakeTooSoon(
+                f"You can retake this exam from {allowed_at.date().isoformat()}.",
+                allowed_from=allowed_at.isoformat(),
+            )
+
+
+async def owned_attempt(
+    session: AsyncSession, user_id: uuid.UUID, attempt_id: uuid.UUID
+) -> Attempt:
+    attempt = await AttemptRepository(session).get_owned(attempt_id, user_id)
+    if attempt is None:
+        raise AttemptNotFound()
+    return attempt
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    attempt: Attempt
+    items: Sequence[AttemptItem]
+    responses: dict[str, Response]
+
+
+async def attempt_view(session: AsyncSession, attempt: Attempt) -> AttemptView:
+    repo = AttemptRepository(session)
+    return AttemptView(attempt, await repo.items(attempt.id), await repo.responses(attempt.id))
+
+
+@dataclass(frozen=True)
+class McqView:
+    ref: str
+    stem: str
+    multiple: bool
+    options: list[tuple[str, str]]
+    answer: list[str]
+    flagged: bool
+
+
+async def mcq_view(session: AsyncSession, attempt: Attempt, ref: str) -> McqView:
+    """The item as this candidate sees it: options in their shuffled order, labelled a, b,
+    c... per attempt, never the key."""
+    repo = AttemptRepository(session)
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.item_version_id is None:
+        raise ItemNotFound()
+    version = (await exams_service.item_versions(session, [slot.item_version_id]))[
+        slot.item_version_id
+    ]
+    texts = {o["id"]: o["text"] for o in version.options}
+    order = slot.option_order or []
+    response = await repo.response(attempt.id, ref)
+    return McqView(
+        ref=ref,
+        stem=version.stem,
+        multiple=version.type == "multiple",
+        options=[(OPTION_LABELS[i], texts[oid]) for i, oid in enumerate(order)],
+        answer=list(response.choices or []) if response else [],
+        flagged=response.flagged if response else False,
+    )
+
+
+@dataclass(frozen=True)
+class Saved:
+    ref: str
+    seq: int
+    saved_at: datetime
+
+
+async def save_response(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    grace: timedelta,
+    user_id: uuid.UUID,
+    attempt_id: uuid.UUID,
+    ref: str,
+    seq: int,
+    choices: list[str] | None,
+    files: dict[str, str] | None,
+    flagged: bool,
+) -> Saved:
+    """Autosave. Idempotent: a repeated or older ``seq`` is acknowledged with what is
+    stored and changes nothing."""
+    repo = AttemptRepository(session)
+    meta = await repo.item_meta(attempt_id, ref)
+    if meta is None or meta.owner_id != user_id:
+        if meta is None and await repo.get_owned(attempt_id, user_id) is not None:
+            raise ItemNotFound()
+        raise AttemptNotFound()
+    if meta.kind == "mcq":
+        if files is not None:
+            raise InvalidAnswer("A multiple-choice answer has `choices`, not `files`.")
+        choices = _checked_choices(choices or [], meta.option_count, meta.multiple)
+    else:
+        raise InvalidAnswer("This item does not take answers yet.")
+    now = clock.now()
+    stored = await repo.upsert_response(
+        attempt_id=attempt_id,
+        user_id=user_id,
+        ref=ref,
+        seq=seq,
+        choices=choices,
+        files=files,
+        flagged=flagged,
+        saved_at=now,
+        cutoff=now - grace,
+    )
+    if stored is not None:
+        return Saved(ref, stored[0], stored[1])
+    attempt = await repo.get_owned(attempt_id, user_id)
+    if attempt is None:
+        raise AttemptNotFound()
+    if attempt.status != AttemptStatus.in_progress or attempt.deadline_at <= now - grace:
+        raise AttemptClosed()
+    existing = await repo.response(attempt_id, ref)
+    if existing is None:  # pragma: no cover - the upsert wrote or a newer seq exists
+        raise AttemptClosed()
+    return Saved(ref, existing.seq, existing.saved_at)
+
+
+def _checked_choices(choices: list[str], option_count: int, multiple: bool) -> list[str]:
+    labels = OPTION_LABELS[:option_count]
+    unknown = [c for c in choices if c not in labels]
+    if unknown:
+        raise InvalidAnswer(f"Unknown option(s) {unknown}; this item has {', '.join(labels)}.")
+    if len(set(choices)) != len(choices):
+        raise InvalidAnswer("An option is chosen twice.")
+    if not multiple and len(choices) > 1:
+        raise InvalidAnswer("This item takes one answer.")
+    return sorted(choices)
+
+
+async def submit(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    grace: timedelta,
+    user_id: uuid.UUID,
+    attempt_id: uuid.UUID,
+) -> Attempt:
+    attempt = await AttemptRepository(session).get(attempt_id, for_update=True)
+    if attempt is None or attempt.user_id != user_id:
+        raise AttemptNotFound()
+    if attempt.status != AttemptStatus.in_progress:
+        return attempt  # submitting twice is harmless
+    now = clock.now()
+    by = "candidate" if now <= attempt.deadline_at + grace else "deadline"
+    await _close_and_score(session, clock, attempt, submitted_by=by)
+    return attempt
+
+
+async def _close_and_score(
+    session: AsyncSession, clock: Clock, attempt: Attempt, *, submitted_by: str
+) -> None:
+    now = clock.now()
+    attempt.status = AttemptStatus.submitted
+    attempt.submitted_at = now
+    attempt.submitted_by = submitted_by
+    await session.flush()
+    await score_attempt(session, clock, attempt)
+
+
+async def score_attempt(session: AsyncSession, clock: Clock, attempt: Attempt) -> None:
+    repo = AttemptRepository(session)
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    blueprint = exams_service.blueprint_of(exam)
+    items = await repo.items(attempt.id)
+    responses = await repo.responses(attempt.id)
+    versions = await exams_service.item_versions(
+        session, [i.item_version_id for i in items if i.item_version_id is not None]
+    )
+    earned = [0 for _ in blueprint.sections]
+    possible = [0 for _ in blueprint.sections]
+    for slot in items:
+        possible[slot.section] += 1
+        if slot.item_version_id is None:
+            continue
+        version = versions[slot.item_version_id]
+        response = responses.get(slot.ref)
+        chosen = [
+            (slot.option_order or [])[OPTION_LABELS.index(label)]
+            for label in (response.choices or [] if response else [])
+        ]
+        earned[slot.section] += int(score_choice_item(version.key, chosen))
+    result = score_exam(
+        [
+            SectionResult(section.kind, section.weight, Fraction(earned[i]), possible[i])
+            for i, section in enumerate(blueprint.sections)
+        ],
+        exam.pass_mark,
+    )
+    attempt.status = AttemptStatus.scored
+    attempt.scored_at = clock.now()
+    attempt.score = float(result.score)
+    attempt.passed = result.passed
+    attempt.section_scores = [
+        {"kind": s.kind, "weight": s.weight, "score": float(s.score)} for s in result.sections
+    ]
+    await session.flush()
+    if result.passed:
+        user = await identity_service.get_user(session, attempt.user_id)
+        assert user is not None
+        await certificates_service.issue_certificate(
+            session,
+            clock,
+            user_id=user.id,
+            holder_name=user.full_name,
+            attempt_id=attempt.id,
+            exam=exam,
+            renews=exam.renews,
+        )
+
+
+@dataclass(frozen=True)
+class ResultView:
+    attempt: Attempt
+    pass_mark: float
+    sections: list[tuple[str, float | None, float]]
+    certificate_id: str | None
+
+
+async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    blueprint = exams_service.blueprint_of(exam)
+    if attempt.section_scores is not None:
+        sections = [(s["kind"], s["score"], s["weight"]) for s in attempt.section_scores]
+    else:
+        sections = [(s.kind, None, s.weight) for s in blueprint.sections]
+    certificate = await certificates_service.certificate_for_attempt(session, attempt.id)
+    return ResultView(
+        attempt,
+        exam.pass_mark,
+        sections,
+        certificates_service.display_id(certificate.public_id) if certificate else None,
+    )
+
+
+async def sweep_overdue(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, grace: timedelta
+) -> int:
+    """Submits every attempt whose deadline (plus grace) has passed, each in its own
+    transaction, so no attempt waits for its candidate to come back."""
+    async with session_scope(sessionmaker) as session:
+        ids = await AttemptRepository(session).overdue_ids(clock.now() - grace, MAX_SWEEP_BATCH)
+    submitted = 0
+    for attempt_id in ids:
+        async with session_scope(sessionmaker) as session:
+            attempt = await AttemptRepository(session).get(attempt_id, for_update=True)
+            if attempt is None or attempt.status != AttemptStatus.in_progress:
+                continue  # submitted meanwhile by its candidate
+            await _close_and_score(session, clock, attempt, submitted_by="deadline")
+            submitted += 1
+    return submitted

@@ -1,0 +1,169 @@
+"""The `assay` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Assay exam service.")
+content_cli = typer.Typer(no_args_is_help=True, help="The question bank and scenarios.")
+users_cli = typer.Typer(no_args_is_help=True, help="Accounts.")
+cli.add_typer(content_cli, name="content")
+cli.add_typer(users_cli, name="users")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Migrate the database to head, publish the question bank, serve API and pages."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    report = asyncio.run(_prepare(settings.database_url, settings.question_bank))
+    typer.echo(
+        f"database at head; bank published ({report.new_exam_versions} new exam versions, "
+        f"{report.new_item_versions} new item versions)",
+        err=True,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
+async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyped-def]
+    from app.core.clock import SystemClock
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.core.migrate import upgrade_to_head
+    from app.exams import service as exams_service
+    from app.exams.content import load_bank
+
+    bank = load_bank(bank_root)
+    if bank.problems:
+        for problem in bank.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(code=2)
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine)
+        async with session_scope(create_sessionmaker(engine)) as session:
+            return await exams_service.publish_bank(session, SystemClock(), bank)
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
+def worker() -> None:
+    """Run scheduled jobs (the deadline sweeper) without serving HTTP."""
+    from datetime import timedelta
+
+    from app.attempts import service as attempts_service
+    from app.core.clock import SystemClock
+    from app.core.db import create_engine, create_sessionmaker
+
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        grace = timedelta(seconds=settings.deadline_grace_seconds)
+        try:
+            while True:
+                count = await attempts_service.sweep_overdue(sessionmaker, SystemClock(), grace)
+                if count:
+                    typer.echo(f"submitted {count} overdue attempts", err=True)
+                await asyncio.sleep(settings.sweep_interval_seconds)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@content_cli.command("validate")
+def content_validate(
+    path: Annotated[Path | None, typer.Argument(help="Question bank folder.")] = None,
+) -> None:
+    """Check every item and blueprint; list every problem by file and line."""
+    from app.exams.validation import summary_table, validate_bank
+
+    root = path or get_settings().question_bank
+    report = validate_bank(root)
+    for problem in report.problems:
+        typer.echo(str(problem))
+    typer.echo(summary_table(report))
+    if report.problems:
+        typer.echo(f"{len(report.problems)} problem(s) found.", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("The question bank is valid.", err=True)
+
+
+@users_cli.command("create")
+def users_create(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="candidate, proctor, author or admin")] = "candidate",
+    name: Annotated[
+        str | None, typer.Option(help="Full name (defaults to the email's name).")
+    ] = None,
+) -> None:
+    """Create an account, for example the first admin or a proctor."""
+    from app.core.clock import SystemClock
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.core.errors import AssayError
+    from app.core.migrate import upgrade_to_head
+    from app.identity import service as identity_service
+    from app.identity.models import Role
+
+    if role not in Role.__members__:
+        typer.echo(f"unknown role {role!r}; choose from {', '.join(Role.__members__)}", err=True)
+        raise typer.Exit(code=2)
+    if len(password) < 10:
+        typer.echo("password must be at least 10 characters", err=True)
+        raise typer.Exit(code=2)
+    settings = get_settings()
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_to_head(engine)
+            async with session_scope(create_sessionmaker(engine)) as session:
+                user = await identity_service.create_user(
+                    session,
+                    SystemClock(),
+                    email=email,
+                    password=password,
+                    full_name=name or email.split("@")[0],
+                    role=Role(role),
+                )
+                return str(user.id)
+        finally:
+            await engine.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except AssayError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(user_id)
+
+
+def _mount_optional() -> None:
+    try:
+        from app.grading.commands import scenarios_app
+    except ImportError:  # the grader is not installed in this build
+        return
+    cli.add_typer(scenarios_app, name="scenarios")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    sys.exit(cli())

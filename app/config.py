@@ -1,0 +1,61 @@
+"""Settings, read from the environment (prefix ``ASSAY_``) and validated once at start."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_FILE = Path(".assay-secret")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", extra="ignore")
+
+    env: Literal["dev", "production", "test"] = "dev"
+    database_url: str = "sqlite+aiosqlite:///./assay.db"
+    question_bank: Path = Path("./question_bank")
+    scenarios: Path = Path("./scenarios")
+    secret_key: str = ""
+    # Where the dev secret is kept between restarts, so sessions survive a restart.
+    secret_file: Path = DEV_SECRET_FILE
+
+    access_token_minutes: int = Field(default=12 * 60, ge=1)
+    # Requests in flight when the deadline passes are still accepted for this long.
+    deadline_grace_seconds: int = Field(default=5, ge=0, le=60)
+    sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if len(self.secret_key) < 32:
+                raise ValueError(
+                    "ASSAY_SECRET_KEY of at least 32 characters is required in production"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL: set ASSAY_DATABASE_URL")
+        return self
+
+    def resolved_secret_key(self) -> str:
+        """The signing secret; in dev one is generated once and kept in ``secret_file``."""
+        if self.secret_key:
+            return self.secret_key
+        if self.secret_file.exists():
+            return self.secret_file.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        self.secret_file.write_text(key)
+        self.secret_file.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

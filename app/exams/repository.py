@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.exams.models import ExamVersion, ItemVersion
+
+
+class ExamRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def current_exams(self) -> Sequence[ExamVersion]:
+        result = await self.session.execute(
+            select(ExamVersion).where(ExamVersion.is_current).order_by(ExamVersion.code)
+        )
+        return result.scalars().all()
+
+    async def current_exam(self, code: str) -> ExamVersion | None:
+        result = await self.session.execute(
+            select(ExamVersion).where(ExamVersion.code == code, ExamVersion.is_current)
+        )
+        return result.scalar_one_or_none()
+
+    async def exam_version(self, version_id: uuid.UUID) -> ExamVersion | None:
+        return await self.session.get(ExamVersion, version_id)
+
+    async def current_items(self) -> Sequence[ItemVersion]:
+        result = await self.session.execute(select(ItemVersion).where(ItemVersion.is_current))
+        return result.scalars().all()
+
+    async def drawable_items(self) -> Sequence[ItemVersion]:
+        result = await self.session.execute(
+            select(ItemVersion).where(ItemVersion.is_current, ItemVersion.retired.is_(False))
+        )
+        return result.scalars().all()
+
+    async def item_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemVersion]:
+        result = await self.session.execute(select(ItemVersion).where(ItemVersion.id.in_(ids)))
+        return {row.id: row for row in result.scalars()}
+
+    async def retire_exam_versions(self, code: str) -> None:
+        await self.session.execute(
+            update(ExamVersion).where(ExamVersion.code == code).values(is_current=False)
+        )
+
+    async def retire_item_versions(self, item_id: str) -> None:
+        await self.session.execute(
+            update(ItemVersion).where(ItemVersion.item_id == item_id).values(is_current=False)
+        )
+
+    def add(self, row: ExamVersion | ItemVersion) -> None:
+        self.session.add(row)

@@ -1,0 +1,137 @@
+"""The catalog: publishing the bank from disk as versioned rows, and reading it back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import Clock
+from app.exams.content import Bank, BlueprintSpec, ItemSpec
+from app.exams.exceptions import ContentInvalid, ExamNotFound
+from app.exams.forms import PoolEntry
+from app.exams.models import ExamVersion, ItemVersion
+from app.exams.repository import ExamRepository
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    new_exam_versions: int
+    new_item_versions: int
+
+
+async def publish_bank(session: AsyncSession, clock: Clock, bank: Bank) -> PublishReport:
+    """Make the database match the bank: a changed exam or item gets a new version row and
+    the old one stops being current; unchanged content is left alone, so publishing twice
+    changes nothing. Items removed from the files are retired, not deleted: attempts
+    still point at them."""
+    if bank.problems:
+        raise ContentInvalid(f"{len(bank.problems)} problems in the question bank")
+    repo = ExamRepository(session)
+    now = clock.now()
+
+    current_exams = {e.code: e for e in await repo.current_exams()}
+    new_exams = 0
+    for code, spec in bank.blueprints.items():
+        existing = current_exams.get(code)
+        digest = spec.content_hash()
+        if existing is not None and existing.content_hash == digest:
+            continue
+        await repo.retire_exam_versions(code)
+        repo.add(_exam_row(spec, digest, (existing.version + 1) if existing else 1, now))
+        new_exams += 1
+
+    current_items = {i.item_id: i for i in await repo.current_items()}
+    new_items = 0
+    for item_id, item in bank.items.items():
+        existing_item = current_items.get(item_id)
+        digest = item.content_hash()
+        if existing_item is not None and existing_item.content_hash == digest:
+            continue
+        await repo.retire_item_versions(item_id)
+        version = (existing_item.version + 1) if existing_item else 1
+        repo.add(_item_row(item, digest, version, now))
+        new_items += 1
+    for item_id, row in current_items.items():
+        if item_id not in bank.items and not row.retired:
+            row.retired = True
+    await session.flush()
+    return PublishReport(new_exams, new_items)
+
+
+def _exam_row(spec: BlueprintSpec, digest: str, version: int, now: object) -> ExamVersion:
+    return ExamVersion(
+        id=uuid.uuid4(),
+        code=spec.code,
+        version=version,
+        content_hash=digest,
+        is_current=True,
+        title=spec.title,
+        level=spec.level,
+        track=spec.track,
+        renews=spec.renews,
+        duration_minutes=spec.duration_minutes,
+        pass_mark=spec.pass_mark,
+        validity_months=spec.validity_months,
+        definition=spec.model_dump(mode="json"),
+        created_at=now,
+    )
+
+
+def _item_row(item: ItemSpec, digest: str, version: int, now: object) -> ItemVersion:
+    return ItemVersion(
+        id=uuid.uuid4(),
+        item_id=item.id,
+        version=version,
+        content_hash=digest,
+        is_current=True,
+        retired=item.status == "retired",
+        domain=item.domain,
+        level=item.level,
+        type=item.type,
+        difficulty=item.difficulty,
+        tags=list(item.tags),
+        stem=item.stem,
+        options=[o.model_dump() for o in item.options],
+        key=list(item.key),
+        rationale=item.rationale.model_dump(),
+        created_at=now,
+    )
+
+
+def blueprint_of(exam: ExamVersion) -> BlueprintSpec:
+    return BlueprintSpec.model_validate(exam.definition)
+
+
+async def list_exams(session: AsyncSession) -> Sequence[ExamVersion]:
+    exams = await ExamRepository(session).current_exams()
+    return [e for e in exams if e.renews is None]
+
+
+async def get_exam(session: AsyncSession, code: str) -> ExamVersion:
+    exam = await ExamRepository(session).current_exam(code)
+    if exam is None:
+        raise ExamNotFound()
+    return exam
+
+
+async def get_exam_version(session: AsyncSession, version_id: uuid.UUID) -> ExamVersion:
+    exam = await ExamRepository(session).exam_version(version_id)
+    if exam is None:
+        raise ExamNotFound()
+    return exam
+
+
+async def drawable_pool(session: AsyncSession) -> tuple[list[PoolEntry], dict[str, ItemVersion]]:
+    rows = await ExamRepository(session).drawable_items()
+    by_id = {row.item_id: row for row in rows}
+    pool = [PoolEntry(row.item_id, "mcq", row.domain, row.level) for row in rows]
+    return pool, by_id
+
+
+async def item_versions(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ItemVersion]:
+    return await ExamRepository(session).item_versions(ids)

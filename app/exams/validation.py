@@ -1,0 +1,213 @@
+"""Content validation beyond the schema: rules about the bank as a whole.
+
+Every rule adds ``Problem``s (file and line) and never stops the others, so an author
+sees everything wrong in one run. The summary (items per domain and level, forms
+available per exam) is what `assay content validate` prints at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.exams.content import DOMAINS, LEVELS, Bank, BlueprintSpec, ItemSpec, Problem, load_bank
+
+NEAR_DUPLICATE_SIMILARITY = 0.8
+# A file's keys may sit on one letter at most this much above an even share...
+KEY_POSITION_TOLERANCE = 0.20
+# ...and the key may be the (strictly) longest option in at most this share of items.
+LONGEST_KEY_MAX_SHARE = 0.40
+# Below this many single-answer items a file's key spread says nothing.
+MIN_ITEMS_FOR_BALANCE = 8
+_BANNED_OPTION = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.I)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass
+class ValidationReport:
+    bank: Bank
+    problems: list[Problem] = field(default_factory=list)
+    # exam code -> how many disjoint forms the pool can fill for each kind of section
+    forms_available: dict[str, int] = field(default_factory=dict)
+    scenario_pool: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def validate_bank(
+    root: Path, *, scenario_pool: dict[tuple[str, str], int] | None = None
+) -> ValidationReport:
+    """``scenario_pool`` counts scenarios by (domain, level) for scenario sections; without
+    it, scenario sections are not checked for fill (the scenario validator owns them)."""
+    bank = load_bank(root)
+    report = ValidationReport(bank, list(bank.problems), scenario_pool=scenario_pool or {})
+    rules: list[Callable[[ValidationReport], Iterable[Problem]]] = [
+        _banned_options,
+        _duplicate_stems,
+        _key_positions,
+        _longest_option_keys,
+        _blueprint_references,
+        _blueprint_fill,
+    ]
+    for rule in rules:
+        report.problems.extend(rule(report))
+    return report
+
+
+def _where(bank: Bank, key: str) -> tuple[Path, int]:
+    return bank.locations.get(key, (Path("?"), 0))
+
+
+def _banned_options(report: ValidationReport) -> Iterable[Problem]:
+    for item in report.bank.items.values():
+        for option in item.options:
+            if _BANNED_OPTION.search(option.text):
+                path, line = _where(report.bank, item.id)
+                yield Problem(
+                    path, line, f"{item.id}: option {option.id} is an 'all/none of the above'"
+                )
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _duplicate_stems(report: ValidationReport) -> Iterable[Problem]:
+    items = sorted(report.bank.items.values(), key=lambda i: i.id)
+    words = {i.id: _words(i.stem) for i in items}
+    for index, first in enumerate(items):
+        for second in items[index + 1 :]:
+            a, b = words[first.id], words[second.id]
+            if not a or not b:
+                continue
+            similarity = len(a & b) / len(a | b)
+            if similarity >= NEAR_DUPLICATE_SIMILARITY:
+                path, line = _where(report.bank, second.id)
+                kind = (
+                    "duplicate" if first.stem.strip() == second.stem.strip() else "near-duplicate"
+                )
+                yield Problem(
+                    path,
+                    line,
+                    f"{second.id}: stem is a {kind} of {first.id} ({similarity:.0%} same words)",
+                )
+
+
+def _by_file(bank: Bank) -> dict[Path, list[ItemSpec]]:
+    files: dict[Path, list[ItemSpec]] = defaultdict(list)
+    for item in bank.items.values():
+        files[_where(bank, item.id)[0]].append(item)
+    return files
+
+
+def _key_positions(report: ValidationReport) -> Iterable[Problem]:
+    for path, items in sorted(_by_file(report.bank).items()):
+        singles = [i for i in items if i.type == "single"]
+        if len(singles) < MIN_ITEMS_FOR_BALANCE:
+            continue
+        counts = Counter(i.key[0] for i in singles)
+        letters = sorted({o.id for i in singles for o in i.options})
+        # Expected share of each letter given how many items have 4 or 5 options.
+        expected = {
+            letter: sum(1 / len(i.options) for i in singles if len(i.options) > ord(letter) - 97)
+            for letter in letters
+        }
+        for letter in letters:
+            share = counts.get(letter, 0) / len(singles)
+            even = expected[letter] / len(singles)
+            if share > even + KEY_POSITION_TOLERANCE or share < even - KEY_POSITION_TOLERANCE:
+                spread = ", ".join(f"{k}={counts.get(k, 0)}" for k in letters)
+                yield Problem(path, 1, f"keys are not balanced over positions ({spread})")
+                break
+
+
+def _longest_option_keys(report: ValidationReport) -> Iterable[Problem]:
+    for path, items in sorted(_by_file(report.bank).items()):
+        if len(items) < MIN_ITEMS_FOR_BALANCE:
+            continue
+        longest = 0
+        for item in items:
+            lengths = {o.id: len(o.text) for o in item.options}
+            top = max(lengths.values())
+            leaders = [oid for oid, n in lengths.items() if n == top]
+            if len(leaders) == 1 and leaders[0] in item.key:
+                longest += 1
+        if longest / len(items) > LONGEST_KEY_MAX_SHARE:
+            yield Problem(
+                path,
+                1,
+                f"the key is the longest option in {longest} of {len(items)} items "
+                f"(at most {LONGEST_KEY_MAX_SHARE:.0%})",
+            )
+
+
+def _blueprint_references(report: ValidationReport) -> Iterable[Problem]:
+    codes = set(report.bank.blueprints)
+    for spec in report.bank.blueprints.values():
+        path, line = _where(report.bank, spec.code)
+        for code in spec.prerequisites:
+            if code not in codes:
+                yield Problem(path, line, f"{spec.code}: prerequisite {code} is not an exam")
+        if spec.renews is not None and spec.renews not in codes:
+            yield Problem(path, line, f"{spec.code}: renews {spec.renews}, which is not an exam")
+
+
+def _demand(spec: BlueprintSpec, kind: str) -> Counter[tuple[str, str]]:
+    demand: Counter[tuple[str, str]] = Counter()
+    for section in spec.sections:
+        if section.kind == kind:
+            for draw in section.draw:
+                demand[(draw.domain or "*", draw.level)] += draw.count
+    return demand
+
+
+def _supply(pool: Counter[tuple[str, str]], domain: str, level: str) -> int:
+    if domain == "*":
+        return sum(n for (_, lvl), n in pool.items() if lvl == level)
+    return pool[(domain, level)]
+
+
+def _blueprint_fill(report: ValidationReport) -> Iterable[Problem]:
+    item_pool: Counter[tuple[str, str]] = Counter(
+        (str(i.domain), str(i.level)) for i in report.bank.items.values() if i.status == "active"
+    )
+    scenario_pool = Counter(report.scenario_pool)
+    for spec in report.bank.blueprints.values():
+        path, line = _where(report.bank, spec.code)
+        forms: list[int] = []
+        for kind, pool in (("mcq", item_pool), ("scenario", scenario_pool)):
+            if kind == "scenario" and not report.scenario_pool:
+                continue
+            for (domain, level), wanted in _demand(spec, kind).items():
+                have = _supply(pool, domain, level)
+                forms.append(have // wanted)
+                if have < wanted:
+                    yield Problem(
+                        path,
+                        line,
+                        f"{spec.code}: needs {wanted} {kind} {domain}/{level}, pool has {have}",
+                    )
+        report.forms_available[spec.code] = min(forms) if forms else 0
+
+
+def summary_table(report: ValidationReport) -> str:
+    bank = report.bank
+    counts: Counter[tuple[str, str]] = Counter(
+        (str(i.domain), str(i.level)) for i in bank.items.values() if i.status == "active"
+    )
+    header = f"{'domain':<12}" + "".join(f"{lvl:>14}" for lvl in LEVELS) + f"{'total':>8}"
+    lines = ["Items per domain and level (active)", header, "-" * len(header)]
+    for domain in DOMAINS:
+        row = [counts[(domain, lvl)] for lvl in LEVELS]
+        lines.append(f"{domain:<12}" + "".join(f"{n:>14}" for n in row) + f"{sum(row):>8}")
+    totals = [sum(counts[(d, lvl)] for d in DOMAINS) for lvl in LEVELS]
+    lines.append(f"{'total':<12}" + "".join(f"{n:>14}" for n in totals) + f"{sum(totals):>8}")
+    lines += ["", "Forms available per exam (disjoint forms the pool can fill)"]
+    for code in sorted(bank.blueprints):
+        spec = bank.blueprints[code]
+        lines.append(
+            f"{code:<34} {spec.level:<13} pass {spec.pass_mark:.0%}  "
+            f"forms {report.forms_available.get(code, 0)}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""The application factory: state, error handlers, middleware, routers, operations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.attempts import service as attempts_service
+from app.attempts.router import router as attempts_router
+from app.certificates.router import router as certificates_router
+from app.config import Settings, get_settings
+from app.core.clock import Clock, SystemClock
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import AssayError, error_body
+from app.core.migrate import current_revision, head_revision
+from app.core.observability import (
+    REGISTRY,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    configure_logging,
+)
+from app.core.security import TokenService
+from app.exams.router import router as exams_router
+from app.identity.router import router as identity_router
+
+log = structlog.get_logger("assay")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    run_sweeper: bool = True,
+) -> FastAPI:
+    """``engine`` lets a caller (the tests) own the database; otherwise the lifespan
+    opens one from the settings and closes it on shutdown."""
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        if own_engine:
+            app.state.engine = create_engine(settings.database_url)
+            app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        sweeper = asyncio.create_task(_sweep_forever(app)) if run_sweeper else None
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            if own_engine:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Assay",
+        version="0.1.0",
+        summary="Timed, practical MLOps certification exams.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.tokens = TokenService(settings.resolved_secret_key(), clock)
+    if engine is not None:
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+
+    _install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    for router in (identity_router, exams_router, attempts_router, certificates_router):
+        app.include_router(router)
+    _install_operations(app)
+    return app
+
+
+async def _sweep_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    grace = timedelta(seconds=settings.deadline_grace_seconds)
+    while True:
+        try:
+            count = await attempts_service.sweep_overdue(
+                app.state.sessionmaker, app.state.clock, grace
+            )
+            if count:
+                log.info("sweeper submitted overdue attempts", count=count)
+        except Exception:
+            log.exception("sweeper run failed; will retry")
+        await asyncio.sleep(settings.sweep_interval_seconds)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AssayError)
+    async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("domain error", code=exc.code, message=exc.message)
+        return JSONResponse(
+            error_body(exc.code, exc.message, **exc.details), status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # The offending input is not echoed back: it may be huge or hostile.
+        problems = [
+            {"where": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        first = problems[0] if problems else {"where": "", "problem": "invalid"}
+        message = f"{first['where']}: {first['problem']}" if first["where"] else first["problem"]
+        return JSONResponse(
+            error_body("invalid_request", message, problems=problems[:20]), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "Request refused."
+        return JSONResponse(
+            error_body(code, message), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", AssayError.default_message), status_code=500
+        )
+
+
+def _install_operations(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = await current_revision(request.app.state.engine), head_revision()
+            checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,20 @@
+"""Every table, imported in one place for Alembic and the schema-drift test."""
+
+from app.attempts.models import Attempt, AttemptItem, Response
+from app.certificates.models import Certificate
+from app.core.db import Base
+from app.exams.models import ExamVersion, ItemVersion
+from app.identity.models import User
+
+metadata = Base.metadata
+
+__all__ = [
+    "Attempt",
+    "AttemptItem",
+    "Certificate",
+    "ExamVersion",
+    "ItemVersion",
+    "Response",
+    "User",
+    "metadata",
+]
