@@ -69,7 +69,7 @@ async def sessionmaker(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:
             for table in tables:
-                await conn.execute(text(f"DELETE FROM {table}"))
+                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our table names)
 
 
 @pytest.fixture
@@ -149,13 +149,16 @@ class Candidate:
         self.headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     async def get(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.client.get(url, headers=self.headers, **kw)
+        kw["headers"] = {**self.headers, **kw.get("headers", {})}
+        return await self.client.get(url, **kw)
 
     async def post(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.client.post(url, headers=self.headers, **kw)
+        kw["headers"] = {**self.headers, **kw.get("headers", {})}
+        return await self.client.post(url, **kw)
 
     async def put(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.client.put(url, headers=self.headers, **kw)
+        kw["headers"] = {**self.headers, **kw.get("headers", {})}
+        return await self.client.put(url, **kw)
 
 
 async def sign_up(

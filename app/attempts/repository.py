@@ -164,13 +164,18 @@ class AttemptRepository:
         )
         return {item_id: count for item_id, count in result}
 
-    async def overdue_ids(self, cutoff: datetime, limit: int) -> Sequence[uuid.UUID]:
-        result = await self.session.execute(
+    async def overdue_ids(
+        self, cutoff: datetime, limit: int, *, user_id: uuid.UUID | None = None
+    ) -> Sequence[uuid.UUID]:
+        stmt = (
             select(Attempt.id)
             .where(Attempt.status == AttemptStatus.in_progress, Attempt.deadline_at <= cutoff)
             .order_by(Attempt.deadline_at)
             .limit(limit)
         )
+        if user_id is not None:
+            stmt = stmt.where(Attempt.user_id == user_id)
+        result = await self.session.execute(stmt)
         return result.scalars().all()
 
     async def add(self, attempt: Attempt, items: Sequence[AttemptItem]) -> None:

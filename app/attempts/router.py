@@ -33,7 +33,13 @@ from app.attempts.schemas import (
     SavedOut,
     SectionScoreOut,
 )
-from app.core.deps import ClockDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from app.core.deps import (
+    ClockDep,
+    SessionDep,
+    SessionmakerDep,
+    SettingsDep,
+    UnitOfWorkRoute,
+)
 from app.core.errors import responses
 from app.exams.exceptions import ExamNotFound
 from app.identity.dependencies import CurrentUserId
@@ -61,13 +67,14 @@ router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRo
 async def start_attempt(
     code: str,
     session: SessionDep,
+    sessionmaker: SessionmakerDep,
     clock: ClockDep,
     settings: SettingsDep,
     user_id: CurrentUserId,
 ) -> JSONResponse:
-    started = await service.start_attempt(
-        session, clock, user_id, code, grace=timedelta(seconds=settings.deadline_grace_seconds)
-    )
+    grace = timedelta(seconds=settings.deadline_grace_seconds)
+    await service.sweep_overdue(sessionmaker, clock, grace, user_id=user_id)
+    started = await service.start_attempt(session, clock, user_id, code, grace=grace)
     a = started.attempt
     body = AttemptStartedOut(
         id=a.id,

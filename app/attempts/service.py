@@ -80,10 +80,8 @@ async def start_attempt(
             continue
         if previous.deadline_at + grace > now:
             return StartedAttempt(previous, await repo.items(previous.id), created=False)
-        # Overdue and not swept yet: it ends now, and counts, before anything new starts.
-        locked = await repo.get(previous.id, for_update=True)
-        if locked is not None and locked.status == AttemptStatus.in_progress:
-            await _close_and_score(session, clock, locked, submitted_by="deadline")
+        # Overdue but not swept yet (callers sweep this candidate first; this is a race).
+        raise AttemptPending()
     blueprint = exams_service.blueprint_of(exam)
     await _check_eligibility(session, user_id, exam, blueprint, history, now)
 
@@ -404,12 +402,20 @@ async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
 
 
 async def sweep_overdue(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, grace: timedelta
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    grace: timedelta,
+    *,
+    user_id: uuid.UUID | None = None,
 ) -> int:
     """Submits every attempt whose deadline (plus grace) has passed, each in its own
-    transaction, so no attempt waits for its candidate to come back."""
+    transaction, so no attempt waits for its candidate to come back. With ``user_id``,
+    only that candidate's: done before they start again, so an attempt that ran out
+    counts (and is scored) whatever the new request's outcome."""
     async with session_scope(sessionmaker) as session:
-        ids = await AttemptRepository(session).overdue_ids(clock.now() - grace, MAX_SWEEP_BATCH)
+        ids = await AttemptRepository(session).overdue_ids(
+            clock.now() - grace, MAX_SWEEP_BATCH, user_id=user_id
+        )
     submitted = 0
     for attempt_id in ids:
         async with session_scope(sessionmaker) as session:

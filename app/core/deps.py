@@ -56,6 +56,12 @@ async def _finish(request: Request, *, commit: bool) -> None:
         await session.rollback()
 
 
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For work that must commit on its own, apart from the request's unit of work."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
@@ -72,6 +78,7 @@ def get_tokens(request: Request) -> TokenService:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TokensDep = Annotated[TokenService, Depends(get_tokens)]

@@ -19,9 +19,7 @@ async def keyed_labels(
             .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
             .where(AttemptItem.attempt_id == uuid.UUID(attempt_id))
         )
-        return {
-            ref: sorted("abcde"[order.index(k)] for k in key) for ref, order, key in rows
-        }
+        return {ref: sorted("abcde"[order.index(k)] for k in key) for ref, order, key in rows}
 
 
 def wrong_labels(right: list[str]) -> list[str]:

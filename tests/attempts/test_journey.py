@@ -111,7 +111,15 @@ async def test_score_exactly_on_the_pass_mark_passes(
     # 10 items at 70%: 7 right is exactly the pass mark.
     write_bank(
         bank_dir,
-        [blueprint("test-foundation", draws=[{"domain": "lifecycle", "level": "foundation", "count": 6}, {"domain": "data", "level": "foundation", "count": 4}])],
+        [
+            blueprint(
+                "test-foundation",
+                draws=[
+                    {"domain": "lifecycle", "level": "foundation", "count": 6},
+                    {"domain": "data", "level": "foundation", "count": 4},
+                ],
+            )
+        ],
         standard_items(),
     )
     async with session_scope(sessionmaker) as session:
