@@ -167,3 +167,7 @@ _mount_optional()
 
 def main() -> None:
     sys.exit(cli())
+
+
+if __name__ == "__main__":
+    main()

@@ -78,27 +78,65 @@ _UPSERTS = {name: _build_upsert(name) for name in ("postgresql", "sqlite")}
 class ItemMeta:
     """What validating an answer needs; fixed once the attempt's form is drawn."""
 
-    owner_id: uuid.UUID
     kind: str
     option_count: int
     multiple: bool
 
 
-class _ItemMetaCache:
+@dataclass(frozen=True)
+class FormMeta:
+    owner_id: uuid.UUID
+    items: dict[str, ItemMeta]
+
+
+class _FormMetaCache:
+    """Per-process, bounded, per attempt. Safe to cache: a form never changes after it is
+    drawn. Filled when an attempt starts and otherwise on the first save of a process."""
+
     def __init__(self, size: int) -> None:
-        self._data: OrderedDict[tuple[uuid.UUID, str], ItemMeta] = OrderedDict()
+        self._data: OrderedDict[uuid.UUID, FormMeta] = OrderedDict()
         self._size = size
 
-    def get(self, key: tuple[uuid.UUID, str]) -> ItemMeta | None:
-        return self._data.get(key)
+    def get(self, attempt_id: uuid.UUID) -> FormMeta | None:
+        return self._data.get(attempt_id)
 
-    def put(self, key: tuple[uuid.UUID, str], meta: ItemMeta) -> None:
-        self._data[key] = meta
+    def put(self, attempt_id: uuid.UUID, meta: FormMeta) -> None:
+        self._data[attempt_id] = meta
         if len(self._data) > self._size:
             self._data.popitem(last=False)
 
 
-_item_meta_cache = _ItemMetaCache(200_000)
+_form_meta_cache = _FormMetaCache(20_000)
+
+_FORM_META = (
+    select(
+        _attempts.c.user_id,
+        AttemptItem.__table__.c.ref,
+        AttemptItem.__table__.c.kind,
+        AttemptItem.__table__.c.option_order,
+        ItemVersion.__table__.c.type,
+    )
+    .select_from(AttemptItem.__table__)
+    .join(_attempts, _attempts.c.id == AttemptItem.__table__.c.attempt_id)
+    .outerjoin(
+        ItemVersion.__table__,
+        ItemVersion.__table__.c.id == AttemptItem.__table__.c.item_version_id,
+    )
+    .where(AttemptItem.__table__.c.attempt_id == bindparam("attempt_id", type_=Uuid))
+)
+
+
+def remember_form(attempt: Attempt, items: Sequence[AttemptItem], types: dict[str, str]) -> None:
+    _form_meta_cache.put(
+        attempt.id,
+        FormMeta(
+            attempt.user_id,
+            {
+                i.ref: ItemMeta(i.kind, len(i.option_order or []), types.get(i.ref) == "multiple")
+                for i in items
+            },
+        ),
+    )
 
 
 class AttemptRepository:
@@ -184,23 +222,22 @@ class AttemptRepository:
         self.session.add_all(items)
         await self.session.flush()
 
-    async def item_meta(self, attempt_id: uuid.UUID, ref: str) -> ItemMeta | None:
-        key = (attempt_id, ref)
-        meta = _item_meta_cache.get(key)
+    async def form_meta(self, attempt_id: uuid.UUID) -> FormMeta | None:
+        meta = _form_meta_cache.get(attempt_id)
         if meta is not None:
             return meta
-        result = await self.session.execute(
-            select(Attempt.user_id, AttemptItem.kind, AttemptItem.option_order, ItemVersion.type)
-            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-            .outerjoin(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
-            .where(AttemptItem.attempt_id == attempt_id, AttemptItem.ref == ref)
-        )
-        row = result.one_or_none()
-        if row is None:
+        connection = await self.session.connection()
+        rows = (await connection.execute(_FORM_META, {"attempt_id": attempt_id})).all()
+        if not rows:
             return None
-        owner, kind, order, item_type = row
-        meta = ItemMeta(owner, kind, len(order or []), item_type == "multiple")
-        _item_meta_cache.put(key, meta)
+        meta = FormMeta(
+            rows[0][0],
+            {
+                ref: ItemMeta(kind, len(order or []), item_type == "multiple")
+                for _, ref, kind, order, item_type in rows
+            },
+        )
+        _form_meta_cache.put(attempt_id, meta)
         return meta
 
     async def upsert_response(

@@ -33,7 +33,7 @@ from app.attempts.exceptions import (
     RetakeTooSoon,
 )
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.attempts.repository import AttemptRepository
+from app.attempts.repository import AttemptRepository, remember_form
 from app.certificates import service as certificates_service
 from app.certificates.status import add_months
 from app.core.clock import Clock
@@ -126,6 +126,7 @@ async def start_attempt(
             )
         )
     await repo.add(attempt, items)
+    remember_form(attempt, items, {i.ref: items_by_id[s.ref_id].type for i, s in zip(items, form, strict=True)})
     return StartedAttempt(attempt, items, created=True)
 
 
@@ -248,11 +249,12 @@ async def save_response(
     """Autosave. Idempotent: a repeated or older ``seq`` is acknowledged with what is
     stored and changes nothing."""
     repo = AttemptRepository(session)
-    meta = await repo.item_meta(attempt_id, ref)
-    if meta is None or meta.owner_id != user_id:
-        if meta is None and await repo.get_owned(attempt_id, user_id) is not None:
-            raise ItemNotFound()
+    form = await repo.form_meta(attempt_id)
+    if form is None or form.owner_id != user_id:
         raise AttemptNotFound()
+    meta = form.items.get(ref)
+    if meta is None:
+        raise ItemNotFound()
     if meta.kind == "mcq":
         if files is not None:
             raise InvalidAnswer("A multiple-choice answer has `choices`, not `files`.")

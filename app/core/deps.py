@@ -56,23 +56,27 @@ async def _finish(request: Request, *, commit: bool) -> None:
         await session.rollback()
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     """For work that must commit on its own, apart from the request's unit of work."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return sessionmaker
 
 
-def get_clock(request: Request) -> Clock:
+# The small dependencies below are ``async`` on purpose: FastAPI runs a plain ``def``
+# dependency in a thread pool, and that hop was a tenth of an autosave request.
+
+
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_tokens(request: Request) -> TokenService:
+async def get_tokens(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
 
