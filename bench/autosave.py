@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -66,8 +67,8 @@ def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.
     )
 
 
-async def wait_ready(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_ready(url: str, within_seconds: float = 120) -> None:
+    deadline = time.monotonic() + within_seconds
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             try:
@@ -90,7 +91,14 @@ async def create_candidates(pg_url: str, count: int) -> list[str]:
         await conn.copy_records_to_table(
             "users",
             records=[
-                (i, f"bench-{n}@example.org", f"Bench Candidate {n}", password_hash, "candidate", now)
+                (
+                    i,
+                    f"bench-{n}@example.org",
+                    f"Bench Candidate {n}",
+                    password_hash,
+                    "candidate",
+                    now,
+                )
                 for n, i in enumerate(ids)
             ],
             columns=["id", "email", "full_name", "password_hash", "role", "created_at"],
@@ -174,13 +182,26 @@ async def paced(
     }
 
 
-def wrk_loop(base: str, targets: list[tuple[str, str]], connections: int, seconds: float) -> dict[str, float]:
+def wrk_loop(
+    base: str, targets: list[tuple[str, str]], connections: int, seconds: float
+) -> dict[str, float]:
     """Closed-loop throughput with wrk (C): a Python client tops out near 1,000 requests a
     second on one core, below what the bare endpoint serves, which would flatter the ratio."""
     targets_file = ROOT / "bench" / "results" / "wrk-targets.txt"
     targets_file.write_text("".join(f"{path} {token}\n" for path, token in targets))
-    out = subprocess.run(  # noqa: S603
-        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "-s", str(ROOT / "bench" / "autosave.lua"), base],  # noqa: S607
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed for the throughput phase: apt-get install wrk")
+    out = subprocess.run(  # noqa: S603 - wrk with our own arguments
+        [
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "-s",
+            str(ROOT / "bench" / "autosave.lua"),
+            base,
+        ],
         env={**os.environ, "WRK_TARGETS": str(targets_file)},
         capture_output=True,
         text=True,
@@ -190,7 +211,9 @@ def wrk_loop(base: str, targets: list[tuple[str, str]], connections: int, second
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--candidates", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=15.0)
     parser.add_argument("--duration", type=float, default=60.0)
@@ -214,7 +237,16 @@ async def main() -> None:
     servers = [
         start_server(["-m", "app.cli", "serve", "--host", "127.0.0.1"], env, app_port),
         start_server(
-            ["-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"],
+            [
+                "-m",
+                "uvicorn",
+                "bench.bare_app:app",
+                "--host",
+                "127.0.0.1",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env,
             bare_port,
         ),
@@ -230,8 +262,14 @@ async def main() -> None:
         start_seconds = time.perf_counter() - t0
 
         paced_result = await paced(app_base, attempts, args.interval, args.duration)
-        app_paths = [(f"/api/v1/attempts/{a}/responses/{ref}", t) for t, a, refs in attempts for ref in refs[:5]]
-        bare_paths = [(f"/bare/{a}/responses/{ref}", t) for t, a, refs in attempts for ref in refs[:5]]
+        app_paths = [
+            (f"/api/v1/attempts/{a}/responses/{ref}", t)
+            for t, a, refs in attempts
+            for ref in refs[:5]
+        ]
+        bare_paths = [
+            (f"/bare/{a}/responses/{ref}", t) for t, a, refs in attempts for ref in refs[:5]
+        ]
         (ROOT / "bench" / "results").mkdir(exist_ok=True)
         autosave = wrk_loop(app_base, app_paths, args.concurrency, args.seconds)
         bare = wrk_loop(bare_base, bare_paths, args.concurrency, args.seconds)

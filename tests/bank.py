@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,71 @@ PREFIX = {
     "governance": "GOV",
     "cost": "COS",
 }
+
+
+_WORDS = [
+    "pipeline",
+    "model",
+    "registry",
+    "feature",
+    "store",
+    "drift",
+    "alert",
+    "canary",
+    "rollback",
+    "shadow",
+    "latency",
+    "budget",
+    "quota",
+    "schema",
+    "contract",
+    "lineage",
+    "retrain",
+    "trigger",
+    "batch",
+    "stream",
+    "probe",
+    "replica",
+    "image",
+    "digest",
+    "secret",
+    "token",
+    "audit",
+    "bias",
+    "fairness",
+    "cache",
+    "warehouse",
+    "lakehouse",
+    "notebook",
+    "cluster",
+    "node",
+    "queue",
+    "backlog",
+    "spike",
+    "outage",
+    "incident",
+    "review",
+    "approval",
+    "gate",
+    "metric",
+    "threshold",
+    "window",
+    "baseline",
+    "holdout",
+    "split",
+    "leakage",
+    "seed",
+    "artifact",
+    "bucket",
+    "region",
+]
+
+
+def _stem(label: str) -> str:
+    """A distinct, readable stem per item, so fixture banks pass the duplicate rule."""
+    rng = random.Random(label)
+    words = rng.sample(_WORDS, 14)
+    return f"On call for {label}: " + " ".join(words) + "; what do you do first?"
 
 
 def item(
@@ -39,9 +105,7 @@ def item(
         "type": "single" if len(key) == 1 else "multiple",
         "difficulty": 0.6,
         "tags": ["test"],
-        "stem": stem
-        or f"Situation {domain} {level} {number}: the pipeline on call number {number * 7919} "
-        f"shows symptom {number * 104729} in stage {domain}; what do you do first?",
+        "stem": stem or _stem(f"{domain}{level}{number}"),
         "options": [{"id": i, "text": f"Action {i} for case {number}"} for i in ids],
         "key": list(key),
         "rationale": {
