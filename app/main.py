@@ -24,6 +24,7 @@ from app.certificates.router import router as certificates_router
 from app.config import Settings, get_settings
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, create_sessionmaker
+from app.core.deps import Runtime
 from app.core.errors import AssayError, error_body
 from app.core.migrate import current_revision, head_revision
 from app.core.observability import (
@@ -67,8 +68,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
         if own_engine:
-            app.state.engine = create_engine(settings.database_url)
-            app.state.sessionmaker = create_sessionmaker(app.state.engine)
+            _attach_engine(app, create_engine(settings.database_url))
         sweeper = asyncio.create_task(_sweep_forever(app)) if run_sweeper else None
         try:
             yield
@@ -90,8 +90,7 @@ def create_app(
     app.state.clock = clock
     app.state.tokens = TokenService(settings.resolved_secret_key(), clock)
     if engine is not None:
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        _attach_engine(app, engine)
 
     _install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
@@ -101,6 +100,17 @@ def create_app(
         app.include_router(router)
     _install_operations(app)
     return app
+
+
+def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.runtime = Runtime(
+        settings=app.state.settings,
+        clock=app.state.clock,
+        tokens=app.state.tokens,
+        autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
+    )
 
 
 async def _sweep_forever(app: FastAPI) -> None:

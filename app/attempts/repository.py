@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
@@ -222,12 +222,37 @@ class AttemptRepository:
         self.session.add_all(items)
         await self.session.flush()
 
+
+_ATTEMPT_STATE = select(_attempts.c.user_id, _attempts.c.status, _attempts.c.deadline_at).where(
+    _attempts.c.id == bindparam("attempt_id", type_=Uuid)
+)
+_STORED_RESPONSE = select(_responses.c.seq, _responses.c.saved_at).where(
+    _responses.c.attempt_id == bindparam("attempt_id", type_=Uuid),
+    _responses.c.ref == bindparam("ref"),
+)
+
+
+@dataclass(frozen=True)
+class AttemptState:
+    owner_id: uuid.UUID
+    status: str
+    deadline_at: datetime
+
+
+class AutosaveRepository:
+    """The autosave hot path, on an engine in autocommit mode: the upsert is a single
+    statement, atomic on its own, so it needs no BEGIN/COMMIT round trips and no ORM
+    session; the reads behind it run only when the upsert wrote nothing."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
     async def form_meta(self, attempt_id: uuid.UUID) -> FormMeta | None:
         meta = _form_meta_cache.get(attempt_id)
         if meta is not None:
             return meta
-        connection = await self.session.connection()
-        rows = (await connection.execute(_FORM_META, {"attempt_id": attempt_id})).all()
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(_FORM_META, {"attempt_id": attempt_id})).all()
         if not rows:
             return None
         meta = FormMeta(
@@ -255,20 +280,34 @@ class AttemptRepository:
     ) -> tuple[int, datetime] | None:
         """Stores the answer if the attempt is open and ``seq`` is newer; returns the
         stored (seq, saved_at), or None when nothing was written."""
-        connection = await self.session.connection()
-        result = await connection.execute(
-            _UPSERTS[connection.dialect.name],
-            {
-                "attempt_id": attempt_id,
-                "user_id": user_id,
-                "ref": ref,
-                "seq": seq,
-                "choices": choices,
-                "files": files,
-                "flagged": flagged,
-                "saved_at": saved_at,
-                "cutoff": cutoff,
-            },
-        )
-        row = result.one_or_none()
+        async with self.engine.connect() as connection:
+            result = await connection.execute(
+                _UPSERTS[connection.dialect.name],
+                {
+                    "attempt_id": attempt_id,
+                    "user_id": user_id,
+                    "ref": ref,
+                    "seq": seq,
+                    "choices": choices,
+                    "files": files,
+                    "flagged": flagged,
+                    "saved_at": saved_at,
+                    "cutoff": cutoff,
+                },
+            )
+            row = result.one_or_none()
+        return (row[0], row[1]) if row is not None else None
+
+    async def attempt_state(self, attempt_id: uuid.UUID) -> AttemptState | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(_ATTEMPT_STATE, {"attempt_id": attempt_id})
+            ).one_or_none()
+        return AttemptState(row[0], row[1], row[2]) if row is not None else None
+
+    async def stored_response(self, attempt_id: uuid.UUID, ref: str) -> tuple[int, datetime] | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(_STORED_RESPONSE, {"attempt_id": attempt_id, "ref": ref})
+            ).one_or_none()
         return (row[0], row[1]) if row is not None else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from app.attempts import service
@@ -21,6 +21,7 @@ from app.attempts.exceptions import (
     RetakeTooSoon,
 )
 from app.attempts.models import Attempt
+from app.attempts.repository import AutosaveRepository
 from app.attempts.schemas import (
     AttemptStartedOut,
     AttemptStateOut,
@@ -39,6 +40,7 @@ from app.core.deps import (
     SessionmakerDep,
     SettingsDep,
     UnitOfWorkRoute,
+    runtime,
 )
 from app.core.errors import responses
 from app.exams.exceptions import ExamNotFound
@@ -149,18 +151,15 @@ async def attempt_item(ref: str, attempt: OwnedAttempt, session: SessionDep) -> 
     responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
 )
 async def save_response(
-    attempt_id: uuid.UUID,
-    ref: str,
-    body: ResponseIn,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user_id: CurrentUserId,
+    attempt_id: uuid.UUID, ref: str, body: ResponseIn, request: Request, user_id: CurrentUserId
 ) -> SavedOut:
+    # The hot path: no session, no unit of work (one autocommit statement writes), and
+    # the app's runtime read directly instead of through per-request dependencies.
+    rt = runtime(request)
     saved = await service.save_response(
-        session,
-        clock,
-        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        AutosaveRepository(rt.autocommit_engine),
+        rt.clock,
+        grace=timedelta(seconds=rt.settings.deadline_grace_seconds),
         user_id=user_id,
         attempt_id=attempt_id,
         ref=ref,

@@ -33,7 +33,7 @@ from app.attempts.exceptions import (
     RetakeTooSoon,
 )
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.attempts.repository import AttemptRepository, remember_form
+from app.attempts.repository import AttemptRepository, AutosaveRepository, remember_form
 from app.certificates import service as certificates_service
 from app.certificates.status import add_months
 from app.core.clock import Clock
@@ -126,7 +126,11 @@ async def start_attempt(
             )
         )
     await repo.add(attempt, items)
-    remember_form(attempt, items, {i.ref: items_by_id[s.ref_id].type for i, s in zip(items, form, strict=True)})
+    remember_form(
+        attempt,
+        items,
+        {i.ref: items_by_id[s.ref_id].type for i, s in zip(items, form, strict=True)},
+    )
     return StartedAttempt(attempt, items, created=True)
 
 
@@ -234,7 +238,7 @@ class Saved:
 
 
 async def save_response(
-    session: AsyncSession,
+    autosave: AutosaveRepository,
     clock: Clock,
     *,
     grace: timedelta,
@@ -247,9 +251,9 @@ async def save_response(
     flagged: bool,
 ) -> Saved:
     """Autosave. Idempotent: a repeated or older ``seq`` is acknowledged with what is
-    stored and changes nothing."""
-    repo = AttemptRepository(session)
-    form = await repo.form_meta(attempt_id)
+    stored and changes nothing. The write and the checks that guard it (owner, status,
+    deadline) are one statement."""
+    form = await autosave.form_meta(attempt_id)
     if form is None or form.owner_id != user_id:
         raise AttemptNotFound()
     meta = form.items.get(ref)
@@ -262,7 +266,7 @@ async def save_response(
     else:
         raise InvalidAnswer("This item does not take answers yet.")
     now = clock.now()
-    stored = await repo.upsert_response(
+    stored = await autosave.upsert_response(
         attempt_id=attempt_id,
         user_id=user_id,
         ref=ref,
@@ -275,15 +279,15 @@ async def save_response(
     )
     if stored is not None:
         return Saved(ref, stored[0], stored[1])
-    attempt = await repo.get_owned(attempt_id, user_id)
-    if attempt is None:
+    state = await autosave.attempt_state(attempt_id)
+    if state is None or state.owner_id != user_id:
         raise AttemptNotFound()
-    if attempt.status != AttemptStatus.in_progress or attempt.deadline_at <= now - grace:
+    if state.status != AttemptStatus.in_progress or state.deadline_at <= now - grace:
         raise AttemptClosed()
-    existing = await repo.response(attempt_id, ref)
+    existing = await autosave.stored_response(attempt_id, ref)
     if existing is None:  # pragma: no cover - the upsert wrote or a newer seq exists
         raise AttemptClosed()
-    return Saved(ref, existing.seq, existing.saved_at)
+    return Saved(ref, existing[0], existing[1])
 
 
 def _checked_choices(choices: list[str], option_count: int, multiple: bool) -> list[str]:

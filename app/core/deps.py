@@ -10,11 +10,12 @@ leaving; a failed commit becomes an error response, never a false success.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
 from app.config import Settings
@@ -79,6 +80,23 @@ async def get_settings_dep(request: Request) -> Settings:
 async def get_tokens(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the app holds for every request; read directly by hot paths, where each
+    extra dependency costs measurable time (FastAPI resolves them per request)."""
+
+    settings: Settings
+    clock: Clock
+    tokens: TokenService
+    # The same pool as the sessions, in autocommit mode: for single-statement writes.
+    autocommit_engine: AsyncEngine
+
+
+def runtime(request: Request) -> Runtime:
+    value: Runtime = request.app.state.runtime
+    return value
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

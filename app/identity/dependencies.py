@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.core.deps import SessionDep, TokensDep
+from app.core.deps import SessionDep, runtime
 from app.core.errors import NotAuthenticated, PermissionDenied
 from app.core.security import InvalidToken
 from app.identity import service
@@ -20,11 +20,11 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 async def current_user_id(
-    tokens: TokensDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> uuid.UUID:
     if not token:
         raise NotAuthenticated()
-    claims = tokens.verify(token, "access")
+    claims = runtime(request).tokens.verify(token, "access")
     try:
         return uuid.UUID(claims["sub"])
     except ValueError as exc:

@@ -1,0 +1,82 @@
+"""The real question bank: valid, big enough, and its README summary current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.clock import ManualClock
+from app.core.db import session_scope
+from app.exams import service as exams_service
+from app.exams.content import DOMAINS, load_bank
+from app.exams.validation import summary_table, validate_bank
+from tests.attempts.helpers import keyed_labels, wrong_labels
+from tests.conftest import sign_up
+
+BANK = Path(__file__).resolve().parents[2] / "question_bank"
+
+
+def test_the_bank_validates() -> None:
+    report = validate_bank(BANK)
+    assert [str(p) for p in report.problems] == []
+
+
+def test_the_bank_is_big_enough_for_three_forms_of_every_exam() -> None:
+    report = validate_bank(BANK)
+    items = [i for i in report.bank.items.values() if i.status == "active"]
+    assert len(items) >= 320
+    for domain in DOMAINS:
+        assert sum(i.domain == domain for i in items) >= 24, domain
+    assert set(report.forms_available) == {
+        "mlops-foundation",
+        "mlops-foundation-renewal",
+        "mlops-professional",
+        "mlops-professional-renewal",
+        "mlops-advanced",
+        "mlops-advanced-renewal",
+        "mlops-security",
+        "mlops-security-renewal",
+    }
+    for code, forms in report.forms_available.items():
+        assert forms >= 3, code
+
+
+def test_readme_summary_is_current() -> None:
+    readme = (BANK / "README.md").read_text()
+    assert summary_table(validate_bank(BANK)) in readme, (
+        "question_bank/README.md is out of date: paste the summary from "
+        "`assay content validate` into it"
+    )
+
+
+async def test_a_candidate_passes_the_real_foundation_exam(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+) -> None:
+    async with session_scope(sessionmaker) as session:
+        await exams_service.publish_bank(session, clock, load_bank(BANK))
+    candidate = await sign_up(client, name="Katherine Johnson")
+    started = await candidate.post("/api/v1/exams/mlops-foundation/attempts")
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    assert len(attempt["items"]) == 40
+    keys = await keyed_labels(sessionmaker, attempt["id"])
+    for index, slot in enumerate(attempt["items"]):
+        item = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/items/{slot['ref']}")).json()
+        assert item["stem"] and len(item["options"]) in (4, 5)
+        choice = keys[slot["ref"]] if index < 29 else wrong_labels(keys[slot["ref"]])
+        r = await candidate.put(
+            f"/api/v1/attempts/{attempt['id']}/responses/{slot['ref']}",
+            json={"choices": choice, "seq": 1},
+        )
+        assert r.status_code == 200, r.text
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["score"] == 29 / 40  # 72.5%
+    assert result["passed"] is True
+    verified = (await client.get(f"/api/v1/verify/{result['certificate_id']}")).json()
+    assert verified["title"] == "MLOps Foundation"
+    assert verified["expires_on"] == "2029-03-02"
