@@ -10,12 +10,14 @@ from typing import Annotated
 import typer
 
 from app.config import get_settings
+from app.grading.commands import scenarios_app
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Assay exam service.")
 content_cli = typer.Typer(no_args_is_help=True, help="The question bank and scenarios.")
 users_cli = typer.Typer(no_args_is_help=True, help="Accounts.")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(scenarios_app, name="scenarios")
 
 
 @cli.command()
@@ -152,17 +154,6 @@ def users_create(
         typer.echo(exc.message, err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(user_id)
-
-
-def _mount_optional() -> None:
-    try:
-        from app.grading.commands import scenarios_app
-    except ImportError:  # the grader is not installed in this build
-        return
-    cli.add_typer(scenarios_app, name="scenarios")
-
-
-_mount_optional()
 
 
 def main() -> None:

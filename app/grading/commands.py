@@ -1,0 +1,123 @@
+"""``assay scenarios ...``: grade a folder exactly as an exam would, from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.grading.exceptions import (
+    GradingUnavailable,
+    ScenarioInvalid,
+    ScenarioNotFound,
+    SubmissionRejected,
+)
+from app.grading.grader import GradingRecord, grade_submission, validate_scenario
+from app.grading.scenarios import load_scenarios
+
+scenarios_app = typer.Typer(help="Scenarios: grade a submission folder, validate content.")
+
+EXIT_CANNOT_GRADE = 2
+EXIT_UNAVAILABLE = 3
+
+
+def _scenarios_root(option: Path | None) -> Path:
+    return option or Path(os.environ.get("ASSAY_SCENARIOS", "./scenarios"))
+
+
+def _read_submission(folder: Path, editable: list[str]) -> dict[str, str]:
+    """The editable files present in ``folder``; anything else there is ignored, as the
+    exam only ever stores editable files."""
+    files: dict[str, str] = {}
+    for rel in editable:
+        path = folder / rel
+        if path.is_symlink():
+            raise SubmissionRejected(f"{rel} is a symlink")
+        if path.is_file():
+            files[rel] = path.read_text(encoding="utf-8")
+    return files
+
+
+def _print_record(record: GradingRecord) -> None:
+    typer.echo(f"{record.scenario_id} v{record.scenario_version}  seed {record.seed}")
+    typer.echo(f"sandbox: {record.sandbox_layer}  grader {record.grader_version}")
+    for check in record.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        scope = "public" if check.public else "hidden"
+        typer.echo(
+            f"  {mark} {check.name} ({check.earned:g}/{check.points}, {scope}): {check.message}"
+        )
+    typer.echo(f"score: {record.earned:g}/{record.possible} = {record.score:.1%}")
+
+
+@scenarios_app.command("grade")
+def grade(
+    scenario_id: Annotated[str, typer.Argument(help="The scenario's id.")],
+    folder: Annotated[Path, typer.Argument(help="Folder holding the edited files.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the grading record as JSON.")
+    ] = False,
+    scenarios: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenarios", help="Scenarios folder (default $ASSAY_SCENARIOS or ./scenarios)."
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for this run's inputs (default: random).")
+    ] = None,
+    public_only: Annotated[
+        bool, typer.Option("--public-only", help="Only the public checks.")
+    ] = False,
+) -> None:
+    """Grade FOLDER as a submission to SCENARIO_ID; exit 0 whatever the score."""
+    try:
+        catalog = load_scenarios(_scenarios_root(scenarios))
+        scenario = catalog.get(scenario_id)
+        if scenario is None:
+            raise ScenarioNotFound(f"no scenario {scenario_id!r}")
+        if not folder.is_dir():
+            raise SubmissionRejected(f"{folder} is not a folder")
+        files = _read_submission(folder, scenario.editable)
+        run_seed = seed if seed is not None else secrets.randbelow(2**31)
+        record = asyncio.run(
+            grade_submission(scenario, files, seed=run_seed, public_only=public_only)
+        )
+    except GradingUnavailable as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+    except (ScenarioNotFound, ScenarioInvalid, SubmissionRejected, OSError) as exc:
+        typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(EXIT_CANNOT_GRADE) from exc
+    if as_json:
+        typer.echo(record.to_json())
+    else:
+        _print_record(record)
+
+
+@scenarios_app.command("validate")
+def validate(
+    scenarios: Annotated[
+        Path | None, typer.Argument(help="Scenarios folder, or one scenario's folder.")
+    ] = None,
+) -> None:
+    """Validate scenarios: format, workspace fails, solution passes, cheap fixes fail."""
+    root = _scenarios_root(scenarios)
+    paths = (
+        [root]
+        if (root / "scenario.yaml").is_file()
+        else sorted(p for p in root.iterdir() if (p / "scenario.yaml").is_file())
+    )
+    problems: list[str] = []
+    for path in paths:
+        found = validate_scenario(path)
+        typer.echo(f"{'ok  ' if not found else 'FAIL'} {path.name}")
+        problems += found
+    for problem in problems:
+        typer.echo(f"  {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)

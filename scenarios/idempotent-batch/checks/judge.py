@@ -1,0 +1,83 @@
+"""Judge for idempotent-batch."""
+
+import random
+
+from app.grading.judging import Verdict
+
+
+def _customers(rng, n):
+    return [{"customer_id": f"c{rng.randint(10000, 99999)}", "spend": round(rng.uniform(0, 1), 4), "visits": rng.randint(0, 20)} for _ in range(n)]
+
+
+def make_inputs(seed):
+    rng = random.Random(seed)
+    dates = [f"2024-05-{d:02d}" for d in sorted(rng.sample(range(1, 29), 2))]
+    first, second = _customers(rng, rng.randint(15, 30)), _customers(rng, rng.randint(15, 30))
+    runs = [
+        {"date": dates[0], "customers": first},
+        {"date": dates[0], "customers": first},  # scheduler retry
+        {"date": dates[1], "customers": second},
+        {"date": dates[0], "customers": first},  # manual backfill
+    ]
+    crash_customers = _customers(rng, 20)
+    return {
+        "weights": {"spend": round(rng.uniform(-0.4, 0.4), 3), "visits": round(rng.uniform(-0.02, 0.02), 4)},
+        "dates": dates,
+        "runs": runs,
+        "crash": {"date": "2024-06-01", "customers": crash_customers, "fail_after": rng.randint(5, 15)},
+    }
+
+
+def _ids(rows):
+    return [r[0] for r in rows]
+
+
+def check_rerun_no_duplicates(cand, ref, inputs):
+    good = 0
+    states = cand.data["after_each"]
+    for state in states:
+        good += all(len(_ids(rows)) == len(set(_ids(rows))) for rows in state.values())
+    if good == len(states):
+        return Verdict.ok("Reruns leave one prediction per customer.")
+    return Verdict.share(good, len(states), "After a rerun, some customers have more than one prediction for a date.")
+
+
+def check_dates_kept_apart(cand, ref, inputs):
+    final_c, final_r = cand.data["after_each"][-1], ref.data["after_each"][-1]
+    good = sum(sorted(set(_ids(final_c.get(d, [])))) == sorted(_ids(final_r[d])) for d in inputs["dates"])
+    n = len(inputs["dates"])
+    if good == n:
+        return Verdict.ok("Each date keeps its own predictions.")
+    return Verdict.share(good, n, "A run for one date lost or changed another date's predictions.")
+
+
+def check_crash_leaves_no_partial_output(cand, ref, inputs):
+    notes, good = [], 0
+    first, rerun_ok, second = cand.data
+    if first["rows"] == []:
+        good += 1
+    else:
+        notes.append("a failed first run leaves partial predictions")
+    if second["rows"] == rerun_ok["rows"] and rerun_ok["rows"] == ref.data[1]["rows"]:
+        good += 1
+    else:
+        notes.append("a failed rerun does not leave the previous complete output in place")
+    if not (first["raised"] and second["raised"]):
+        notes.append("the failure is not reported to the scheduler")
+        good = min(good, 1)
+    if good == 2:
+        return Verdict.ok("A failed run leaves no partial output.")
+    return Verdict.share(good, 2, "; ".join(notes).capitalize() + ".")
+
+
+def check_scores_correct(cand, ref, inputs):
+    final_c, final_r = cand.data["after_each"][-1], ref.data["after_each"][-1]
+    good = 0
+    for d in inputs["dates"]:
+        expected = {c: s for c, s in final_r[d]}
+        got = {c: s for c, s in final_c.get(d, [])}
+        good += got == expected
+    n = len(inputs["dates"])
+    if good == n:
+        return Verdict.ok("Stored scores are right.")
+    return Verdict.share(good, n, "Stored scores do not match the model's scores for that run.")

@@ -1,0 +1,52 @@
+# Inside the sandbox: run the job as a scheduler would (reruns, several dates, a
+# model that fails part-way) and report what downstream would read.
+
+
+def _model(inputs, fail_after=None):
+    weights = inputs["weights"]
+    calls = {"n": 0}
+
+    def model(customer):
+        calls["n"] += 1
+        if fail_after is not None and calls["n"] > fail_after:
+            raise RuntimeError("model server went away")
+        z = sum(w * customer[k] for k, w in weights.items())
+        return max(0.0, min(1.0, 0.5 + z))
+
+    return model
+
+
+def _read(batch, out, date):
+    return sorted([str(c), round(float(s), 6)] for c, s in batch.read_predictions(out, date))
+
+
+def step_reruns(inputs):
+    import tempfile
+
+    import batch
+
+    out = tempfile.mkdtemp()
+    result = {}
+    for run in inputs["runs"]:
+        batch.score_batch([dict(c) for c in run["customers"]], out, run["date"], _model(inputs))
+        result.setdefault("after_each", []).append({d: _read(batch, out, d) for d in inputs["dates"]})
+    return result
+
+
+def step_crash_leaves_no_partial_output(inputs):
+    import tempfile
+
+    import batch
+
+    out = tempfile.mkdtemp()
+    crash = inputs["crash"]
+    seen = []
+    # a crash on a date with no output yet, then a good run, then a crash on a rerun
+    for fail_after in (crash["fail_after"], None, crash["fail_after"]):
+        try:
+            batch.score_batch([dict(c) for c in crash["customers"]], out, crash["date"], _model(inputs, fail_after))
+            raised = False
+        except RuntimeError:
+            raised = True
+        seen.append({"raised": raised, "rows": _read(batch, out, crash["date"])})
+    return seen

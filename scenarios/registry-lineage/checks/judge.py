@@ -1,0 +1,88 @@
+"""Judge for registry-lineage."""
+
+import hashlib
+import random
+
+from app.grading.judging import Verdict
+
+FIELDS = ("dataset_sha256", "dataset_rows", "code_version", "params", "artifact_sha256")
+
+
+def make_inputs(seed):
+    rng = random.Random(seed)
+    jobs = []
+    for _ in range(3):
+        n = rng.randint(30, 90)
+        lines = ["score,label"] + [f"{rng.random():.4f},{int(rng.random() < 0.25)}" for _ in range(n)]
+        jobs.append({
+            "csv": "\n".join(lines) + "\n",
+            "rows": n,
+            "params": {"quantile": round(rng.uniform(0.6, 0.95), 3), "note": rng.choice(["nightly", "manual"])},
+            "code_version": "%07x" % rng.getrandbits(28),
+        })
+    return {"name": rng.choice(["fraud", "churn", "upsell"]), "jobs": jobs}
+
+
+def _final(cand):
+    return cand.data["snapshots"][-1]
+
+
+def check_entry_has_lineage(cand, ref, inputs):
+    entries = [v["entry"] for v in _final(cand).values()]
+    if not entries:
+        return Verdict.fail("No entry found in the registry.")
+    complete = sum(isinstance(e.get("lineage"), dict) and all(f in e["lineage"] for f in FIELDS) for e in entries)
+    if complete == len(entries):
+        return Verdict.ok("Every entry records its lineage.")
+    return Verdict.share(complete, len(entries), "Some registry entries lack lineage fields.")
+
+
+def _by_job(cand, inputs):
+    """(job, lineage written to disk) pairs, matched by version order."""
+    final = _final(cand)
+    entries = [final[k]["entry"] for k in sorted(final, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0)]
+    return list(zip(inputs["jobs"], [e.get("lineage") or {} for e in entries]))
+
+
+def check_dataset_fingerprint_true(cand, ref, inputs):
+    pairs = _by_job(cand, inputs)
+    good = sum(
+        lin.get("dataset_sha256") == hashlib.sha256(job["csv"].encode()).hexdigest() and lin.get("dataset_rows") == job["rows"]
+        for job, lin in pairs
+    )
+    n = len(inputs["jobs"])
+    if good == n:
+        return Verdict.ok("Dataset fingerprints and row counts match the data used.")
+    return Verdict.share(good, n, f"{n - good} of {n} entries do not fingerprint the data they were trained on.")
+
+
+def check_artifact_fingerprint_true(cand, ref, inputs):
+    final = _final(cand)
+    good = sum((v["entry"].get("lineage") or {}).get("artifact_sha256") == v["artifact_sha256"] for v in final.values())
+    n = len(inputs["jobs"])
+    if good == n and len(final) == n:
+        return Verdict.ok("Artifact fingerprints match the stored artifacts.")
+    return Verdict.share(min(good, n), n, "Recorded artifact fingerprints do not match the artifacts in the registry.")
+
+
+def check_versions_never_overwritten(cand, ref, inputs):
+    snaps = cand.data["snapshots"]
+    n = len(inputs["jobs"])
+    if [len(s) for s in snaps] != list(range(1, n + 1)):
+        return Verdict.fail("Registering again does not add a new version.")
+    for earlier, later in zip(snaps, snaps[1:]):
+        if any(later.get(k) != v for k, v in earlier.items()):
+            return Verdict.fail("Registering again changed an earlier version.")
+    versions = [e.get("version") for e in cand.data["returned"]]
+    if versions != list(range(1, n + 1)):
+        return Verdict(0.5, "Versions are kept, but the returned version numbers do not count up from 1.")
+    return Verdict.ok("Each registration creates a new version and keeps the earlier ones.")
+
+
+def check_params_and_code_recorded(cand, ref, inputs):
+    pairs = _by_job(cand, inputs)
+    good = sum(lin.get("params") == job["params"] and lin.get("code_version") == job["code_version"] for job, lin in pairs)
+    n = len(inputs["jobs"])
+    if good == n:
+        return Verdict.ok("Parameters and code versions are recorded.")
+    return Verdict.share(good, n, f"{n - good} of {n} entries do not record the parameters and code version used.")

@@ -1,0 +1,14 @@
+"""Online feature building for the churn endpoint."""
+
+import math
+
+PLANS = ["basic", "plus", "pro"]
+
+
+def featurize(request, stats):
+    age = float(request["age"])
+    bucket = 0 if age <= 25 else 1 if age <= 35 else 2 if age <= 50 else 3 if age <= 65 else 4
+    tenure = request.get("tenure") or 0
+    vec = [math.log1p(float(request["income"])), float(bucket), float(tenure) / 12.0, 0.0, 0.0, 0.0]
+    vec[3 + PLANS.index(request["plan"])] = 1.0
+    return vec

@@ -1,0 +1,50 @@
+"""Judge for unsafe-model-load."""
+
+import json
+import random
+
+from app.grading.judging import Verdict, close
+
+
+def make_inputs(seed):
+    rng = random.Random(seed)
+    models = []
+    for _ in range(4):
+        spec = {"format": "linear-v1", "weights": {f: round(rng.uniform(-1, 1), 4) for f in ("tenure", "spend", "tickets")}, "bias": round(rng.uniform(-1, 1), 4)}
+        tampered = dict(spec, bias=spec["bias"] + rng.choice([-1, 1]) * round(rng.uniform(0.5, 3), 3))
+        models.append({"json": json.dumps(spec, sort_keys=True), "tampered_json": json.dumps(tampered, sort_keys=True)})
+    features = [{"tenure": rng.randint(0, 60), "spend": round(rng.uniform(0, 200), 2), "tickets": rng.randint(0, 5)} for _ in range(5)]
+    return {"models": models, "features": features}
+
+
+def check_refuses_pickle(cand, ref, inputs):
+    executed = any(r["executed"] for r in cand.data)
+    refused = sum(r["outcome"] == "refused" for r in cand.data)
+    if executed:
+        return Verdict.fail("Loading a pickled artifact executed code from it.")
+    n = len(cand.data)
+    if refused == n:
+        return Verdict.ok("Pickled artifacts are refused.")
+    return Verdict.share(refused, n, f"{n - refused} of {n} pickled artifacts were not refused with UnsafeArtifact.")
+
+
+def check_verifies_digest(cand, ref, inputs):
+    refused = sum(r["outcome"] == "refused" for r in cand.data)
+    n = len(cand.data)
+    if refused == n:
+        return Verdict.ok("Tampered artifacts are refused.")
+    return Verdict.share(refused, n, f"{n - refused} of {n} artifacts that do not match the manifest were loaded or failed the wrong way.")
+
+
+def check_loads_valid_models(cand, ref, inputs):
+    good = sum(c.get("outcome") == "loaded" and close(c.get("predictions"), r["predictions"], 1e-12) for c, r in zip(cand.data, ref.data))
+    n = len(ref.data)
+    if good == n:
+        return Verdict.ok("Valid artifacts load and predict as before.")
+    return Verdict.share(good, n, f"{n - good} of {n} valid artifacts did not load or predict differently.")
+
+
+def check_refuses_unknown_artifacts(cand, ref, inputs):
+    if all(r["outcome"] == "refused" for r in cand.data):
+        return Verdict.ok("Unlisted artifacts are refused.")
+    return Verdict.fail("An artifact missing from the manifest was loaded.")

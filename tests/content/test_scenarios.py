@@ -1,0 +1,32 @@
+"""Every scenario in the repository is fit to ship: well-formed, its workspace fails,
+its solution passes every check, and every cheap fix it lists fails."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.grading.grader import validate_scenario_async
+from app.grading.scenarios import load_scenarios, scenario_dirs
+
+SCENARIOS = Path(__file__).parents[2] / "scenarios"
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("path", scenario_dirs(SCENARIOS), ids=lambda p: p.name)
+async def test_scenario_validates(path: Path) -> None:
+    assert await validate_scenario_async(path) == []
+
+
+def test_the_catalogue_covers_the_levels_and_domains() -> None:
+    scenarios = load_scenarios(SCENARIOS)
+    assert len(scenarios) >= 12
+    levels = Counter(s.level for s in scenarios.values())
+    assert all(levels[level] >= 3 for level in ("professional", "advanced", "specialist"))
+    assert {s.domain for s in scenarios.values() if s.level == "specialist"} == {"governance"}
+    assert len({s.domain for s in scenarios.values()}) >= 7
+    for s in scenarios.values():
+        assert s.public_checks and len(s.checks) >= 3, s.id
+        assert s.cheap_fixes, s.id
