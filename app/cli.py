@@ -91,19 +91,46 @@ def worker() -> None:
 @content_cli.command("validate")
 def content_validate(
     path: Annotated[Path | None, typer.Argument(help="Question bank folder.")] = None,
+    scenarios: Annotated[
+        Path | None, typer.Option(help="Scenarios folder (default: ASSAY_SCENARIOS).")
+    ] = None,
 ) -> None:
-    """Check every item and blueprint; list every problem by file and line."""
-    from app.exams.validation import summary_table, validate_bank
+    """Check every item, blueprint and scenario; list every problem by file and line.
 
-    root = path or get_settings().question_bank
-    report = validate_bank(root)
-    for problem in report.problems:
-        typer.echo(str(problem))
+    Scenarios are run: the workspace as given must fail, the reference solution must pass
+    every check, and each cheap fix the author lists must fail."""
+    import contextlib
+    from collections import Counter
+
+    from app.exams.validation import summary_table, validate_bank
+    from app.grading.exceptions import ScenarioInvalid
+    from app.grading.grader import validate_scenario
+    from app.grading.scenarios import load_scenarios, scenario_dirs
+
+    settings = get_settings()
+    bank_root = path or settings.question_bank
+    scenario_root = scenarios or settings.scenarios
+    problems: list[str] = []
+    loaded = {}
+    if not scenario_root.is_dir():
+        problems.append(f"{scenario_root}: scenarios folder not found")
+    else:
+        for folder in scenario_dirs(scenario_root):
+            problems += [f"{folder}: {problem}" for problem in validate_scenario(folder)]
+        # A broken scenario is listed above with its problems; the pool is then empty.
+        with contextlib.suppress(ScenarioInvalid):
+            loaded = load_scenarios(scenario_root)
+    pool = Counter((s.domain, s.level) for s in loaded.values())
+    report = validate_bank(bank_root, scenario_pool=dict(pool))
+    problems = [str(p) for p in report.problems] + problems
+    for problem in problems:
+        typer.echo(problem)
     typer.echo(summary_table(report))
-    if report.problems:
-        typer.echo(f"{len(report.problems)} problem(s) found.", err=True)
+    typer.echo(f"Scenarios: {len(loaded)} ({', '.join(sorted(loaded))})")
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(code=1)
-    typer.echo("The question bank is valid.", err=True)
+    typer.echo("The question bank and the scenarios are valid.", err=True)
 
 
 @users_cli.command("create")

@@ -30,8 +30,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 class ValidationReport:
     bank: Bank
     problems: list[Problem] = field(default_factory=list)
-    # exam code -> how many disjoint forms the pool can fill for each kind of section
+    # exam code -> how many disjoint sets of items (and of scenarios) the pools can fill
     forms_available: dict[str, int] = field(default_factory=dict)
+    scenario_forms: dict[str, int] = field(default_factory=dict)
     scenario_pool: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -175,11 +176,15 @@ def _blueprint_fill(report: ValidationReport) -> Iterable[Problem]:
     scenario_pool = Counter(report.scenario_pool)
     for spec in report.bank.blueprints.values():
         path, line = _where(report.bank, spec.code)
-        forms: list[int] = []
-        for kind, pool in (("mcq", item_pool), ("scenario", scenario_pool)):
-            if kind == "scenario" and not report.scenario_pool:
+        for kind, pool, forms_by_exam in (
+            ("mcq", item_pool, report.forms_available),
+            ("scenario", scenario_pool, report.scenario_forms),
+        ):
+            demand = _demand(spec, kind)
+            if not demand or (kind == "scenario" and not report.scenario_pool):
                 continue
-            for (domain, level), wanted in _demand(spec, kind).items():
+            forms = []
+            for (domain, level), wanted in demand.items():
                 have = _supply(pool, domain, level)
                 forms.append(have // wanted)
                 if have < wanted:
@@ -188,7 +193,7 @@ def _blueprint_fill(report: ValidationReport) -> Iterable[Problem]:
                         line,
                         f"{spec.code}: needs {wanted} {kind} {domain}/{level}, pool has {have}",
                     )
-        report.forms_available[spec.code] = min(forms) if forms else 0
+            forms_by_exam[spec.code] = min(forms)
 
 
 def summary_table(report: ValidationReport) -> str:
@@ -203,11 +208,16 @@ def summary_table(report: ValidationReport) -> str:
         lines.append(f"{domain:<12}" + "".join(f"{n:>14}" for n in row) + f"{sum(row):>8}")
     totals = [sum(counts[(d, lvl)] for d in DOMAINS) for lvl in LEVELS]
     lines.append(f"{'total':<12}" + "".join(f"{n:>14}" for n in totals) + f"{sum(totals):>8}")
-    lines += ["", "Forms available per exam (disjoint forms the pool can fill)"]
+    lines += [
+        "",
+        "Forms available per exam (disjoint sets of items, and of scenarios, the pools fill)",
+    ]
     for code in sorted(bank.blueprints):
         spec = bank.blueprints[code]
+        scenarios = report.scenario_forms.get(code)
         lines.append(
-            f"{code:<34} {spec.level:<13} pass {spec.pass_mark:.0%}  "
+            f"{code:<28} {spec.level:<13} pass {spec.pass_mark:.0%}  "
             f"forms {report.forms_available.get(code, 0)}"
+            + (f"  scenario sets {scenarios}" if scenarios is not None else "")
         )
     return "\n".join(lines)

@@ -148,7 +148,9 @@ def test_cli_lists_every_problem_and_exits_non_zero(tmp_path: Path) -> None:
     items[0]["key"] = ["e"]
     items[5]["options"][1]["text"] = "None of the above"
     root = _bank(tmp_path, items, pass_mark=0.8)
-    result = CliRunner().invoke(cli, ["content", "validate", str(root)])
+    result = CliRunner().invoke(
+        cli, ["content", "validate", str(root), "--scenarios", str(tmp_path)]
+    )
     assert result.exit_code == 1
     assert "not among the options" in result.output
     assert "all/none of the above" in result.output
@@ -157,7 +159,41 @@ def test_cli_lists_every_problem_and_exits_non_zero(tmp_path: Path) -> None:
 
 
 def test_cli_summary_on_a_clean_bank(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["content", "validate", str(_bank(tmp_path))])
+    result = CliRunner().invoke(
+        cli, ["content", "validate", str(_bank(tmp_path)), "--scenarios", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     assert "test-foundation" in result.output
     assert "forms 2" in result.output  # 6 lifecycle / 3 and 4 data / 2
+
+
+def test_cli_validates_scenarios_and_their_pool(tmp_path: Path) -> None:
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    root = write_bank(
+        tmp_path / "bank",
+        [
+            blueprint(
+                "test-practical",
+                level="professional",
+                sections=[
+                    {
+                        "kind": "mcq",
+                        "weight": 0.6,
+                        "draw": [{"domain": "lifecycle", "level": "professional", "count": 2}],
+                    },
+                    {
+                        "kind": "scenario",
+                        "weight": 0.4,
+                        "draw": [{"level": "professional", "count": 40}],
+                    },
+                ],
+            )
+        ],
+        standard_items(),
+    )
+    result = CliRunner().invoke(
+        cli, ["content", "validate", str(root), "--scenarios", str(scenarios)]
+    )
+    assert result.exit_code == 1
+    assert "needs 40 scenario */professional, pool has 5" in result.output
+    assert "leaky-scaler" in result.output
