@@ -63,26 +63,41 @@ async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyp
 
 @cli.command()
 def worker() -> None:
-    """Run scheduled jobs (the deadline sweeper) without serving HTTP."""
+    """Run scheduled jobs without serving HTTP: the deadline sweeper and the recovery of
+    gradings a stopped process left behind."""
+    import functools
     from datetime import timedelta
 
     from app.attempts import service as attempts_service
     from app.core.clock import SystemClock
     from app.core.db import create_engine, create_sessionmaker
+    from app.core.jobs import JobRunner
+    from app.grading import service as grading_service
 
     settings = get_settings()
 
     async def run() -> None:
         engine = create_engine(settings.database_url)
         sessionmaker = create_sessionmaker(engine)
+        clock = SystemClock()
+        scenarios = grading_service.load_registry(settings.scenarios)
+        runner = JobRunner(concurrency=settings.grading_concurrency)
+        runner.register(
+            attempts_service.GRADE_RUN,
+            functools.partial(attempts_service.run_grading_job, sessionmaker, clock, scenarios),
+        )
         grace = timedelta(seconds=settings.deadline_grace_seconds)
         try:
             while True:
-                count = await attempts_service.sweep_overdue(sessionmaker, SystemClock(), grace)
+                count = await attempts_service.sweep_overdue(
+                    sessionmaker, clock, grace, runner=runner, scenarios=scenarios
+                )
                 if count:
                     typer.echo(f"submitted {count} overdue attempts", err=True)
+                await attempts_service.requeue_stalled_gradings(sessionmaker, clock, runner)
                 await asyncio.sleep(settings.sweep_interval_seconds)
         finally:
+            await runner.drain()
             await engine.dispose()
 
     asyncio.run(run())

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Requests in flight when the deadline passes are still accepted for this long.
     deadline_grace_seconds: int = Field(default=5, ge=0, le=60)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    # Gradings run at once by this process (each is two sandboxed runs).
+    grading_concurrency: int = Field(default=2, ge=1, le=64)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -26,6 +27,7 @@ from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, create_sessionmaker
 from app.core.deps import Runtime
 from app.core.errors import AssayError, error_body
+from app.core.jobs import JobRunner
 from app.core.migrate import current_revision, head_revision
 from app.core.observability import (
     REGISTRY,
@@ -35,6 +37,7 @@ from app.core.observability import (
 )
 from app.core.security import TokenService
 from app.exams.router import router as exams_router
+from app.grading import service as grading_service
 from app.identity.router import router as identity_router
 
 log = structlog.get_logger("assay")
@@ -77,6 +80,7 @@ def create_app(
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await app.state.jobs.drain()
             if own_engine:
                 await app.state.engine.dispose()
 
@@ -89,6 +93,8 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.tokens = TokenService(settings.resolved_secret_key(), clock)
+    app.state.scenarios = grading_service.load_registry(settings.scenarios)
+    app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     if engine is not None:
         _attach_engine(app, engine)
 
@@ -110,6 +116,16 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         clock=app.state.clock,
         tokens=app.state.tokens,
         autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        jobs=app.state.jobs,
+    )
+    app.state.jobs.register(
+        attempts_service.GRADE_RUN,
+        functools.partial(
+            attempts_service.run_grading_job,
+            app.state.sessionmaker,
+            app.state.clock,
+            app.state.scenarios,
+        ),
     )
 
 
@@ -119,10 +135,17 @@ async def _sweep_forever(app: FastAPI) -> None:
     while True:
         try:
             count = await attempts_service.sweep_overdue(
-                app.state.sessionmaker, app.state.clock, grace
+                app.state.sessionmaker,
+                app.state.clock,
+                grace,
+                runner=app.state.jobs,
+                scenarios=app.state.scenarios,
             )
             if count:
                 log.info("sweeper submitted overdue attempts", count=count)
+            await attempts_service.requeue_stalled_gradings(
+                app.state.sessionmaker, app.state.clock, app.state.jobs
+            )
         except Exception:
             log.exception("sweeper run failed; will retry")
         await asyncio.sleep(settings.sweep_interval_seconds)

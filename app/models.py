@@ -4,6 +4,7 @@ from app.attempts.models import Attempt, AttemptItem, Response
 from app.certificates.models import Certificate
 from app.core.db import Base
 from app.exams.models import ExamVersion, ItemVersion
+from app.grading.models import ScenarioRun
 from app.identity.models import User
 
 metadata = Base.metadata
@@ -15,6 +16,7 @@ __all__ = [
     "ExamVersion",
     "ItemVersion",
     "Response",
+    "ScenarioRun",
     "User",
     "metadata",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -30,6 +31,7 @@ from app.models import metadata
 from tests.bank import blueprint, standard_items, write_bank
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
 
 
@@ -84,6 +86,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-that-is-long-enough-0123456789",
         question_bank=tmp_path / "bank",
+        scenarios=REPO / "scenarios",
         log_json=True,
         log_level="WARNING",
     )
@@ -120,13 +123,17 @@ async def published(
 
 
 @pytest.fixture
-async def client(
+def app(
     settings: Settings,
     clock: ManualClock,
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, clock, engine=engine, run_sweeper=False)
+) -> FastAPI:
+    return create_app(settings, clock, engine=engine, run_sweeper=False)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://assay.test") as client:
         yield client

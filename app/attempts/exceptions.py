@@ -51,3 +51,19 @@ class ExamUnavailable(AssayError):
     status_code = 503
     code = "exam_unavailable"
     default_message = "This exam cannot be delivered right now; please try again later."
+
+
+class NoRunsLeft(Conflict):
+    code = "no_runs_left"
+    default_message = "You have used every run of the public checks for this scenario."
+
+
+class RunNotFound(NotFound):
+    code = "run_not_found"
+    default_message = "There is no such run for this item."
+
+
+class ScenarioUnavailable(AssayError):
+    status_code = 503
+    code = "scenario_unavailable"
+    default_message = "This scenario is not installed on this server right now."

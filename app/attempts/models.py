@@ -70,6 +70,9 @@ class AttemptItem(Base):
     item_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("item_versions.id"))
     # Authored option ids in the order shown; the candidate sees a, b, c... in this order.
     option_order: Mapped[list[Any] | None]
+    # For scenario items: which scenario, at the version the attempt was given.
+    scenario_id: Mapped[str | None] = mapped_column(String(64))
+    scenario_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class Response(Base):

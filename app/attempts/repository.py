@@ -81,6 +81,7 @@ class ItemMeta:
     kind: str
     option_count: int
     multiple: bool
+    scenario_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ _FORM_META = (
         AttemptItem.__table__.c.kind,
         AttemptItem.__table__.c.option_order,
         ItemVersion.__table__.c.type,
+        AttemptItem.__table__.c.scenario_id,
     )
     .select_from(AttemptItem.__table__)
     .join(_attempts, _attempts.c.id == AttemptItem.__table__.c.attempt_id)
@@ -132,7 +134,9 @@ def remember_form(attempt: Attempt, items: Sequence[AttemptItem], types: dict[st
         FormMeta(
             attempt.user_id,
             {
-                i.ref: ItemMeta(i.kind, len(i.option_order or []), types.get(i.ref) == "multiple")
+                i.ref: ItemMeta(
+                    i.kind, len(i.option_order or []), types.get(i.ref) == "multiple", i.scenario_id
+                )
                 for i in items
             },
         ),
@@ -258,8 +262,8 @@ class AutosaveRepository:
         meta = FormMeta(
             rows[0][0],
             {
-                ref: ItemMeta(kind, len(order or []), item_type == "multiple")
-                for _, ref, kind, order, item_type in rows
+                ref: ItemMeta(kind, len(order or []), item_type == "multiple", scenario_id)
+                for _, ref, kind, order, item_type, scenario_id in rows
             },
         )
         _form_meta_cache.put(attempt_id, meta)

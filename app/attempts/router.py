@@ -17,8 +17,10 @@ from app.attempts.exceptions import (
     ExamUnavailable,
     InvalidAnswer,
     ItemNotFound,
+    NoRunsLeft,
     PrerequisiteMissing,
     RetakeTooSoon,
+    RunNotFound,
 )
 from app.attempts.models import Attempt
 from app.attempts.repository import AutosaveRepository
@@ -31,11 +33,16 @@ from app.attempts.schemas import (
     OptionOut,
     ResponseIn,
     ResultOut,
+    RunCheckOut,
+    RunOut,
+    RunQueuedOut,
     SavedOut,
+    ScenarioItemOut,
     SectionScoreOut,
 )
 from app.core.deps import (
     ClockDep,
+    PendingJobsDep,
     SessionDep,
     SessionmakerDep,
     SettingsDep,
@@ -44,6 +51,7 @@ from app.core.deps import (
 )
 from app.core.errors import responses
 from app.exams.exceptions import ExamNotFound
+from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId
 
 router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRoute)
@@ -68,6 +76,7 @@ router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRo
 )
 async def start_attempt(
     code: str,
+    request: Request,
     session: SessionDep,
     sessionmaker: SessionmakerDep,
     clock: ClockDep,
@@ -75,8 +84,18 @@ async def start_attempt(
     user_id: CurrentUserId,
 ) -> JSONResponse:
     grace = timedelta(seconds=settings.deadline_grace_seconds)
-    await service.sweep_overdue(sessionmaker, clock, grace, user_id=user_id)
-    started = await service.start_attempt(session, clock, user_id, code, grace=grace)
+    scenarios = scenario_registry(request)
+    await service.sweep_overdue(
+        sessionmaker,
+        clock,
+        grace,
+        runner=runtime(request).jobs,
+        scenarios=scenarios,
+        user_id=user_id,
+    )
+    started = await service.start_attempt(
+        session, clock, user_id, code, grace=grace, scenarios=scenarios
+    )
     a = started.attempt
     body = AttemptStartedOut(
         id=a.id,
@@ -130,10 +149,24 @@ def _answered(view: service.AttemptView, ref: str) -> bool:
 
 @router.get(
     "/attempts/{attempt_id}/items/{ref}",
-    response_model=McqItemOut,
+    response_model=McqItemOut | ScenarioItemOut,
     responses=responses(AttemptNotFound, ItemNotFound),
 )
-async def attempt_item(ref: str, attempt: OwnedAttempt, session: SessionDep) -> McqItemOut:
+async def attempt_item(
+    ref: str, request: Request, attempt: OwnedAttempt, session: SessionDep
+) -> McqItemOut | ScenarioItemOut:
+    if await service.item_kind(session, attempt, ref) == "scenario":
+        sv = await service.scenario_view(session, attempt, ref, scenario_registry(request))
+        return ScenarioItemOut(
+            ref=sv.ref,
+            title=sv.title,
+            brief=sv.brief,
+            files=sv.files,
+            editable=sv.editable,
+            public_checks=sv.public_checks,
+            runs_left=sv.runs_left,
+            flagged=sv.flagged,
+        )
     view = await service.mcq_view(session, attempt, ref)
     return McqItemOut(
         ref=view.ref,
@@ -142,6 +175,48 @@ async def attempt_item(ref: str, attempt: OwnedAttempt, session: SessionDep) -> 
         options=[OptionOut(id=label, text=text) for label, text in view.options],
         answer=view.answer,
         flagged=view.flagged,
+    )
+
+
+@router.post(
+    "/attempts/{attempt_id}/scenarios/{ref}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunQueuedOut,
+    responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, NoRunsLeft),
+)
+async def request_run(
+    ref: str,
+    request: Request,
+    attempt: OwnedAttempt,
+    session: SessionDep,
+    jobs: PendingJobsDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> RunQueuedOut:
+    run_id = await service.request_public_run(
+        session,
+        clock,
+        jobs,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
+        attempt=attempt,
+        ref=ref,
+    )
+    return RunQueuedOut(run_id=run_id)
+
+
+@router.get(
+    "/attempts/{attempt_id}/scenarios/{ref}/runs/{run_id}",
+    response_model=RunOut,
+    responses=responses(AttemptNotFound, RunNotFound),
+)
+async def run_result(
+    ref: str, run_id: uuid.UUID, attempt: OwnedAttempt, session: SessionDep
+) -> RunOut:
+    view = await service.public_run_view(session, attempt, ref, run_id)
+    return RunOut(
+        status=view.status,
+        checks=[RunCheckOut(name=n, passed=p, message=m) for n, p, m in view.checks],
     )
 
 
@@ -160,6 +235,7 @@ async def save_response(
         AutosaveRepository(rt.autocommit_engine),
         rt.clock,
         grace=timedelta(seconds=rt.settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
         user_id=user_id,
         attempt_id=attempt_id,
         ref=ref,
@@ -179,7 +255,9 @@ async def save_response(
 )
 async def submit(
     attempt_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
+    jobs: PendingJobsDep,
     clock: ClockDep,
     settings: SettingsDep,
     user_id: CurrentUserId,
@@ -187,7 +265,9 @@ async def submit(
     attempt = await service.submit(
         session,
         clock,
+        jobs,
         grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
         user_id=user_id,
         attempt_id=attempt_id,
     )

@@ -53,6 +53,33 @@ class McqItemOut(BaseModel):
     flagged: bool
 
 
+class ScenarioItemOut(BaseModel):
+    ref: str
+    kind: str = "scenario"
+    title: str
+    brief: str
+    files: dict[str, str]
+    editable: list[str]
+    public_checks: list[str]
+    runs_left: int
+    flagged: bool
+
+
+class RunQueuedOut(BaseModel):
+    run_id: uuid.UUID
+
+
+class RunCheckOut(BaseModel):
+    name: str
+    passed: bool
+    message: str
+
+
+class RunOut(BaseModel):
+    status: str
+    checks: list[RunCheckOut]
+
+
 class ResponseIn(BaseModel):
     """An autosave. ``choices`` for multiple choice, ``files`` for a scenario."""
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,8 +30,11 @@ from app.attempts.exceptions import (
     ExamUnavailable,
     InvalidAnswer,
     ItemNotFound,
+    NoRunsLeft,
     PrerequisiteMissing,
     RetakeTooSoon,
+    RunNotFound,
+    ScenarioUnavailable,
 )
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import AttemptRepository, AutosaveRepository, remember_form
@@ -38,15 +42,21 @@ from app.certificates import service as certificates_service
 from app.certificates.status import add_months
 from app.core.clock import Clock
 from app.core.db import session_scope
+from app.core.jobs import JobRunner, PendingJobs
 from app.exams import service as exams_service
 from app.exams.content import BlueprintSpec
-from app.exams.forms import PoolTooSmall, assemble_form, option_order
+from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
 from app.exams.models import ExamVersion
+from app.grading import service as grading_service
+from app.grading.scenarios import Scenario
 from app.grading.scoring import SectionResult, score_choice_item, score_exam
 from app.identity import service as identity_service
 
 OPTION_LABELS = "abcde"
 MAX_SWEEP_BATCH = 200
+MAX_FILE_BYTES = 64 * 1024
+GRADE_RUN = "grade_run"
+STALLED_GRADING_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ async def start_attempt(
     exam_code: str,
     *,
     grace: timedelta,
+    scenarios: Mapping[str, Scenario],
 ) -> StartedAttempt:
     """The candidate's open attempt at this exam, or a new one if the rules allow it."""
     exam = await exams_service.get_exam(session, exam_code)
@@ -87,6 +98,7 @@ async def start_attempt(
 
     seed = secrets.randbits(31)
     pool, items_by_id = await exams_service.drawable_pool(session)
+    pool += [PoolEntry(sc.id, "scenario", sc.domain, sc.level) for sc in scenarios.values()]
     try:
         form = assemble_form(
             blueprint,
@@ -113,11 +125,26 @@ async def start_attempt(
     )
     items = []
     for position, slot in enumerate(form, start=1):
+        ref = f"q{position}"
+        if slot.kind == "scenario":
+            scenario = scenarios[slot.ref_id]
+            items.append(
+                AttemptItem(
+                    attempt_id=attempt.id,
+                    ref=ref,
+                    position=position,
+                    kind="scenario",
+                    section=slot.section,
+                    scenario_id=scenario.id,
+                    scenario_version=scenario.version,
+                )
+            )
+            continue
         item = items_by_id[slot.ref_id]
         items.append(
             AttemptItem(
                 attempt_id=attempt.id,
-                ref=f"q{position}",
+                ref=ref,
                 position=position,
                 kind=slot.kind,
                 section=slot.section,
@@ -129,7 +156,11 @@ async def start_attempt(
     remember_form(
         attempt,
         items,
-        {i.ref: items_by_id[s.ref_id].type for i, s in zip(items, form, strict=True)},
+        {
+            i.ref: items_by_id[s.ref_id].type
+            for i, s in zip(items, form, strict=True)
+            if s.kind == "mcq"
+        },
     )
     return StartedAttempt(attempt, items, created=True)
 
@@ -231,6 +262,67 @@ async def mcq_view(session: AsyncSession, attempt: Attempt, ref: str) -> McqView
 
 
 @dataclass(frozen=True)
+class ScenarioView:
+    ref: str
+    title: str
+    brief: str
+    files: dict[str, str]
+    editable: list[str]
+    public_checks: list[str]
+    runs_left: int
+    flagged: bool
+
+
+async def item_kind(session: AsyncSession, attempt: Attempt, ref: str) -> str:
+    slot = await AttemptRepository(session).item(attempt.id, ref)
+    if slot is None:
+        raise ItemNotFound()
+    return slot.kind
+
+
+async def scenario_view(
+    session: AsyncSession, attempt: Attempt, ref: str, scenarios: Mapping[str, Scenario]
+) -> ScenarioView:
+    """The scenario as the candidate works on it: the brief, every workspace file with
+    their saved edits applied, which files they may edit, the public checks' names and
+    the runs left. Hidden checks, the probe and the solution never appear."""
+    repo = AttemptRepository(session)
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.scenario_id is None:
+        raise ItemNotFound()
+    scenario = _scenario(scenarios, slot.scenario_id)
+    response = await repo.response(attempt.id, ref)
+    used = await grading_service.public_runs_used(session, attempt.id, ref)
+    return ScenarioView(
+        ref=ref,
+        title=scenario.title,
+        brief=scenario.brief,
+        files={**scenario.workspace_files, **(response.files or {} if response else {})},
+        editable=list(scenario.editable),
+        public_checks=[c.name for c in scenario.public_checks],
+        runs_left=max(0, scenario.max_public_runs - used),
+        flagged=response.flagged if response else False,
+    )
+
+
+def _scenario(scenarios: Mapping[str, Scenario], scenario_id: str) -> Scenario:
+    scenario = scenarios.get(scenario_id)
+    if scenario is None:
+        raise ScenarioUnavailable()
+    return scenario
+
+
+def _checked_files(files: dict[str, str], scenario: Scenario) -> dict[str, str]:
+    outside = sorted(set(files) - set(scenario.editable))
+    if outside:
+        raise InvalidAnswer(f"These files are not editable here: {', '.join(outside)}.")
+    too_big = [path for path, text in files.items() if len(text.encode()) > MAX_FILE_BYTES]
+    if too_big:
+        raise InvalidAnswer(f"Files over {MAX_FILE_BYTES // 1024} KiB: {', '.join(too_big)}.")
+    return files
+
+
+@dataclass(frozen=True)
 class Saved:
     ref: str
     seq: int
@@ -242,6 +334,7 @@ async def save_response(
     clock: Clock,
     *,
     grace: timedelta,
+    scenarios: Mapping[str, Scenario],
     user_id: uuid.UUID,
     attempt_id: uuid.UUID,
     ref: str,
@@ -264,7 +357,9 @@ async def save_response(
             raise InvalidAnswer("A multiple-choice answer has `choices`, not `files`.")
         choices = _checked_choices(choices or [], meta.option_count, meta.multiple)
     else:
-        raise InvalidAnswer("This item does not take answers yet.")
+        if choices is not None:
+            raise InvalidAnswer("A scenario answer has `files`, not `choices`.")
+        files = _checked_files(files or {}, _scenario(scenarios, meta.scenario_id or ""))
     now = clock.now()
     stored = await autosave.upsert_response(
         attempt_id=attempt_id,
@@ -290,6 +385,67 @@ async def save_response(
     return Saved(ref, existing[0], existing[1])
 
 
+async def request_public_run(
+    session: AsyncSession,
+    clock: Clock,
+    jobs: PendingJobs,
+    *,
+    grace: timedelta,
+    scenarios: Mapping[str, Scenario],
+    attempt: Attempt,
+    ref: str,
+) -> uuid.UUID:
+    """Queues a run of the public checks on the candidate's saved files."""
+    repo = AttemptRepository(session)
+    locked = await repo.get(attempt.id, for_update=True)
+    now = clock.now()
+    if (
+        locked is None
+        or locked.status != AttemptStatus.in_progress
+        or locked.deadline_at <= now - grace
+    ):
+        raise AttemptClosed()
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.scenario_id is None:
+        raise ItemNotFound()
+    scenario = _scenario(scenarios, slot.scenario_id)
+    if await grading_service.public_runs_used(session, attempt.id, ref) >= scenario.max_public_runs:
+        raise NoRunsLeft()
+    response = await repo.response(attempt.id, ref)
+    run = await grading_service.create_run(
+        session,
+        clock,
+        attempt_id=attempt.id,
+        ref=ref,
+        kind="public",
+        scenario=scenario,
+        files=dict(response.files or {}) if response else {},
+        seed=secrets.randbits(31),
+    )
+    jobs.add(GRADE_RUN, {"run_id": str(run.id)})
+    return run.id
+
+
+@dataclass(frozen=True)
+class RunView:
+    status: str
+    checks: list[tuple[str, bool, str]]
+
+
+async def public_run_view(
+    session: AsyncSession, attempt: Attempt, ref: str, run_id: uuid.UUID
+) -> RunView:
+    run = await grading_service.get_run(session, attempt.id, run_id)
+    if run is None or run.ref != ref or run.kind != "public":
+        raise RunNotFound()
+    checks = [
+        (c["name"], bool(c["passed"]), str(c["message"]))
+        for c in (run.record or {}).get("checks", [])
+        if c.get("public")
+    ]
+    return RunView(run.status, checks)
+
+
 def _checked_choices(choices: list[str], option_count: int, multiple: bool) -> list[str]:
     labels = OPTION_LABELS[:option_count]
     unknown = [c for c in choices if c not in labels]
@@ -305,8 +461,10 @@ def _checked_choices(choices: list[str], option_count: int, multiple: bool) -> l
 async def submit(
     session: AsyncSession,
     clock: Clock,
+    jobs: PendingJobs,
     *,
     grace: timedelta,
+    scenarios: Mapping[str, Scenario],
     user_id: uuid.UUID,
     attempt_id: uuid.UUID,
 ) -> Attempt:
@@ -317,22 +475,65 @@ async def submit(
         return attempt  # submitting twice is harmless
     now = clock.now()
     by = "candidate" if now <= attempt.deadline_at + grace else "deadline"
-    await _close_and_score(session, clock, attempt, submitted_by=by)
+    await _close(session, clock, jobs, scenarios, attempt, submitted_by=by)
     return attempt
 
 
-async def _close_and_score(
-    session: AsyncSession, clock: Clock, attempt: Attempt, *, submitted_by: str
+async def _close(
+    session: AsyncSession,
+    clock: Clock,
+    jobs: PendingJobs,
+    scenarios: Mapping[str, Scenario],
+    attempt: Attempt,
+    *,
+    submitted_by: str,
 ) -> None:
-    now = clock.now()
+    """Ends the attempt. Multiple choice alone is scored at once; scenarios are queued
+    for hidden grading (as jobs sent after this transaction commits) and the attempt is
+    scored when the last of them is graded."""
+    repo = AttemptRepository(session)
     attempt.status = AttemptStatus.submitted
-    attempt.submitted_at = now
+    attempt.submitted_at = clock.now()
     attempt.submitted_by = submitted_by
     await session.flush()
-    await score_attempt(session, clock, attempt)
+    scenario_slots = [i for i in await repo.items(attempt.id) if i.kind == "scenario"]
+    if not scenario_slots:
+        await score_attempt(session, clock, attempt, {})
+        return
+    responses = await repo.responses(attempt.id)
+    for slot in scenario_slots:
+        response = responses.get(slot.ref)
+        run = await grading_service.create_run(
+            session,
+            clock,
+            attempt_id=attempt.id,
+            ref=slot.ref,
+            kind="final",
+            scenario=_scenario(scenarios, slot.scenario_id or ""),
+            files=dict(response.files or {}) if response else {},
+            seed=secrets.randbits(31),
+        )
+        jobs.add(GRADE_RUN, {"run_id": str(run.id)})
+    attempt.status = AttemptStatus.grading
+    await session.flush()
 
 
-async def score_attempt(session: AsyncSession, clock: Clock, attempt: Attempt) -> None:
+async def finish_grading(session: AsyncSession, clock: Clock, attempt_id: uuid.UUID) -> None:
+    """Scores the attempt once every scenario has its final grade; until then, nothing."""
+    attempt = await AttemptRepository(session).get(attempt_id, for_update=True)
+    if attempt is None or attempt.status != AttemptStatus.grading:
+        return
+    scores = await grading_service.final_scores(session, attempt_id)
+    if scores is not None:
+        await score_attempt(session, clock, attempt, scores)
+
+
+async def score_attempt(
+    session: AsyncSession,
+    clock: Clock,
+    attempt: Attempt,
+    scenario_scores: Mapping[str, Fraction],
+) -> None:
     repo = AttemptRepository(session)
     exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
     blueprint = exams_service.blueprint_of(exam)
@@ -341,10 +542,13 @@ async def score_attempt(session: AsyncSession, clock: Clock, attempt: Attempt) -
     versions = await exams_service.item_versions(
         session, [i.item_version_id for i in items if i.item_version_id is not None]
     )
-    earned = [0 for _ in blueprint.sections]
+    earned = [Fraction(0) for _ in blueprint.sections]
     possible = [0 for _ in blueprint.sections]
     for slot in items:
         possible[slot.section] += 1
+        if slot.kind == "scenario":
+            earned[slot.section] += scenario_scores.get(slot.ref, Fraction(0))
+            continue
         if slot.item_version_id is None:
             continue
         version = versions[slot.item_version_id]
@@ -353,10 +557,10 @@ async def score_attempt(session: AsyncSession, clock: Clock, attempt: Attempt) -
             (slot.option_order or [])[OPTION_LABELS.index(label)]
             for label in (response.choices or [] if response else [])
         ]
-        earned[slot.section] += int(score_choice_item(version.key, chosen))
+        earned[slot.section] += score_choice_item(version.key, chosen)
     result = score_exam(
         [
-            SectionResult(section.kind, section.weight, Fraction(earned[i]), possible[i])
+            SectionResult(section.kind, section.weight, earned[i], possible[i])
             for i, section in enumerate(blueprint.sections)
         ],
         exam.pass_mark,
@@ -412,6 +616,8 @@ async def sweep_overdue(
     clock: Clock,
     grace: timedelta,
     *,
+    runner: JobRunner,
+    scenarios: Mapping[str, Scenario],
     user_id: uuid.UUID | None = None,
 ) -> int:
     """Submits every attempt whose deadline (plus grace) has passed, each in its own
@@ -424,10 +630,42 @@ async def sweep_overdue(
         )
     submitted = 0
     for attempt_id in ids:
+        jobs = PendingJobs()
         async with session_scope(sessionmaker) as session:
             attempt = await AttemptRepository(session).get(attempt_id, for_update=True)
             if attempt is None or attempt.status != AttemptStatus.in_progress:
                 continue  # submitted meanwhile by its candidate
-            await _close_and_score(session, clock, attempt, submitted_by="deadline")
+            await _close(session, clock, jobs, scenarios, attempt, submitted_by="deadline")
             submitted += 1
+        jobs.send(runner)
     return submitted
+
+
+async def requeue_stalled_gradings(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, runner: JobRunner
+) -> int:
+    """Final gradings still queued or running after a while belonged to a process that
+    stopped (or could not get a sandbox): run them again. Grading is idempotent."""
+    async with session_scope(sessionmaker) as session:
+        stalled = await grading_service.stalled_final_runs(
+            session, clock.now() - STALLED_GRADING_AFTER
+        )
+    for run_id in stalled:
+        runner.submit(GRADE_RUN, {"run_id": str(run_id)})
+    return len(stalled)
+
+
+async def run_grading_job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    scenarios: Mapping[str, Scenario],
+    payload: dict[str, Any],
+) -> None:
+    """The ``grade_run`` job: grade one run; after a final grading, score the attempt if
+    it was the last one."""
+    run = await grading_service.execute_run(
+        sessionmaker, clock, scenarios, uuid.UUID(payload["run_id"])
+    )
+    if run is not None and run.kind == "final" and run.status == "done":
+        async with session_scope(sessionmaker) as session:
+            await finish_grading(session, clock, run.attempt_id)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from app.config import Settings
 from app.core.clock import Clock
+from app.core.jobs import JobRunner, PendingJobs
 from app.core.security import TokenService
 
 
@@ -48,13 +49,23 @@ class UnitOfWorkRoute(APIRoute):
 
 async def _finish(request: Request, *, commit: bool) -> None:
     session: AsyncSession | None = getattr(request.state, "session", None)
-    if session is None:
-        return
-    request.state.session = None
-    if commit:
-        await session.commit()
-    else:
-        await session.rollback()
+    pending: PendingJobs | None = getattr(request.state, "pending_jobs", None)
+    request.state.pending_jobs = None
+    if session is not None:
+        request.state.session = None
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    # Jobs go out only once what they work on is committed.
+    if pending is not None and commit:
+        pending.send(runtime(request).jobs)
+
+
+async def get_pending_jobs(request: Request) -> PendingJobs:
+    pending = PendingJobs()
+    request.state.pending_jobs = pending
+    return pending
 
 
 async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -92,6 +103,7 @@ class Runtime:
     tokens: TokenService
     # The same pool as the sessions, in autocommit mode: for single-statement writes.
     autocommit_engine: AsyncEngine
+    jobs: JobRunner
 
 
 def runtime(request: Request) -> Runtime:
@@ -100,6 +112,7 @@ def runtime(request: Request) -> Runtime:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+PendingJobsDep = Annotated[PendingJobs, Depends(get_pending_jobs)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

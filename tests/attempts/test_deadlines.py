@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.attempts.service import sweep_overdue
@@ -72,6 +73,7 @@ async def test_resuming_keeps_the_deadline_and_the_answers(
 
 
 async def test_sweeper_submits_an_abandoned_attempt(
+    app: FastAPI,
     candidate: Candidate,
     published: Path,
     clock: ManualClock,
@@ -85,10 +87,12 @@ async def test_sweeper_submits_an_abandoned_attempt(
             json={"choices": keys[ref], "seq": 1},
         )
     clock.advance(minutes=29)
-    assert await sweep_overdue(sessionmaker, clock, GRACE) == 0
+    assert await sweep_overdue(sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}) == 0
     clock.advance(minutes=1, seconds=5)
-    assert await sweep_overdue(sessionmaker, clock, GRACE) == 1
-    assert await sweep_overdue(sessionmaker, clock, GRACE) == 0  # nothing twice
+    assert await sweep_overdue(sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}) == 1
+    assert (
+        await sweep_overdue(sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}) == 0
+    )  # nothing twice
 
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
     assert result["status"] == "scored"

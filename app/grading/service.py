@@ -1,0 +1,152 @@
+"""Scenario runs: the public-check runs a candidate asks for during the attempt, and the
+final hidden grading at submit. Each run is a row; executing it is idempotent.
+
+An infrastructure failure (no sandbox could start) is never the candidate's: a public
+run that cannot be graded is marked ``error`` and does not use up a run; a final
+grading goes back to ``queued`` for the recovery pass to retry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.clock import Clock
+from app.core.db import session_scope
+from app.grading.exceptions import GradingUnavailable, ScenarioInvalid, SubmissionRejected
+from app.grading.grader import grade_submission
+from app.grading.models import ScenarioRun
+from app.grading.scenarios import Scenario, load_scenarios
+
+log = structlog.get_logger("assay.grading")
+MAX_FINAL_TRIES = 5
+
+
+def load_registry(root: Path) -> dict[str, Scenario]:
+    """The scenarios an exam can draw, loaded once at start; none if the folder is absent."""
+    return load_scenarios(root) if root.is_dir() else {}
+
+
+async def create_run(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    attempt_id: uuid.UUID,
+    ref: str,
+    kind: str,
+    scenario: Scenario,
+    files: dict[str, str],
+    seed: int,
+) -> ScenarioRun:
+    run = ScenarioRun(
+        id=uuid.uuid4(),
+        attempt_id=attempt_id,
+        ref=ref,
+        kind=kind,
+        status="queued",
+        scenario_id=scenario.id,
+        scenario_version=scenario.version,
+        seed=seed,
+        files=files,
+        attempts_made=0,
+        created_at=clock.now(),
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def public_runs_used(session: AsyncSession, attempt_id: uuid.UUID, ref: str) -> int:
+    result = await session.execute(
+        select(func.count()).where(
+            ScenarioRun.attempt_id == attempt_id,
+            ScenarioRun.ref == ref,
+            ScenarioRun.kind == "public",
+            ScenarioRun.status != "error",
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def get_run(
+    session: AsyncSession, attempt_id: uuid.UUID, run_id: uuid.UUID
+) -> ScenarioRun | None:
+    run = await session.get(ScenarioRun, run_id)
+    return run if run is not None and run.attempt_id == attempt_id else None
+
+
+async def runs_of(session: AsyncSession, attempt_id: uuid.UUID) -> Sequence[ScenarioRun]:
+    result = await session.execute(
+        select(ScenarioRun)
+        .where(ScenarioRun.attempt_id == attempt_id)
+        .order_by(ScenarioRun.created_at)
+    )
+    return result.scalars().all()
+
+
+async def final_scores(session: AsyncSession, attempt_id: uuid.UUID) -> dict[str, Fraction] | None:
+    """Each scenario item's final score, or None while any is still being graded."""
+    runs = [r for r in await runs_of(session, attempt_id) if r.kind == "final"]
+    if any(r.status != "done" or r.score is None for r in runs):
+        return None
+    return {r.ref: Fraction(r.score).limit_denominator(10_000) for r in runs if r.score is not None}
+
+
+async def stalled_final_runs(
+    session: AsyncSession, created_before: datetime
+) -> Sequence[uuid.UUID]:
+    result = await session.execute(
+        select(ScenarioRun.id).where(
+            ScenarioRun.kind == "final",
+            ScenarioRun.status.in_(("queued", "running")),
+            ScenarioRun.created_at < created_before,
+        )
+    )
+    return result.scalars().all()
+
+
+async def execute_run(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    scenarios: Mapping[str, Scenario],
+    run_id: uuid.UUID,
+) -> ScenarioRun | None:
+    """Grade one run and store its record. Safe to call twice: a finished run is left."""
+    async with session_scope(sessionmaker) as session:
+        run = await session.get(ScenarioRun, run_id, with_for_update=True)
+        if run is None or run.status in ("done", "error"):
+            return run
+        run.status = "running"
+        run.attempts_made += 1
+        kind, files, seed = run.kind, dict(run.files), run.seed
+        scenario = scenarios.get(run.scenario_id)
+
+    status, record, score = "done", None, None
+    try:
+        if scenario is None:
+            raise ScenarioInvalid(f"scenario {run.scenario_id} is no longer installed")
+        result = await grade_submission(scenario, files, seed=seed, public_only=kind == "public")
+        record, score = result.to_dict(), result.score
+    except SubmissionRejected as exc:
+        # Saved files are checked on save; this is a file the rules changed since.
+        record, score = {"rejected": exc.message}, 0.0
+    except (GradingUnavailable, ScenarioInvalid) as exc:
+        log.error("grading could not run", run_id=str(run_id), error=exc.message)
+        status = "error" if kind == "public" or run.attempts_made >= MAX_FINAL_TRIES else "queued"
+
+    async with session_scope(sessionmaker) as session:
+        stored = await session.get(ScenarioRun, run_id, with_for_update=True)
+        if stored is None:
+            return None
+        stored.status = status
+        stored.record = record
+        stored.score = score
+        stored.finished_at = clock.now() if status != "queued" else None
+        return stored

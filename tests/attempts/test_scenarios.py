@@ -1,0 +1,224 @@
+"""Scenario items inside an exam: the workspace, autosave of files, public-check runs,
+hidden grading at submit through the job port, and the attempt scored after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.clock import ManualClock
+from app.core.db import session_scope
+from app.exams import service as exams_service
+from app.exams.content import load_bank
+from app.grading import service as grading_service
+from app.grading.exceptions import SandboxStartError
+from app.grading.scenarios import Scenario
+from tests.attempts.helpers import keyed_labels
+from tests.bank import blueprint, standard_items, write_bank
+from tests.conftest import Candidate
+
+
+@pytest.fixture
+async def practical(
+    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    root = write_bank(
+        tmp_path / "practical-bank",
+        [
+            blueprint(
+                "test-practical",
+                level="professional",
+                pass_mark=0.72,
+                validity_months=24,
+                sections=[
+                    {
+                        "kind": "mcq",
+                        "weight": 0.5,
+                        "draw": [{"domain": "lifecycle", "level": "professional", "count": 2}],
+                    },
+                    {
+                        "kind": "scenario",
+                        "weight": 0.5,
+                        "draw": [{"level": "professional", "count": 1}],
+                    },
+                ],
+            )
+        ],
+        standard_items(),
+    )
+    async with session_scope(sessionmaker) as session:
+        await exams_service.publish_bank(session, clock, load_bank(root))
+
+
+async def _start(candidate: Candidate) -> tuple[dict[str, Any], str]:
+    r = await candidate.post("/api/v1/exams/test-practical/attempts")
+    assert r.status_code == 201, r.text
+    attempt = r.json()
+    [scenario_ref] = [i["ref"] for i in attempt["items"] if i["kind"] == "scenario"]
+    return attempt, scenario_ref
+
+
+def _scenario(app: FastAPI, title: str) -> Scenario:
+    return next(s for s in app.state.scenarios.values() if s.title == title)
+
+
+async def _answer_mcq(
+    candidate: Candidate, sessionmaker: async_sessionmaker[AsyncSession], attempt: dict[str, Any]
+) -> None:
+    keys = await keyed_labels(sessionmaker, attempt["id"])
+    for ref, labels in keys.items():
+        r = await candidate.put(
+            f"/api/v1/attempts/{attempt['id']}/responses/{ref}", json={"choices": labels, "seq": 1}
+        )
+        assert r.status_code == 200
+
+
+async def test_a_scenario_is_worked_on_run_and_graded(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    attempt, ref = await _start(candidate)
+    base = f"/api/v1/attempts/{attempt['id']}"
+    item = (await candidate.get(f"{base}/items/{ref}")).json()
+    assert item["kind"] == "scenario"
+    scenario = _scenario(app, item["title"])
+    assert item["files"] == scenario.workspace_files
+    assert item["editable"] == scenario.editable
+    assert item["public_checks"] == [c.name for c in scenario.public_checks]
+    assert item["runs_left"] == scenario.max_public_runs
+    # Nothing hidden is shown: not the solution, not the hidden checks.
+    for text in scenario.solution_files.values():
+        if text not in scenario.workspace_files.values():
+            assert text not in str(item)
+    for check in scenario.checks:
+        if not check.public:
+            assert check.name not in str(item)
+
+    refused = await candidate.put(
+        f"{base}/responses/{ref}", json={"files": {"../checks/judge.py": "x"}, "seq": 1}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_answer"
+    editable_solution = {p: t for p, t in scenario.solution_files.items() if p in scenario.editable}
+    saved = await candidate.put(
+        f"{base}/responses/{ref}", json={"files": editable_solution, "seq": 1}
+    )
+    assert saved.status_code == 200
+    assert (await candidate.get(f"{base}/items/{ref}")).json()["files"] == {
+        **scenario.workspace_files,
+        **editable_solution,
+    }
+
+    queued = await candidate.post(f"{base}/scenarios/{ref}/runs")
+    assert queued.status_code == 202
+    run_id = queued.json()["run_id"]
+    await app.state.jobs.drain()
+    run = (await candidate.get(f"{base}/scenarios/{ref}/runs/{run_id}")).json()
+    assert run["status"] == "done"
+    assert [c["name"] for c in run["checks"]] == [c.name for c in scenario.public_checks]
+    assert all(c["passed"] for c in run["checks"])
+    assert (await candidate.get(f"{base}/items/{ref}")).json()[
+        "runs_left"
+    ] == scenario.max_public_runs - 1
+
+    await _answer_mcq(candidate, sessionmaker, attempt)
+    submitted = await candidate.post(f"{base}/submit")
+    assert submitted.json()["status"] == "grading"
+    pending = (await candidate.get(f"{base}/result")).json()
+    assert pending["status"] == "grading" and pending["score"] is None
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"{base}/result")).json()
+    assert result["status"] == "scored"
+    assert result["sections"] == [
+        {"kind": "mcq", "score": 1.0, "weight": 0.5},
+        {"kind": "scenario", "score": 1.0, "weight": 0.5},
+    ]
+    assert result["passed"] is True and result["certificate_id"]
+
+
+async def test_the_workspace_as_given_does_not_pass(
+    app: FastAPI, candidate: Candidate, practical: None
+) -> None:
+    attempt, _ = await _start(candidate)
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    scenario_score = result["sections"][1]["score"]
+    assert result["status"] == "scored"
+    assert scenario_score < 1.0
+    assert result["passed"] is False
+
+
+async def test_runs_are_limited(app: FastAPI, candidate: Candidate, practical: None) -> None:
+    attempt, ref = await _start(candidate)
+    base = f"/api/v1/attempts/{attempt['id']}"
+    allowed = (await candidate.get(f"{base}/items/{ref}")).json()["runs_left"]
+    for _ in range(allowed):
+        assert (await candidate.post(f"{base}/scenarios/{ref}/runs")).status_code == 202
+    await app.state.jobs.drain()
+    refused = await candidate.post(f"{base}/scenarios/{ref}/runs")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "no_runs_left"
+
+
+async def test_a_run_the_grader_could_not_start_is_not_counted(
+    app: FastAPI, candidate: Candidate, practical: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise SandboxStartError("no sandbox")
+
+    monkeypatch.setattr(grading_service, "grade_submission", broken)
+    attempt, ref = await _start(candidate)
+    base = f"/api/v1/attempts/{attempt['id']}"
+    before = (await candidate.get(f"{base}/items/{ref}")).json()["runs_left"]
+    run_id = (await candidate.post(f"{base}/scenarios/{ref}/runs")).json()["run_id"]
+    await app.state.jobs.drain()
+    run = (await candidate.get(f"{base}/scenarios/{ref}/runs/{run_id}")).json()
+    assert run == {"status": "error", "checks": []}
+    assert (await candidate.get(f"{base}/items/{ref}")).json()["runs_left"] == before
+
+
+async def test_final_grading_waits_for_the_grader_and_is_retried(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.attempts import service as attempts_service
+
+    real = grading_service.grade_submission
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise SandboxStartError("no sandbox")
+
+    monkeypatch.setattr(grading_service, "grade_submission", broken)
+    attempt, _ = await _start(candidate)
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "grading"  # kept, never scored as a zero
+
+    monkeypatch.setattr(grading_service, "grade_submission", real)
+    clock.advance(minutes=3)
+    requeued = await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs)
+    assert requeued == 1
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "scored"
+
+
+async def test_an_mcq_only_exam_needs_no_grader(
+    app: FastAPI, client: httpx.AsyncClient, published: Path, candidate: Candidate
+) -> None:
+    attempt = (await candidate.post("/api/v1/exams/test-foundation/attempts")).json()
+    r = await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    assert r.json()["status"] == "scored"
