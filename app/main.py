@@ -99,6 +99,8 @@ def create_app(
         _attach_engine(app, engine)
 
     _install_error_handlers(app)
+    # Ours rather than FastAPI's max_body_size: that one answers 413 in plain text, not
+    # in the contract's error shape.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
