@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from app.config import get_settings
+from app.exams.validation import ValidationReport
 from app.grading.commands import scenarios_app
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Assay exam service.")
@@ -103,6 +106,31 @@ def worker() -> None:
     asyncio.run(run())
 
 
+def content_report(bank_root: Path, scenario_root: Path) -> tuple[ValidationReport, list[str]]:
+    """The whole content check: every scenario run (the workspace must fail, the
+    solution pass, each cheap fix fail), then the bank, with scenario sections checked
+    against the scenarios there are. Returns the report and every problem found."""
+    from app.exams.validation import validate_bank
+    from app.grading.exceptions import ScenarioInvalid
+    from app.grading.grader import validate_scenario
+    from app.grading.scenarios import Scenario, load_scenarios, scenario_dirs
+
+    problems: list[str] = []
+    loaded: dict[str, Scenario] = {}
+    if not scenario_root.is_dir():
+        problems.append(f"{scenario_root}: scenarios folder not found")
+    else:
+        for folder in scenario_dirs(scenario_root):
+            problems += [f"{folder}: {problem}" for problem in validate_scenario(folder)]
+        # A broken scenario is listed above with its problems; the pool is then empty.
+        with contextlib.suppress(ScenarioInvalid):
+            loaded = load_scenarios(scenario_root)
+    pool = Counter((s.domain, s.level) for s in loaded.values())
+    report = validate_bank(bank_root, scenario_pool=dict(pool))
+    report.scenario_ids = sorted(loaded)
+    return report, [str(p) for p in report.problems] + problems
+
+
 @content_cli.command("validate")
 def content_validate(
     path: Annotated[Path | None, typer.Argument(help="Question bank folder.")] = None,
@@ -114,34 +142,16 @@ def content_validate(
 
     Scenarios are run: the workspace as given must fail, the reference solution must pass
     every check, and each cheap fix the author lists must fail."""
-    import contextlib
-    from collections import Counter
-
-    from app.exams.validation import summary_table, validate_bank
-    from app.grading.exceptions import ScenarioInvalid
-    from app.grading.grader import validate_scenario
-    from app.grading.scenarios import load_scenarios, scenario_dirs
+    from app.exams.validation import summary_table
 
     settings = get_settings()
-    bank_root = path or settings.question_bank
-    scenario_root = scenarios or settings.scenarios
-    problems: list[str] = []
-    loaded = {}
-    if not scenario_root.is_dir():
-        problems.append(f"{scenario_root}: scenarios folder not found")
-    else:
-        for folder in scenario_dirs(scenario_root):
-            problems += [f"{folder}: {problem}" for problem in validate_scenario(folder)]
-        # A broken scenario is listed above with its problems; the pool is then empty.
-        with contextlib.suppress(ScenarioInvalid):
-            loaded = load_scenarios(scenario_root)
-    pool = Counter((s.domain, s.level) for s in loaded.values())
-    report = validate_bank(bank_root, scenario_pool=dict(pool))
-    problems = [str(p) for p in report.problems] + problems
+    report, problems = content_report(
+        path or settings.question_bank, scenarios or settings.scenarios
+    )
     for problem in problems:
         typer.echo(problem)
     typer.echo(summary_table(report))
-    typer.echo(f"Scenarios: {len(loaded)} ({', '.join(sorted(loaded))})")
+    typer.echo(f"Scenarios: {len(report.scenario_ids)} ({', '.join(report.scenario_ids)})")
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(code=1)

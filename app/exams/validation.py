@@ -34,6 +34,7 @@ class ValidationReport:
     forms_available: dict[str, int] = field(default_factory=dict)
     scenario_forms: dict[str, int] = field(default_factory=dict)
     scenario_pool: dict[tuple[str, str], int] = field(default_factory=dict)
+    scenario_ids: list[str] = field(default_factory=list)
 
 
 def validate_bank(
