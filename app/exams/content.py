@@ -16,34 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DOMAINS = (
-    "lifecycle",
-    "data",
-    "tracking",
-    "cicd",
-    "containers",
-    "serving",
-    "features",
-    "monitoring",
-    "governance",
-    "cost",
-)
-LEVELS = ("foundation", "professional", "advanced", "specialist")
-PASS_MARK_MIN, PASS_MARK_MAX = 0.70, 0.75
-
-Domain = Literal[
-    "lifecycle",
-    "data",
-    "tracking",
-    "cicd",
-    "containers",
-    "serving",
-    "features",
-    "monitoring",
-    "governance",
-    "cost",
-]
-Level = Literal["foundation", "professional", "advanced", "specialist"]
+from app.core.program import PASS_MARK_MAX, PASS_MARK_MIN, Domain, Level
 
 
 class _Strict(BaseModel):

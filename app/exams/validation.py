@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.exams.content import DOMAINS, LEVELS, Bank, BlueprintSpec, ItemSpec, Problem, load_bank
+from app.core.program import DOMAINS, LEVELS
+from app.exams.content import Bank, BlueprintSpec, ItemSpec, Problem, load_bank
 
 NEAR_DUPLICATE_SIMILARITY = 0.8
 # A file's keys may sit on one letter at most this much above an even share...

@@ -22,43 +22,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.core.program import Domain, ScenarioLevel
 from app.grading.driver import FORBIDDEN_NAMES, safe_relative_path
 from app.grading.exceptions import ScenarioInvalid
 
-DOMAINS = (
-    "lifecycle",
-    "data",
-    "tracking",
-    "cicd",
-    "containers",
-    "serving",
-    "features",
-    "monitoring",
-    "governance",
-    "cost",
-)
-LEVELS = ("professional", "advanced", "specialist")
 MAX_FILE_BYTES = 256 * 1024
 MAX_WORKSPACE_BYTES = 1024 * 1024
 
-Level = Literal["professional", "advanced", "specialist"]
-Domain = Literal[
-    "lifecycle",
-    "data",
-    "tracking",
-    "cicd",
-    "containers",
-    "serving",
-    "features",
-    "monitoring",
-    "governance",
-    "cost",
-]
 _SLUG = r"^[a-z][a-z0-9_]{1,40}$"
 _ID = r"^[a-z][a-z0-9-]{2,60}$"
 
@@ -90,7 +64,7 @@ class ScenarioSpec(_Strict):
     id: str = Field(pattern=_ID)
     version: int = Field(ge=1)
     title: str = Field(min_length=5, max_length=120)
-    level: Level
+    level: ScenarioLevel
     domain: Domain
     brief: str = Field(min_length=50)
     editable: list[str] = Field(min_length=1)

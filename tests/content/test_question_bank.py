@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.cli import content_report
 from app.core.clock import ManualClock
 from app.core.db import session_scope
+from app.core.program import DOMAINS
 from app.exams import service as exams_service
-from app.exams.content import DOMAINS, load_bank
+from app.exams.content import load_bank
 from app.exams.validation import summary_table, validate_bank
 from tests.attempts.helpers import keyed_labels, wrong_labels
 from tests.conftest import sign_up
