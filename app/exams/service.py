@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,7 +62,7 @@ async def publish_bank(session: AsyncSession, clock: Clock, bank: Bank) -> Publi
     return PublishReport(new_exams, new_items)
 
 
-def _exam_row(spec: BlueprintSpec, digest: str, version: int, now: object) -> ExamVersion:
+def _exam_row(spec: BlueprintSpec, digest: str, version: int, now: datetime) -> ExamVersion:
     return ExamVersion(
         id=uuid.uuid4(),
         code=spec.code,
@@ -80,7 +81,7 @@ def _exam_row(spec: BlueprintSpec, digest: str, version: int, now: object) -> Ex
     )
 
 
-def _item_row(item: ItemSpec, digest: str, version: int, now: object) -> ItemVersion:
+def _item_row(item: ItemSpec, digest: str, version: int, now: datetime) -> ItemVersion:
     return ItemVersion(
         id=uuid.uuid4(),
         item_id=item.id,
