@@ -40,7 +40,16 @@ def serve(
         f"{report.new_item_versions} new item versions)",
         err=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    # The asyncio loop, not uvloop: uvloop's subprocess_exec refuses the process_group
+    # and user arguments the grading sandbox starts candidate code with.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop="asyncio",
+    )
 
 
 async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyped-def]

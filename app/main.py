@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,7 +39,10 @@ from app.core.observability import (
 from app.core.security import TokenService
 from app.exams.router import router as exams_router
 from app.grading import service as grading_service
+from app.identity.dependencies import csrf_key
 from app.identity.router import router as identity_router
+from app.web import pages as web_pages
+from app.web.router import router as web_router
 
 log = structlog.get_logger("assay")
 
@@ -92,7 +96,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.tokens = TokenService(settings.resolved_secret_key(), clock)
+    secret = settings.resolved_secret_key()
+    app.state.tokens = TokenService(secret, clock)
+    app.state.csrf_key = csrf_key(secret)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     if engine is not None:
@@ -106,6 +112,8 @@ def create_app(
 
     for router in (identity_router, exams_router, attempts_router, certificates_router):
         app.include_router(router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
     return app
 
@@ -176,7 +184,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if web_pages.wants_page(request):
+            return web_pages.error_page(request, exc.status_code)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "Request refused."
         return JSONResponse(

@@ -3,13 +3,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.deps import ClockDep, SessionDep, SettingsDep, TokensDep, UnitOfWorkRoute
 from app.core.errors import InvalidCredentials, InvalidRequest, responses
 from app.identity import service
-from app.identity.dependencies import CurrentUser
+from app.identity.dependencies import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    app_csrf_key,
+    csrf_token_for,
+)
 from app.identity.exceptions import EmailTaken
 from app.identity.schemas import RegisterIn, TokenOut, UserOut
 
@@ -45,3 +52,68 @@ async def token(
 @router.get("/me", response_model=UserOut)
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
+
+
+class SessionIn(BaseModel):
+    """Browser sign-in. JSON only: a cross-site HTML form cannot send it, so another site
+    cannot sign a visitor in to an account of its choosing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class SessionOut(BaseModel):
+    user: UserOut
+    csrf_token: str
+    expires_in: int
+
+
+@router.post(
+    "/auth/session",
+    response_model=SessionOut,
+    responses=responses(InvalidCredentials, InvalidRequest),
+)
+async def sign_in_with_cookie(
+    body: SessionIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
+) -> SessionOut:
+    """Signs the browser in: the access token goes into an HttpOnly cookie, and the CSRF
+    value every state-changing request must echo in ``X-CSRF-Token`` is returned (and set
+    in a readable cookie)."""
+    user = await service.authenticate(session, body.email, body.password)
+    ttl = timedelta(minutes=settings.access_token_minutes)
+    access, _ = tokens.issue(str(user.id), "access", ttl, role=user.role.value)
+    csrf = csrf_token_for(app_csrf_key(request), access)
+    max_age = int(ttl.total_seconds())
+    # Secure except in dev/test over plain http (a local server has no TLS).
+    secure = settings.env == "production" or request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        access,
+        max_age=max_age,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure, samesite="lax", path="/"
+    )
+    return SessionOut(user=UserOut.model_validate(user), csrf_token=csrf, expires_in=max_age)
+
+
+@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out_cookie(request: Request, settings: SettingsDep) -> Response:
+    """Signs the browser out by clearing both cookies. No CSRF value is asked: a DELETE
+    cannot be sent cross-site with the SameSite=Lax cookie, and signing out harms no one."""
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    secure = settings.env == "production" or request.url.scheme == "https"
+    for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(name, path="/", secure=secure, httponly=http_only, samesite="lax")
+    return response

@@ -1,0 +1,76 @@
+"""What every page needs: the templates, who is signed in (from the session cookie) and
+the CSRF value the page's scripts send back, and plain-words error pages."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from app.core.deps import runtime
+from app.core.errors import AssayError
+from app.identity.dependencies import SESSION_COOKIE, app_csrf_key, csrf_token_for
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+_ERRORS = {
+    401: ("Please sign in", "Sign in to see this page."),
+    403: ("Not allowed", "Your account cannot open this page."),
+    404: ("Page not found", "There is nothing at this address. Check the link and try again."),
+    405: ("Not allowed", "This page cannot be used that way."),
+}
+
+
+def session_user_id(request: Request) -> uuid.UUID | None:
+    """The signed-in user, or None: a page never fails on a stale or forged cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        claims = runtime(request).tokens.verify(token, "access")
+        return uuid.UUID(claims["sub"])
+    except (AssayError, ValueError, KeyError):
+        return None
+
+
+def csrf_token(request: Request) -> str:
+    token = request.cookies.get(SESSION_COOKIE)
+    return csrf_token_for(app_csrf_key(request), token) if token else ""
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("signed_in", session_user_id(request) is not None)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"csrf_token": csrf_token(request), **context},
+        status_code=status_code,
+    )
+    # Pages show personal data and answers: never keep them in a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def to_sign_in(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser asking for a page (not a client of the JSON API)."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or path in ("/docs", "/openapi.json"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status_code: int) -> Response:
+    title, message = _ERRORS.get(
+        status_code, ("Something went wrong", "Please try again in a moment.")
+    )
+    return render(request, "error.html", status_code=status_code, title=title, message=message)

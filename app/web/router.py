@@ -1,0 +1,266 @@
+"""The pages. Reading pages (catalog, result, certificates, verification) are rendered
+here from the same services the JSON API uses; the exam screen is a shell whose scripts
+(static/*.js) work through the JSON API itself, signed in by the session cookie."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.attempts import service as attempts_service
+from app.attempts.exceptions import AttemptNotFound
+from app.attempts.models import AttemptStatus
+from app.certificates import service as certificates_service
+from app.certificates.exceptions import CertificateNotFound
+from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
+from app.exams import service as exams_service
+from app.exams.models import ExamVersion
+from app.web.pages import error_page, render, session_user_id, to_sign_in
+
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
+
+SECTION_NAMES = {"mcq": "Multiple choice", "scenario": "Practical scenarios"}
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never an open redirect to another host.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/exams"
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/exams", status_code=303)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "sign_in.html", title="Sign in", next=_safe_next(next))
+
+
+@router.get("/register")
+async def register_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "register.html", title="Create an account", next=_safe_next(next))
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    code: str
+    title: str
+    level: str
+    format: str
+    duration_minutes: int
+    pass_mark_percent: int
+    validity_months: int
+    prerequisites: list[str]
+    sections: list[tuple[str, int, int]]
+
+
+def _catalog_entry(exam: ExamVersion, titles: dict[str, str]) -> CatalogEntry:
+    blueprint = exams_service.blueprint_of(exam)
+    counts = {s.kind: s.item_count for s in blueprint.sections}
+    if counts.get("scenario"):
+        n = counts["scenario"]
+        fmt = f"Multiple choice and {n} practical scenario{'s' if n != 1 else ''}"
+    else:
+        fmt = "Multiple choice only"
+    return CatalogEntry(
+        code=exam.code,
+        title=exam.title,
+        level=exam.level,
+        format=fmt,
+        duration_minutes=exam.duration_minutes,
+        pass_mark_percent=round(exam.pass_mark * 100),
+        validity_months=exam.validity_months,
+        prerequisites=[titles.get(code, code) for code in blueprint.prerequisites],
+        sections=[
+            (SECTION_NAMES.get(s.kind, s.kind), s.item_count, round(s.weight * 100))
+            for s in blueprint.sections
+        ],
+    )
+
+
+@router.get("/exams")
+async def catalog_page(request: Request, session: SessionDep) -> Response:
+    exams = list(await exams_service.list_exams(session))
+    titles = {e.code: e.title for e in exams}
+    return render(
+        request,
+        "catalog.html",
+        title="Exams",
+        exams=[_catalog_entry(e, titles) for e in exams],
+    )
+
+
+@router.get("/attempts/{attempt_id}")
+async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+    user_id = session_user_id(request)
+    if user_id is None:
+        return to_sign_in(request)
+    try:
+        attempt = await attempts_service.owned_attempt(session, user_id, attempt_id)
+    except AttemptNotFound:
+        return error_page(request, 404)
+    if attempt.status != AttemptStatus.in_progress:
+        return RedirectResponse(f"/attempts/{attempt_id}/result", status_code=303)
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    return render(request, "exam.html", title=exam.title, attempt_id=attempt.id, exam=exam)
+
+
+@router.get("/attempts/{attempt_id}/result")
+async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+    user_id = session_user_id(request)
+    if user_id is None:
+        return to_sign_in(request)
+    try:
+        attempt = await attempts_service.owned_attempt(session, user_id, attempt_id)
+    except AttemptNotFound:
+        return error_page(request, 404)
+    if attempt.status == AttemptStatus.in_progress:
+        return RedirectResponse(f"/attempts/{attempt_id}", status_code=303)
+    view = await attempts_service.result_view(session, attempt)
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    return render(
+        request,
+        "result.html",
+        title=f"Result: {exam.title}",
+        attempt=attempt,
+        exam=exam,
+        final=attempt.status in (AttemptStatus.scored, AttemptStatus.under_review),
+        score_percent=None if attempt.score is None else round(attempt.score * 100, 1),
+        pass_mark_percent=round(view.pass_mark * 100),
+        sections=[
+            (
+                SECTION_NAMES.get(kind, kind),
+                None if score is None else round(score * 100, 1),
+                round(weight * 100),
+            )
+            for kind, score, weight in view.sections
+        ],
+        certificate_id=view.certificate_id,
+    )
+
+
+@router.get("/certificates")
+async def certificates_page(request: Request, session: SessionDep, clock: ClockDep) -> Response:
+    user_id = session_user_id(request)
+    if user_id is None:
+        return to_sign_in(request)
+    today = clock.now().date()
+    certificates = [
+        {
+            "id": certificates_service.display_id(c.public_id),
+            "title": c.title,
+            "level": c.level,
+            "status": certificates_service.status_of(c, today).value,
+            "issued_on": c.issued_on,
+            "expires_on": c.expires_on,
+        }
+        for c in await certificates_service.certificates_of(session, user_id)
+    ]
+    return render(request, "certificates.html", title="My certificates", certificates=certificates)
+
+
+@dataclass(frozen=True)
+class VerifiedView:
+    certificate_id: str
+    status: str
+    title: str
+    level: str
+    issued_on: date
+    expires_on: date
+    revocation_reason: str | None
+    superseded_by: str | None
+    holder_name: str | None  # only once the last name given matches
+    name_checked: bool
+    name_matches: bool
+
+
+def _last_name_matches(holder_name: str, last_name: str) -> bool:
+    holder = " ".join(holder_name.casefold().split())
+    wanted = " ".join(last_name.casefold().split())
+    return bool(wanted) and (holder == wanted or holder.endswith(" " + wanted))
+
+
+async def _verification(
+    request: Request, session: SessionDep, clock: ClockDep, raw_id: str, last_name: str
+) -> Response:
+    raw_id, last_name = raw_id.strip()[:64], last_name.strip()[:200]
+    try:
+        found = await certificates_service.verify(session, clock, raw_id)
+    except CertificateNotFound:
+        return render(
+            request,
+            "verify.html",
+            status_code=404,
+            title="Verify a certificate",
+            entered_id=raw_id,
+            last_name=last_name,
+            not_found=True,
+            result=None,
+        )
+    c = found.certificate
+    matches = bool(last_name) and _last_name_matches(c.holder_name, last_name)
+    result = VerifiedView(
+        certificate_id=certificates_service.display_id(c.public_id),
+        status=found.status.value,
+        title=c.title,
+        level=c.level,
+        issued_on=c.issued_on,
+        expires_on=c.expires_on,
+        revocation_reason=c.revocation_reason,
+        superseded_by=(
+            certificates_service.display_id(c.superseded_by) if c.superseded_by else None
+        ),
+        holder_name=c.holder_name if matches else None,
+        name_checked=bool(last_name),
+        name_matches=matches,
+    )
+    return render(
+        request,
+        "verify.html",
+        title=f"Certificate {result.certificate_id}",
+        entered_id=result.certificate_id,
+        last_name=last_name,
+        not_found=False,
+        result=result,
+    )
+
+
+@router.get("/verify")
+async def verify_form(request: Request) -> Response:
+    return render(
+        request,
+        "verify.html",
+        title="Verify a certificate",
+        entered_id="",
+        last_name="",
+        not_found=False,
+        result=None,
+    )
+
+
+@router.post("/verify")
+async def verify_submitted(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    certificate_id: Annotated[str, Form()] = "",
+    last_name: Annotated[str, Form()] = "",
+) -> Response:
+    # A POST so that a last name never lands in an address bar, history or access log;
+    # it changes nothing, so it needs no CSRF value.
+    return await _verification(request, session, clock, certificate_id, last_name)
+
+
+@router.get("/verify/{certificate_id}")
+async def verify_page(
+    certificate_id: str, request: Request, session: SessionDep, clock: ClockDep
+) -> Response:
+    return await _verification(request, session, clock, certificate_id, "")

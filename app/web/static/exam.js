@@ -1,0 +1,441 @@
+// The exam screen: questions and scenarios over the JSON API, with the countdown,
+// the navigator, autosave and the submit confirmation.
+
+import { api, ApiError } from "./api.js";
+import { Autosave } from "./autosave.js";
+import { Countdown } from "./timer.js";
+import { Navigator } from "./navigator.js";
+import { createEditor } from "./editor.js";
+
+const root = document.getElementById("exam");
+const attemptId = root.dataset.attempt;
+const base = `/api/v1/attempts/${attemptId}`;
+const $ = (id) => document.getElementById(id);
+
+const SAVE_TEXT = {
+  saved: "All answers saved",
+  saving: "Saving…",
+  offline: "Offline: answers kept on this device, retrying…",
+  error: "Not saved yet, retrying…",
+};
+
+let items = []; // [{ref, kind, position, answered, flagged}]
+let current = 0;
+const loaded = new Map(); // ref -> item as the API gave it, with local changes applied
+let startedAtMs = 0;
+let serverOffsetMs = 0; // server time minus this browser's time, from the last sync
+let leaving = false;
+
+const serverNow = () => Date.now() + serverOffsetMs;
+
+const autosave = new Autosave({
+  attemptId,
+  // A seq floor that grows with the exam's own time (tenths of a second), so a fresh
+  // browser after a crash still writes above what the old one sent.
+  clockSeq: () => Math.max(1, Math.floor((serverNow() - startedAtMs) / 100)),
+  onState: (state) => {
+    const el = $("save-state");
+    el.dataset.state = state;
+    el.textContent = SAVE_TEXT[state] || state;
+  },
+  onSaved: () => {},
+  onClosed: () => finish(),
+});
+
+const navigator_ = new Navigator({ list: $("navigator-list"), onSelect: (i) => show(i, true) });
+
+const countdown = new Countdown({
+  display: $("timer"),
+  warning: $("time-warning"),
+  attemptId,
+  fetchRemaining: async () => (await syncState()).remaining_seconds,
+  onExpire: () => expire(),
+});
+
+async function syncState() {
+  const state = await api("GET", base);
+  if (state.status !== "in_progress") {
+    finish();
+    return state;
+  }
+  serverOffsetMs = Date.parse(state.deadline_at) - state.remaining_seconds * 1000 - Date.now();
+  startedAtMs = Date.parse(state.started_at);
+  return state;
+}
+
+function itemState(ref) {
+  return items.find((i) => i.ref === ref);
+}
+
+function markLocal(ref, { answered, flagged }) {
+  const item = itemState(ref);
+  if (answered !== undefined) item.answered = answered;
+  if (flagged !== undefined) item.flagged = flagged;
+  navigator_.render(items, current);
+}
+
+async function loadItem(ref) {
+  if (loaded.has(ref)) return loaded.get(ref);
+  const item = await api("GET", `${base}/items/${encodeURIComponent(ref)}`);
+  const unsaved = autosave.unsaved(ref);
+  if (unsaved) {
+    // Changes this device made that the server has not acknowledged yet win.
+    if (item.kind === "scenario") item.files = { ...item.files, ...unsaved.files };
+    else item.answer = unsaved.choices;
+    item.flagged = unsaved.flagged;
+  }
+  loaded.set(ref, item);
+  return item;
+}
+
+function payloadOf(item) {
+  if (item.kind === "scenario") {
+    const files = {};
+    for (const path of item.editable) files[path] = item.files[path];
+    return { files, flagged: item.flagged };
+  }
+  return { choices: item.answer, flagged: item.flagged };
+}
+
+async function show(index, focus) {
+  current = Math.max(0, Math.min(index, items.length - 1));
+  history.replaceState(null, "", `#q${current + 1}`);
+  navigator_.render(items, current);
+  const slot = items[current];
+  const label = slot.kind === "scenario" ? "Scenario" : "Question";
+  $("item-heading").textContent = `${label} ${current + 1} of ${items.length}`;
+  $("prev").disabled = current === 0;
+  $("next").disabled = current === items.length - 1;
+  const body = $("item-body");
+  try {
+    const item = await loadItem(slot.ref);
+    if (items[current].ref !== slot.ref) return; // moved on meanwhile
+    body.replaceChildren(item.kind === "scenario" ? renderScenario(item) : renderMcq(item));
+    updateFlag(item.flagged);
+  } catch (err) {
+    const p = document.createElement("p");
+    p.className = "form-error";
+    p.textContent = `This item could not be loaded (${err.message}) Try again in a moment.`;
+    body.replaceChildren(p);
+  }
+  if (focus) $("item-heading").focus();
+}
+
+function renderMcq(item) {
+  const fieldset = document.createElement("fieldset");
+  const legend = document.createElement("legend");
+  legend.className = "stem";
+  legend.textContent = item.stem;
+  const hint = document.createElement("p");
+  hint.className = "hint";
+  hint.id = `hint-${item.ref}`;
+  hint.textContent = item.multiple ? "Choose all that apply." : "Choose one answer.";
+  fieldset.setAttribute("aria-describedby", hint.id);
+  fieldset.append(legend, hint);
+  for (const option of item.options) {
+    const label = document.createElement("label");
+    label.className = "option";
+    const input = document.createElement("input");
+    input.type = item.multiple ? "checkbox" : "radio";
+    input.name = `answer-${item.ref}`;
+    input.value = option.id;
+    input.checked = item.answer.includes(option.id);
+    input.addEventListener("change", () => {
+      const chosen = [...fieldset.querySelectorAll("input:checked")].map((i) => i.value);
+      item.answer = chosen.sort();
+      autosave.save(item.ref, payloadOf(item));
+      markLocal(item.ref, { answered: chosen.length > 0 });
+    });
+    const text = document.createElement("span");
+    text.textContent = option.text;
+    label.append(input, text);
+    fieldset.append(label);
+  }
+  return fieldset;
+}
+
+function renderScenario(item) {
+  const wrap = document.createElement("div");
+  const title = document.createElement("h3");
+  title.textContent = item.title;
+  const briefLabel = document.createElement("h4");
+  briefLabel.textContent = "Brief";
+  briefLabel.className = "visually-hidden";
+  const brief = document.createElement("div");
+  brief.className = "brief";
+  brief.tabIndex = 0;
+  brief.setAttribute("role", "region");
+  brief.setAttribute("aria-label", "Brief");
+  renderBrief(brief, item.brief);
+
+  const paths = Object.keys(item.files).sort((a, b) => {
+    const ea = item.editable.includes(a) ? 0 : 1;
+    const eb = item.editable.includes(b) ? 0 : 1;
+    return ea - eb || a.localeCompare(b);
+  });
+  const tabs = document.createElement("div");
+  tabs.className = "tabs";
+  tabs.setAttribute("role", "tablist");
+  tabs.setAttribute("aria-label", "Files");
+  const panel = document.createElement("div");
+  panel.setAttribute("role", "tabpanel");
+  panel.id = `panel-${item.ref}`;
+  const help = document.createElement("p");
+  help.className = "editor-help";
+  help.id = `editor-help-${item.ref}`;
+
+  const tabButtons = paths.map((path, index) => {
+    const tab = document.createElement("button");
+    tab.type = "button";
+    tab.setAttribute("role", "tab");
+    tab.id = `tab-${item.ref}-${index}`;
+    tab.setAttribute("aria-controls", panel.id);
+    tab.textContent = item.editable.includes(path) ? path : `${path} (read only)`;
+    tab.addEventListener("click", () => select(index, false));
+    tab.addEventListener("keydown", (event) => {
+      const moves = { ArrowRight: 1, ArrowLeft: -1 };
+      if (event.key in moves) {
+        event.preventDefault();
+        select((index + moves[event.key] + paths.length) % paths.length, true);
+      }
+    });
+    tabs.append(tab);
+    return tab;
+  });
+
+  function select(index, focusTab) {
+    item.openFile = paths[index];
+    tabButtons.forEach((tab, i) => {
+      tab.setAttribute("aria-selected", String(i === index));
+      tab.tabIndex = i === index ? 0 : -1;
+    });
+    panel.setAttribute("aria-labelledby", tabButtons[index].id);
+    const path = paths[index];
+    const editable = item.editable.includes(path);
+    const editor = createEditor({
+      id: `editor-${item.ref}`,
+      label: `${path}${editable ? "" : " (read only)"}`,
+      text: item.files[path],
+      readOnly: !editable,
+      onChange: (text) => {
+        item.files[path] = text;
+        autosave.save(item.ref, payloadOf(item), 700);
+        markLocal(item.ref, { answered: true });
+      },
+    });
+    editor.textarea.setAttribute("aria-describedby", help.id);
+    help.textContent = editable
+      ? "Tab indents and Shift+Tab outdents. To leave the editor with the keyboard, press Escape, then Tab."
+      : "This file is read only.";
+    panel.replaceChildren(editor.element);
+    if (focusTab) tabButtons[index].focus();
+  }
+  select(Math.max(0, paths.indexOf(item.openFile)), false);
+
+  const runs = document.createElement("section");
+  runs.className = "runs";
+  runs.setAttribute("aria-label", "Public checks");
+  const runsTitle = document.createElement("h4");
+  runsTitle.textContent = `Public checks: ${item.public_checks.join(", ")}`;
+  const runButton = document.createElement("button");
+  runButton.type = "button";
+  runButton.id = "run-checks";
+  const runsLeft = document.createElement("span");
+  runsLeft.id = "runs-left";
+  const setRunsLeft = () => {
+    runButton.textContent = "Run public checks";
+    runsLeft.textContent = ` ${item.runs_left} run${item.runs_left === 1 ? "" : "s"} left`;
+    runButton.disabled = item.runs_left <= 0;
+  };
+  setRunsLeft();
+  const outcome = document.createElement("div");
+  outcome.id = "run-outcome";
+  outcome.setAttribute("role", "status");
+  runButton.addEventListener("click", async () => {
+    runButton.disabled = true;
+    outcome.textContent = "Saving your files, then running the public checks…";
+    try {
+      await autosave.settled();
+      const queued = await api("POST", `${base}/scenarios/${encodeURIComponent(item.ref)}/runs`);
+      item.runs_left = Math.max(0, item.runs_left - 1);
+      outcome.textContent = "Running the public checks…";
+      const run = await pollRun(item.ref, queued.run_id);
+      showRun(outcome, run);
+      // A run the grader could not start is not counted: ask the server what is left.
+      const fresh = await api("GET", `${base}/items/${encodeURIComponent(item.ref)}`);
+      item.runs_left = fresh.runs_left;
+    } catch (err) {
+      outcome.textContent = err.message;
+    }
+    setRunsLeft();
+  });
+  runs.append(runsTitle, runButton, runsLeft, outcome);
+  wrap.append(title, briefLabel, brief, tabs, panel, help, runs);
+  return wrap;
+}
+
+const RUN_WAIT_MS = 180000;
+
+// The brief's light markdown (paragraphs, **bold**, `code`) built as DOM nodes, never
+// as HTML, so nothing in it can run.
+function renderBrief(container, text) {
+  for (const block of text.split(/\n\s*\n/)) {
+    const p = document.createElement("p");
+    for (const part of block.split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
+      if (part.startsWith("**") && part.endsWith("**") && part.length > 4) {
+        const strong = document.createElement("strong");
+        strong.textContent = part.slice(2, -2);
+        p.append(strong);
+      } else if (part.startsWith("`") && part.endsWith("`") && part.length > 2) {
+        const code = document.createElement("code");
+        code.textContent = part.slice(1, -1);
+        p.append(code);
+      } else {
+        p.append(part);
+      }
+    }
+    container.append(p);
+  }
+}
+
+async function pollRun(ref, runId) {
+  let delay = 500;
+  const giveUp = Date.now() + RUN_WAIT_MS;
+  for (;;) {
+    if (Date.now() > giveUp) {
+      throw new Error("The checks are taking longer than expected. Your files are saved; try again later.");
+    }
+    const run = await api("GET", `${base}/scenarios/${encodeURIComponent(ref)}/runs/${runId}`);
+    if (run.status === "done" || run.status === "error") return run;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 3000);
+  }
+}
+
+function showRun(outcome, run) {
+  if (run.status === "error") {
+    outcome.textContent = "The checks could not run this time; the run was not counted. Try again.";
+    return;
+  }
+  const passed = run.checks.filter((c) => c.passed).length;
+  const summary = document.createElement("p");
+  summary.textContent = `${passed} of ${run.checks.length} public checks passed.`;
+  const list = document.createElement("ul");
+  list.className = "checks";
+  for (const check of run.checks) {
+    const li = document.createElement("li");
+    li.className = check.passed ? "passed" : "failed";
+    li.textContent = `${check.passed ? "Passed" : "Failed"}: ${check.name}${check.message ? ` — ${check.message}` : ""}`;
+    list.append(li);
+  }
+  outcome.replaceChildren(summary, list);
+}
+
+function updateFlag(flagged) {
+  const button = $("flag");
+  button.setAttribute("aria-pressed", String(flagged));
+  button.textContent = flagged ? "Flagged for review" : "Flag for review";
+}
+
+$("flag").addEventListener("click", async () => {
+  const slot = items[current];
+  const item = await loadItem(slot.ref);
+  item.flagged = !item.flagged;
+  updateFlag(item.flagged);
+  autosave.save(item.ref, payloadOf(item));
+  markLocal(item.ref, { flagged: item.flagged, answered: item.kind === "scenario" ? true : undefined });
+});
+$("prev").addEventListener("click", () => show(current - 1, true));
+$("next").addEventListener("click", () => show(current + 1, true));
+
+function listItems(numbers) {
+  return numbers.length ? numbers.join(", ") : "none";
+}
+
+$("submit-open").addEventListener("click", () => {
+  const unanswered = items.filter((i) => !i.answered).map((i) => items.indexOf(i) + 1);
+  const flagged = items.filter((i) => i.flagged).map((i) => items.indexOf(i) + 1);
+  const summary = $("submit-summary");
+  summary.replaceChildren();
+  const add = (text, id) => {
+    const p = document.createElement("p");
+    p.id = id;
+    p.textContent = text;
+    summary.append(p);
+  };
+  add(`Unanswered (${unanswered.length}): ${listItems(unanswered)}`, "unanswered-list");
+  add(`Flagged for review (${flagged.length}): ${listItems(flagged)}`, "flagged-list");
+  if (autosave.hasPending()) {
+    add("Some answers are still being saved; submitting waits for them.", "pending-note");
+  }
+  $("submit-dialog").showModal();
+});
+$("submit-cancel").addEventListener("click", () => $("submit-dialog").close());
+$("submit-confirm").addEventListener("click", async () => {
+  const button = $("submit-confirm");
+  button.disabled = true;
+  button.textContent = "Saving and submitting…";
+  try {
+    await autosave.settled();
+    await api("POST", `${base}/submit`);
+    finish();
+  } catch (err) {
+    button.disabled = false;
+    button.textContent = "Submit now";
+    const p = document.createElement("p");
+    p.className = "form-error";
+    p.setAttribute("role", "alert");
+    p.textContent = err.message;
+    $("submit-summary").append(p);
+  }
+});
+
+async function expire() {
+  $("time-warning").hidden = false;
+  $("time-warning").textContent = "Time is up. Your saved answers are being submitted.";
+  try {
+    await Promise.race([autosave.settled(), new Promise((r) => setTimeout(r, 4000))]);
+    await api("POST", `${base}/submit`);
+  } catch (err) {
+    // the server submits overdue attempts by itself
+  }
+  finish();
+}
+
+function finish() {
+  if (leaving) return;
+  leaving = true;
+  window.location.assign(`/attempts/${attemptId}/result`);
+}
+
+async function start() {
+  try {
+    const state = await syncState();
+    if (state.status !== "in_progress") return;
+    items = state.items;
+    for (const item of items) {
+      const unsaved = autosave.unsaved(item.ref);
+      if (unsaved) {
+        item.flagged = unsaved.flagged;
+        item.answered = unsaved.files ? true : unsaved.choices.length > 0;
+      }
+    }
+    countdown.total = (Date.parse(state.deadline_at) - Date.parse(state.started_at)) / 1000;
+    countdown.sync(state.remaining_seconds);
+    countdown.start();
+    const fromHash = Number((location.hash.match(/^#q(\d+)$/) || [])[1]);
+    await show(fromHash ? fromHash - 1 : 0, false);
+    if (autosave.hasPending()) autosave.flushSoon(0); // what a closed tab left unsent
+  } catch (err) {
+    $("item-heading").textContent = "The exam could not be loaded";
+    const p = document.createElement("p");
+    p.className = "form-error";
+    p.textContent =
+      err instanceof ApiError && err.status === 401
+        ? "You are signed out. Sign in again; your saved answers are kept."
+        : `${err.message} Reload the page to try again.`;
+    $("item-body").replaceChildren(p);
+  }
+}
+
+start();
