@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from app.certificates.commands import certs_app, employers_app, keys_app
 from app.config import get_settings
 from app.exams.validation import ValidationReport
 from app.grading.commands import scenarios_app
@@ -21,6 +22,9 @@ users_cli = typer.Typer(no_args_is_help=True, help="Accounts.")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(scenarios_app, name="scenarios")
+cli.add_typer(keys_app, name="keys")
+cli.add_typer(employers_app, name="employers")
+cli.add_typer(certs_app, name="certs")
 
 
 @cli.command()
@@ -81,6 +85,8 @@ def worker() -> None:
     from datetime import timedelta
 
     from app.attempts import service as attempts_service
+    from app.certificates.credential import Issuer
+    from app.certificates.outbox import mailer_for, run_reminders
     from app.core.clock import SystemClock
     from app.core.db import create_engine, create_sessionmaker
     from app.core.jobs import JobRunner
@@ -99,6 +105,8 @@ def worker() -> None:
             functools.partial(attempts_service.run_grading_job, sessionmaker, clock, scenarios),
         )
         grace = timedelta(seconds=settings.deadline_grace_seconds)
+        issuer = Issuer(settings.public_base_url.rstrip("/"), settings.issuer_name)
+        mailer = mailer_for(settings)
         try:
             while True:
                 count = await attempts_service.sweep_overdue(
@@ -107,6 +115,9 @@ def worker() -> None:
                 if count:
                     typer.echo(f"submitted {count} overdue attempts", err=True)
                 await attempts_service.requeue_stalled_gradings(sessionmaker, clock, runner)
+                sent = await run_reminders(sessionmaker, clock, issuer, mailer)
+                if sent:
+                    typer.echo(f"sent {sent} expiry reminders", err=True)
                 await asyncio.sleep(settings.sweep_interval_seconds)
         finally:
             await runner.drain()

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_FILE = Path(".assay-secret")
+DEV_SIGNING_KEYS_FILE = Path(".assay-keys/signing-keys.json")
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,32 @@ class Settings(BaseSettings):
     grading_concurrency: int = Field(default=2, ge=1, le=64)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     public_base_url: str = "http://127.0.0.1:8000"
+
+    # Credentials. The ES256 signing keys (JSON written by `assay keys`): from
+    # ASSAY_SIGNING_KEYS itself, else from this file; in dev the file is created on first
+    # start, in production one of the two must be provided.
+    signing_keys: str = ""
+    signing_keys_file: Path = DEV_SIGNING_KEYS_FILE
+    issuer_name: str = "Assay"
+    # LinkedIn's add-to-profile link names the issuer by its company page when known.
+    linkedin_organization_id: str = ""
+    # Public verification, per client address: lookups per minute, and lookups of IDs
+    # that do not exist (or with a wrong last name) per hour, the enumeration budget.
+    verify_per_minute: int = Field(default=60, ge=1)
+    verify_misses_per_hour: int = Field(default=30, ge=1)
+    # How long a looked-up certificate is reused by this process; revocations through
+    # this process show at once, through another one within this many seconds.
+    verify_cache_seconds: float = Field(default=2.0, ge=0)
+    # Employers' bulk API: certificate IDs checked per key per hour, and per request.
+    employer_ids_per_hour: int = Field(default=20_000, ge=1)
+    employer_batch_max: int = Field(default=500, ge=1, le=5000)
+    # Expiry reminders go out by SMTP when a host is set, to the log otherwise.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "certificates@assay.invalid"
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -22,6 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.attempts import service as attempts_service
 from app.attempts.router import router as attempts_router
+from app.certificates import dependencies as certificates_deps
+from app.certificates.outbox import run_reminders
+from app.certificates.router import public_router as verification_router
 from app.certificates.router import router as certificates_router
 from app.config import Settings, get_settings
 from app.core.clock import Clock, SystemClock
@@ -73,6 +76,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        certificates_deps.load_keys(app)
         own_engine = engine is None
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
@@ -99,6 +103,7 @@ def create_app(
     secret = settings.resolved_secret_key()
     app.state.tokens = TokenService(secret, clock)
     app.state.csrf_key = csrf_key(secret)
+    certificates_deps.install(app, settings, clock)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     if engine is not None:
@@ -110,7 +115,13 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (identity_router, exams_router, attempts_router, certificates_router):
+    for router in (
+        identity_router,
+        exams_router,
+        attempts_router,
+        certificates_router,
+        verification_router,
+    ):
         app.include_router(router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
@@ -128,6 +139,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
         jobs=app.state.jobs,
     )
+    certificates_deps.attach_engine(app, engine)
     app.state.jobs.register(
         attempts_service.GRADE_RUN,
         functools.partial(
@@ -155,6 +167,10 @@ async def _sweep_forever(app: FastAPI) -> None:
                 log.info("sweeper submitted overdue attempts", count=count)
             await attempts_service.requeue_stalled_gradings(
                 app.state.sessionmaker, app.state.clock, app.state.jobs
+            )
+            certificates = certificates_deps.certificates_state(app)
+            await run_reminders(
+                app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer
             )
         except Exception:
             log.exception("sweeper run failed; will retry")

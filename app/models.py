@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, Response
-from app.certificates.models import Certificate
+from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading.models import ScenarioRun
@@ -13,8 +13,10 @@ __all__ = [
     "Attempt",
     "AttemptItem",
     "Certificate",
+    "EmployerKey",
     "ExamVersion",
     "ItemVersion",
+    "OutboxMessage",
     "Response",
     "ScenarioRun",
     "User",

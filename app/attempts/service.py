@@ -178,6 +178,9 @@ async def _check_eligibility(
     ):
         raise AttemptPending()
     today = now.date()
+    if exam.renews is not None:
+        # A renewal exam is open only while a certificate it renews is in its window.
+        await certificates_service.check_renewal_open(session, user_id, exam.renews, today)
     held = await certificates_service.current_exam_codes(session, user_id, today)
     if exam.code in held:
         raise AlreadyCertified()
@@ -581,6 +584,7 @@ async def score_attempt(
             clock,
             user_id=user.id,
             holder_name=user.full_name,
+            holder_email=user.email,
             attempt_id=attempt.id,
             exam=exam,
             renews=exam.renews,

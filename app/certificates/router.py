@@ -1,54 +1,295 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
+from typing import Annotated
 
-from app.certificates import service
-from app.certificates.exceptions import CertificateNotFound
-from app.certificates.schemas import CertificateOut, VerificationOut
-from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
-from app.core.errors import responses
-from app.identity.dependencies import CurrentUserId
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.attempts.schemas import AttemptStartedOut, FormItemOut
+from app.attempts.service import remaining_seconds
+from app.certificates import flows, service
+from app.certificates.dependencies import (
+    CertificatesStateDep,
+    client_key,
+    lookup_of,
+    verify_for_client,
+)
+from app.certificates.exceptions import (
+    AlreadyRevoked,
+    BatchTooLarge,
+    CertificateNotFound,
+    InvalidEmployerKey,
+    RenewalWindowClosed,
+)
+from app.certificates.lookup import CertificateRecord
+from app.certificates.models import Certificate
+from app.certificates.schemas import (
+    BatchIn,
+    BatchOut,
+    BatchResultOut,
+    CertificateOut,
+    RevocationIn,
+    VerificationOut,
+    VerifyIn,
+)
+from app.certificates.service import Verification
+from app.certificates.status import renewal_window_opens
+from app.certificates.statuslist import STATUS_LIST_ID
+from app.core.deps import ClockDep, SessionDep, SettingsDep, UnitOfWorkRoute
+from app.core.errors import NotFound, RateLimited, responses
+from app.grading.dependencies import scenario_registry
+from app.identity.dependencies import CurrentUserId, require_role
+from app.identity.models import Role, User
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"], route_class=UnitOfWorkRoute)
+# The public read paths run without a unit of work: they never write, and each avoided
+# dependency is measurable at thousands of lookups a second.
+public_router = APIRouter(tags=["verification"])
+
+CREDENTIAL_MEDIA_TYPE = "application/vc+jwt"
+_employer_scheme = HTTPBearer(auto_error=False)
 
 
-@router.get("/certificates", response_model=list[CertificateOut])
-async def my_certificates(
-    session: SessionDep, clock: ClockDep, user_id: CurrentUserId
-) -> list[CertificateOut]:
-    today = clock.now().date()
-    return [
-        CertificateOut(
-            certificate_id=service.display_id(c.public_id),
-            status=service.status_of(c, today).value,
-            exam_code=c.exam_code,
-            title=c.title,
-            level=c.level,
-            holder_name=c.holder_name,
-            issued_on=c.issued_on,
-            expires_on=c.expires_on,
-        )
-        for c in await service.certificates_of(session, user_id)
-    ]
-
-
-@router.get(
-    "/verify/{certificate_id}",
-    response_model=VerificationOut,
-    responses=responses(CertificateNotFound),
-)
-async def verify(certificate_id: str, session: SessionDep, clock: ClockDep) -> VerificationOut:
-    found = await service.verify(session, clock, certificate_id)
-    c = found.certificate
-    return VerificationOut(
-        certificate_id=service.display_id(c.public_id),
-        status=found.status.value,
+def _certificate_out(
+    c: Certificate, state: CertificatesStateDep, today_status: str
+) -> CertificateOut:
+    shown = service.display_id(c.public_id)
+    return CertificateOut(
+        certificate_id=shown,
+        status=today_status,
+        exam_code=c.exam_code,
+        title=c.title,
+        level=c.level,
         holder_name=c.holder_name,
+        issued_on=c.issued_on,
+        expires_on=c.expires_on,
+        renewal_window_opens=renewal_window_opens(c.expires_on),
+        superseded_by=service.display_id(c.superseded_by) if c.superseded_by else None,
+        renewal_of=service.display_id(c.renewal_of) if c.renewal_of else None,
+        revocation_reason=c.revocation_reason,
+        verify_url=state.issuer.verify_url(shown),
+        credential_url=f"{state.issuer.base_url}/api/v1/certificates/{shown}/credential",
+        linkedin_url=service.linkedin_url(c, state.issuer, state.linkedin_organization_id),
+    )
+
+
+def verification_out(v: Verification) -> VerificationOut:
+    c = v.certificate
+    return VerificationOut(
+        certificate_id=v.certificate_id,
+        record="full" if v.full else "minimal",
+        status=v.status.value,
+        holder_name=v.holder_name,
         exam_code=c.exam_code,
         title=c.title,
         level=c.level,
         issued_on=c.issued_on,
         expires_on=c.expires_on,
-        superseded_by=service.display_id(c.superseded_by) if c.superseded_by else None,
-        revocation_reason=c.revocation_reason,
+        superseded_by=v.superseded_by,
+        renewal_of=v.renewal_of,
+        revocation_reason=v.revocation_reason,
     )
+
+
+@router.get("/certificates", response_model=list[CertificateOut])
+async def my_certificates(
+    session: SessionDep, clock: ClockDep, user_id: CurrentUserId, state: CertificatesStateDep
+) -> list[CertificateOut]:
+    today = clock.now().date()
+    return [
+        _certificate_out(c, state, service.status_of(c, today).value)
+        for c in await service.certificates_of(session, user_id)
+    ]
+
+
+@router.get(
+    "/certificates/{certificate_id}/credential",
+    response_class=Response,
+    responses={
+        200: {"content": {CREDENTIAL_MEDIA_TYPE: {}}, "description": "A compact JWS"},
+        **responses(CertificateNotFound),
+    },
+)
+async def credential(
+    certificate_id: str, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
+) -> Response:
+    """The holder's certificate as an Open Badges 3.0 credential, signed ES256."""
+    token, public_id = await service.credential_of(
+        session, state.keys, state.issuer, user_id, certificate_id
+    )
+    shown = service.display_id(public_id)
+    return Response(
+        token,
+        media_type=CREDENTIAL_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="assay-{shown}.jwt"'},
+    )
+
+
+@router.post(
+    "/certificates/{certificate_id}/renewal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AttemptStartedOut,
+    responses={
+        200: {"description": "The renewal attempt already in progress, resumed"},
+        **responses(CertificateNotFound, RenewalWindowClosed),
+    },
+)
+async def start_renewal(
+    certificate_id: str,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user_id: CurrentUserId,
+) -> JSONResponse:
+    started = await flows.start_renewal(
+        session,
+        clock,
+        user_id,
+        certificate_id,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
+    )
+    a = started.attempt
+    body = AttemptStartedOut(
+        id=a.id,
+        exam_code=a.exam_code,
+        status=a.status.value,
+        started_at=a.started_at,
+        deadline_at=a.deadline_at,
+        remaining_seconds=remaining_seconds(a, clock.now()),
+        items=[FormItemOut(ref=i.ref, kind=i.kind, position=i.position) for i in started.items],
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
+    )
+
+
+@router.post(
+    "/certificates/{certificate_id}/revocation",
+    response_model=VerificationOut,
+    responses=responses(CertificateNotFound, AlreadyRevoked),
+)
+async def revoke(
+    certificate_id: str,
+    body: RevocationIn,
+    session: SessionDep,
+    clock: ClockDep,
+    state: CertificatesStateDep,
+    _: Annotated[User, Depends(require_role(Role.admin, Role.proctor))],
+) -> VerificationOut:
+    """Proctors and admins: revoke with a reason (misconduct found on review, regrading)."""
+    c = await service.revoke(session, clock, certificate_id, body.reason, lookup=state.lookup)
+    return verification_out(
+        Verification(CertificateRecord.of(c), service.status_of(c, clock.now().date()), True)
+    )
+
+
+@router.post(
+    "/verify/batch",
+    response_model=BatchOut,
+    responses=responses(InvalidEmployerKey, BatchTooLarge, RateLimited),
+)
+async def verify_batch(
+    body: BatchIn,
+    session: SessionDep,
+    clock: ClockDep,
+    state: CertificatesStateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_employer_scheme)],
+) -> BatchOut:
+    """Employers: up to 500 (ID, last name) pairs per request, with an API key from
+    ``assay employers create``. An unknown ID and a wrong name both answer found=false."""
+    if credentials is None:
+        raise InvalidEmployerKey()
+    employer = await service.employer_for_key(session, credentials.credentials)
+    if len(body.certificates) > state.batch_max:
+        raise BatchTooLarge(
+            f"At most {state.batch_max} certificates per request.", limit=state.batch_max
+        )
+    state.employer_ids.take(str(employer.id), cost=max(1, len(body.certificates)))
+    found = await service.verify_batch(
+        lookup_of(state), clock, [(q.certificate_id, q.last_name) for q in body.certificates]
+    )
+    return BatchOut(
+        results=[
+            BatchResultOut(
+                certificate_id=q.certificate_id,
+                found=v is not None,
+                certificate=verification_out(v) if v is not None else None,
+            )
+            for q, v in zip(body.certificates, found, strict=True)
+        ]
+    )
+
+
+async def _verify_public(
+    request: Request,
+    state: CertificatesStateDep,
+    clock: ClockDep,
+    raw_id: str,
+    last_name: str | None,
+) -> VerificationOut:
+    found = await verify_for_client(state, clock, client_key(request), raw_id, last_name)
+    return verification_out(found)
+
+
+@public_router.get(
+    "/api/v1/verify/{certificate_id}",
+    response_model=VerificationOut,
+    responses=responses(CertificateNotFound, RateLimited),
+)
+async def verify(
+    certificate_id: str,
+    request: Request,
+    state: CertificatesStateDep,
+    clock: ClockDep,
+    last_name: str | None = None,
+) -> VerificationOut:
+    """Public. The ID alone gives the minimal record; with ``last_name`` (the holder's)
+    the full one. Unknown IDs and wrong names answer the same 404."""
+    return await _verify_public(
+        request, state, clock, certificate_id, last_name[:200] if last_name else None
+    )
+
+
+@public_router.post(
+    "/api/v1/verify",
+    response_model=VerificationOut,
+    responses=responses(CertificateNotFound, RateLimited),
+)
+async def verify_with_name(
+    body: VerifyIn, request: Request, state: CertificatesStateDep, clock: ClockDep
+) -> VerificationOut:
+    """The full record, with the last name in the body rather than in the URL (URLs
+    end up in logs and histories)."""
+    return await _verify_public(request, state, clock, body.certificate_id, body.last_name)
+
+
+@public_router.get(
+    "/api/v1/status-lists/{list_id}",
+    response_class=Response,
+    responses={200: {"content": {CREDENTIAL_MEDIA_TYPE: {}}}, **responses(NotFound)},
+)
+async def status_list(
+    list_id: str, session: SessionDep, state: CertificatesStateDep, clock: ClockDep
+) -> Response:
+    """The revocation list (Bitstring Status List credential, signed ES256)."""
+    if list_id != STATUS_LIST_ID:
+        raise NotFound("There is no status list with this ID.")
+    token = await service.status_list(session, clock, state.keys, state.issuer)
+    return Response(token, media_type=CREDENTIAL_MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+@public_router.get("/.well-known/jwks.json")
+async def jwks(state: CertificatesStateDep) -> JSONResponse:
+    """The issuer's public keys (every key ever used to sign, newest last)."""
+    return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@public_router.get("/issuer")
+async def issuer_profile(state: CertificatesStateDep) -> JSONResponse:
+    """The issuer profile the credentials name."""
+    return JSONResponse(state.issuer.profile())

@@ -1,4 +1,5 @@
-"""Passwords and tokens. This is the only module that imports python-jose.
+"""Passwords, tokens and credential signatures. This is the only module that imports
+python-jose.
 
 Tokens are HS256 JWTs with the algorithm pinned, ``exp``/``iat``/``sub`` required and a
 ``purpose`` claim that every check names: an access token is never accepted where an
@@ -8,13 +9,21 @@ the library's, so tests and the sweeper agree on what "now" is.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from jose import JWTError, jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jose import JWTError, jws, jwt
+from jose.exceptions import JOSEError
 
 from app.core.clock import Clock
 from app.core.errors import NotAuthenticated
@@ -106,4 +115,110 @@ class TokenService:
             raise InvalidToken()
         if not isinstance(claims["exp"], int) or not isinstance(claims["sub"], str):
             raise InvalidToken()
+        return claims
+
+
+# --- Credentials: ES256 JWS ---------------------------------------------------------
+#
+# Certificates are published as VC-JWTs signed with ES256 (python-jose has no EdDSA).
+# The verifier picks the key by the ``kid`` we set, accepts ES256 and nothing else (so
+# neither ``none`` nor an HS256 token keyed with our public key gets through), and judges
+# ``nbf``/``exp`` by the injected clock.
+
+_CREDENTIAL_ALGORITHMS = ["ES256"]
+
+
+class InvalidCredential(InvalidToken):
+    code = "invalid_credential"
+    default_message = "The credential is not signed by this issuer, or is no longer valid."
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_pem: str
+    created_at: str
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def new_signing_key(created_at: datetime) -> SigningKey:
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    numbers = private.public_key().public_numbers()
+    x, y = _b64url(numbers.x.to_bytes(32, "big")), _b64url(numbers.y.to_bytes(32, "big"))
+    # RFC 7638 thumbprint: the kid names the key itself, so it cannot be reused by accident.
+    canonical = json.dumps({"crv": "P-256", "kty": "EC", "x": x, "y": y}, separators=(",", ":"))
+    kid = _b64url(hashlib.sha256(canonical.encode()).digest())
+    return SigningKey(kid=kid, private_pem=pem, created_at=created_at.isoformat())
+
+
+def public_jwk(key: SigningKey) -> dict[str, str]:
+    private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"signing key {key.kid} is not an EC key")
+    numbers = private.public_key().public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+        "kid": key.kid,
+        "use": "sig",
+        "alg": "ES256",
+    }
+
+
+class CredentialKeys:
+    """The issuer's keys: the newest signs, every one (old ones after a rotation) verifies.
+    Only public halves ever leave through :meth:`jwks`."""
+
+    def __init__(self, keys: Sequence[SigningKey], active_kid: str) -> None:
+        by_kid = {k.kid: k for k in keys}
+        if active_kid not in by_kid:
+            raise ValueError("the active signing key is not in the key set")
+        self._active = by_kid[active_kid]
+        self._public = {k.kid: public_jwk(k) for k in keys}
+        self._jwks = {"keys": list(self._public.values())}
+
+    @property
+    def active_kid(self) -> str:
+        return self._active.kid
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return self._jwks
+
+    def sign(self, claims: Mapping[str, Any], *, typ: str = "vc+jwt") -> str:
+        token: str = jws.sign(
+            dict(claims),
+            self._active.private_pem,
+            headers={"kid": self._active.kid, "typ": typ},
+            algorithm="ES256",
+        )
+        return token
+
+    def verify(self, token: str, clock: Clock) -> dict[str, Any]:
+        """The payload of a JWS we signed that is valid now; anything else is refused."""
+        try:
+            header = jws.get_unverified_header(token)
+        except JOSEError as exc:
+            raise InvalidCredential() from exc
+        key = self._public.get(str(header.get("kid")))
+        if header.get("alg") not in _CREDENTIAL_ALGORITHMS or key is None:
+            raise InvalidCredential()
+        try:
+            payload = jws.verify(token, key, algorithms=_CREDENTIAL_ALGORITHMS)
+            claims: dict[str, Any] = json.loads(payload)
+        except (JOSEError, ValueError) as exc:
+            raise InvalidCredential() from exc
+        now = clock.now().timestamp()
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if not isinstance(exp, int) or not isinstance(nbf, int) or not nbf <= now < exp:
+            raise InvalidCredential()
         return claims

@@ -118,6 +118,14 @@ async def get_exam(session: AsyncSession, code: str) -> ExamVersion:
     return exam
 
 
+async def renewal_exam_for(session: AsyncSession, exam_code: str) -> ExamVersion | None:
+    """The current exam that renews ``exam_code``, if the bank has one."""
+    for exam in await ExamRepository(session).current_exams():
+        if exam.renews == exam_code:
+            return exam
+    return None
+
+
 async def get_exam_version(session: AsyncSession, version_id: uuid.UUID) -> ExamVersion:
     exam = await ExamRepository(session).exam_version(version_id)
     if exam is None:

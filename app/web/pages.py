@@ -23,6 +23,7 @@ _ERRORS = {
     403: ("Not allowed", "Your account cannot open this page."),
     404: ("Page not found", "There is nothing at this address. Check the link and try again."),
     405: ("Not allowed", "This page cannot be used that way."),
+    429: ("Too many requests", "Please wait a little and try again."),
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -16,8 +15,10 @@ from app.attempts import service as attempts_service
 from app.attempts.exceptions import AttemptNotFound
 from app.attempts.models import AttemptStatus
 from app.certificates import service as certificates_service
+from app.certificates.dependencies import certificates_state, client_key, verify_for_client
 from app.certificates.exceptions import CertificateNotFound
 from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
+from app.core.errors import RateLimited
 from app.exams import service as exams_service
 from app.exams.models import ExamVersion
 from app.web.pages import error_page, render, session_user_id, to_sign_in
@@ -167,33 +168,15 @@ async def certificates_page(request: Request, session: SessionDep, clock: ClockD
     return render(request, "certificates.html", title="My certificates", certificates=certificates)
 
 
-@dataclass(frozen=True)
-class VerifiedView:
-    certificate_id: str
-    status: str
-    title: str
-    level: str
-    issued_on: date
-    expires_on: date
-    revocation_reason: str | None
-    superseded_by: str | None
-    holder_name: str | None  # only once the last name given matches
-    name_checked: bool
-    name_matches: bool
-
-
-def _last_name_matches(holder_name: str, last_name: str) -> bool:
-    holder = " ".join(holder_name.casefold().split())
-    wanted = " ".join(last_name.casefold().split())
-    return bool(wanted) and (holder == wanted or holder.endswith(" " + wanted))
-
-
-async def _verification(
-    request: Request, session: SessionDep, clock: ClockDep, raw_id: str, last_name: str
-) -> Response:
+async def _verification(request: Request, clock: ClockDep, raw_id: str, last_name: str) -> Response:
+    """The page over the API's public lookup: the same cache, the same rate limits, and a
+    wrong last name answered exactly as an unknown ID."""
     raw_id, last_name = raw_id.strip()[:64], last_name.strip()[:200]
+    state = certificates_state(request.app)
     try:
-        found = await certificates_service.verify(session, clock, raw_id)
+        found = await verify_for_client(
+            state, clock, client_key(request), raw_id, last_name or None
+        )
     except CertificateNotFound:
         return render(
             request,
@@ -205,31 +188,16 @@ async def _verification(
             not_found=True,
             result=None,
         )
-    c = found.certificate
-    matches = bool(last_name) and _last_name_matches(c.holder_name, last_name)
-    result = VerifiedView(
-        certificate_id=certificates_service.display_id(c.public_id),
-        status=found.status.value,
-        title=c.title,
-        level=c.level,
-        issued_on=c.issued_on,
-        expires_on=c.expires_on,
-        revocation_reason=c.revocation_reason,
-        superseded_by=(
-            certificates_service.display_id(c.superseded_by) if c.superseded_by else None
-        ),
-        holder_name=c.holder_name if matches else None,
-        name_checked=bool(last_name),
-        name_matches=matches,
-    )
+    except RateLimited:
+        return error_page(request, 429)
     return render(
         request,
         "verify.html",
-        title=f"Certificate {result.certificate_id}",
-        entered_id=result.certificate_id,
+        title=f"Certificate {found.certificate_id}",
+        entered_id=found.certificate_id,
         last_name=last_name,
         not_found=False,
-        result=result,
+        result=found,
     )
 
 
@@ -249,18 +217,15 @@ async def verify_form(request: Request) -> Response:
 @router.post("/verify")
 async def verify_submitted(
     request: Request,
-    session: SessionDep,
     clock: ClockDep,
     certificate_id: Annotated[str, Form()] = "",
     last_name: Annotated[str, Form()] = "",
 ) -> Response:
     # A POST so that a last name never lands in an address bar, history or access log;
     # it changes nothing, so it needs no CSRF value.
-    return await _verification(request, session, clock, certificate_id, last_name)
+    return await _verification(request, clock, certificate_id, last_name)
 
 
 @router.get("/verify/{certificate_id}")
-async def verify_page(
-    certificate_id: str, request: Request, session: SessionDep, clock: ClockDep
-) -> Response:
-    return await _verification(request, session, clock, certificate_id, "")
+async def verify_page(certificate_id: str, request: Request, clock: ClockDep) -> Response:
+    return await _verification(request, clock, certificate_id, "")

@@ -1,0 +1,114 @@
+"""What the certificate routes hold for the app's life: keys, issuer, lookup cache and
+rate limits, set up by ``install`` (at app creation) and ``attach_engine``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.certificates.credential import Issuer
+from app.certificates.exceptions import CertificateNotFound
+from app.certificates.keys import load_credential_keys
+from app.certificates.lookup import CertificateLookup
+from app.certificates.outbox import Mailer, mailer_for
+from app.certificates.ratelimit import TokenBuckets
+from app.certificates.service import Verification, verify_public
+from app.config import Settings
+from app.core.clock import Clock
+from app.core.errors import RateLimited
+from app.core.security import CredentialKeys
+
+
+@dataclass
+class CertificatesState:
+    settings: Settings
+    clock: Clock
+    issuer: Issuer
+    lookups: TokenBuckets
+    misses: TokenBuckets
+    employer_ids: TokenBuckets
+    mailer: Mailer
+    linkedin_organization_id: str
+    batch_max: int
+    lookup: CertificateLookup | None = field(default=None)
+    _keys: CredentialKeys | None = field(default=None)
+
+    @property
+    def keys(self) -> CredentialKeys:
+        # Loaded on first use, and at server start by the lifespan (``load_keys``): an app
+        # built for a test that never signs needs no key file.
+        if self._keys is None:
+            self._keys = load_credential_keys(self.settings, self.clock)
+        return self._keys
+
+
+def install(app: FastAPI, settings: Settings, clock: Clock) -> None:
+    app.state.certificates = CertificatesState(
+        settings=settings,
+        clock=clock,
+        issuer=Issuer(settings.public_base_url.rstrip("/"), settings.issuer_name),
+        lookups=TokenBuckets(clock, capacity=settings.verify_per_minute, per_seconds=60),
+        misses=TokenBuckets(clock, capacity=settings.verify_misses_per_hour, per_seconds=3600),
+        employer_ids=TokenBuckets(clock, capacity=settings.employer_ids_per_hour, per_seconds=3600),
+        mailer=mailer_for(settings),
+        linkedin_organization_id=settings.linkedin_organization_id,
+        batch_max=settings.employer_batch_max,
+    )
+
+
+def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
+    settings: Settings = app.state.settings
+    certificates_state(app).lookup = CertificateLookup(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        app.state.clock,
+        ttl=settings.verify_cache_seconds,
+    )
+
+
+def certificates_state(app: FastAPI) -> CertificatesState:
+    value: CertificatesState = app.state.certificates
+    return value
+
+
+async def get_certificates_state(request: Request) -> CertificatesState:
+    return certificates_state(request.app)
+
+
+def lookup_of(state: CertificatesState) -> CertificateLookup:
+    if state.lookup is None:
+        raise RuntimeError("no database attached")
+    return state.lookup
+
+
+def client_key(request: Request) -> str:
+    # The peer address; behind a proxy, uvicorn's --forwarded-allow-ips makes it the
+    # client's own.
+    return request.client.host if request.client else "unknown"
+
+
+async def verify_for_client(
+    state: CertificatesState, clock: Clock, client: str, raw_id: str, last_name: str | None
+) -> Verification:
+    """A public lookup by one client (the API and the verify page alike), within its rate
+    limits. A client that spent its budget of misses is refused every lookup: it cannot
+    know in advance which ID will miss, and neither can we."""
+    state.lookups.take(client)
+    if not state.misses.allows(client):
+        raise RateLimited("Too many lookups of unknown certificates; try again later.")
+    try:
+        return await verify_public(lookup_of(state), clock, raw_id[:64], last_name)
+    except CertificateNotFound:
+        state.misses.charge(client)
+        raise
+
+
+CertificatesStateDep = Annotated[CertificatesState, Depends(get_certificates_state)]
+
+
+def load_keys(app: FastAPI) -> None:
+    """At server start: a production server without its keys stops here, not at the
+    first credential download."""
+    _ = certificates_state(app).keys

@@ -1,0 +1,106 @@
+"""The public verification read path: one indexed Core ``SELECT`` on the autocommit
+engine (no ORM, no unit of work), with a short per-process cache in front.
+
+Revoking or superseding through this process evicts the entry, so it shows on the next
+lookup; another process sees it within ``ttl`` seconds (ASSAY_VERIFY_CACHE_SECONDS, 0 to
+turn the cache off). Unknown IDs are never cached: a certificate issued a moment ago is
+found at once, and random probes cannot fill the cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.certificates.models import Certificate
+from app.core.clock import Clock
+
+_COLUMNS = (
+    Certificate.public_id,
+    Certificate.holder_name,
+    Certificate.exam_code,
+    Certificate.title,
+    Certificate.level,
+    Certificate.issued_on,
+    Certificate.expires_on,
+    Certificate.revoked_at,
+    Certificate.revocation_reason,
+    Certificate.superseded_by,
+    Certificate.renewal_of,
+)
+_BY_PUBLIC_ID = select(*_COLUMNS).where(Certificate.public_id == bindparam("public_id"))
+_BY_PUBLIC_IDS = select(*_COLUMNS).where(
+    Certificate.public_id.in_(bindparam("ids", expanding=True))
+)
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """What verification needs of a certificate, detached from any session."""
+
+    public_id: str
+    holder_name: str
+    exam_code: str
+    title: str
+    level: str
+    issued_on: date
+    expires_on: date
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    superseded_by: str | None
+    renewal_of: str | None
+
+    @classmethod
+    def of(cls, c: Certificate) -> CertificateRecord:
+        return cls(*(getattr(c, col.key) for col in _COLUMNS))
+
+
+class CertificateLookup:
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, *, ttl: float, max_entries: int = 50_000
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._cache: OrderedDict[str, tuple[float, CertificateRecord]] = OrderedDict()
+
+    async def find(self, public_id: str) -> CertificateRecord | None:
+        now = self._clock.now().timestamp()
+        hit = self._cache.get(public_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_BY_PUBLIC_ID, {"public_id": public_id})).first()
+        if row is None:
+            self._cache.pop(public_id, None)
+            return None
+        record = CertificateRecord(*row)
+        self._remember(record, now)
+        return record
+
+    async def find_many(self, public_ids: Sequence[str]) -> dict[str, CertificateRecord]:
+        """For the bulk API: one query for the lot, fresh (employers asking in bulk get
+        the database's word, not a cache's)."""
+        if not public_ids:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_BY_PUBLIC_IDS, {"ids": list(set(public_ids))})).all()
+        return {row.public_id: CertificateRecord(*row) for row in rows}
+
+    def _remember(self, record: CertificateRecord, now: float) -> None:
+        if self._ttl <= 0:
+            return
+        self._cache[record.public_id] = (now + self._ttl, record)
+        self._cache.move_to_end(record.public_id)
+        if len(self._cache) > self._max_entries:
+            self._cache.popitem(last=False)
+
+    def forget(self, *public_ids: str) -> None:
+        for public_id in public_ids:
+            self._cache.pop(public_id, None)
