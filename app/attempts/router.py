@@ -118,9 +118,9 @@ async def start_attempt(
     responses=responses(AttemptNotFound),
 )
 async def attempt_state(
-    attempt: OwnedAttempt, session: SessionDep, clock: ClockDep
+    attempt: OwnedAttempt, request: Request, session: SessionDep, clock: ClockDep
 ) -> AttemptStateOut:
-    view = await service.attempt_view(session, attempt)
+    view = await service.attempt_view(session, attempt, scenario_registry(request))
     return AttemptStateOut(
         id=attempt.id,
         exam_code=attempt.exam_code,
@@ -134,17 +134,12 @@ async def attempt_state(
                 ref=i.ref,
                 kind=i.kind,
                 position=i.position,
-                answered=_answered(view, i.ref),
+                answered=i.ref in view.answered,
                 flagged=bool(view.responses.get(i.ref) and view.responses[i.ref].flagged),
             )
             for i in view.items
         ],
     )
-
-
-def _answered(view: service.AttemptView, ref: str) -> bool:
-    response = view.responses.get(ref)
-    return bool(response and (response.choices or response.files))
 
 
 @router.get(
@@ -166,6 +161,7 @@ async def attempt_item(
             public_checks=sv.public_checks,
             runs_left=sv.runs_left,
             flagged=sv.flagged,
+            seq=sv.seq,
         )
     view = await service.mcq_view(session, attempt, ref)
     return McqItemOut(
@@ -175,6 +171,7 @@ async def attempt_item(
         options=[OptionOut(id=label, text=text) for label, text in view.options],
         answer=view.answer,
         flagged=view.flagged,
+        seq=view.seq,
     )
 
 
@@ -271,7 +268,7 @@ async def submit(
         user_id=user_id,
         attempt_id=attempt_id,
     )
-    return await attempt_state(attempt, session, clock)
+    return await attempt_state(attempt, request, session, clock)
 
 
 @router.get(

@@ -51,6 +51,7 @@ class McqItemOut(BaseModel):
     options: list[OptionOut]
     answer: list[str]
     flagged: bool
+    seq: int
 
 
 class ScenarioItemOut(BaseModel):
@@ -63,6 +64,7 @@ class ScenarioItemOut(BaseModel):
     public_checks: list[str]
     runs_left: int
     flagged: bool
+    seq: int
 
 
 class RunQueuedOut(BaseModel):

@@ -224,11 +224,30 @@ class AttemptView:
     attempt: Attempt
     items: Sequence[AttemptItem]
     responses: dict[str, Response]
+    # Refs with an answer: choices made, or scenario files changed from the workspace
+    # (a scenario only flagged, or saved unchanged, is not answered).
+    answered: frozenset[str]
 
 
-async def attempt_view(session: AsyncSession, attempt: Attempt) -> AttemptView:
+async def attempt_view(
+    session: AsyncSession, attempt: Attempt, scenarios: Mapping[str, Scenario]
+) -> AttemptView:
     repo = AttemptRepository(session)
-    return AttemptView(attempt, await repo.items(attempt.id), await repo.responses(attempt.id))
+    items = await repo.items(attempt.id)
+    responses = await repo.responses(attempt.id)
+    answered = set()
+    for item in items:
+        response = responses.get(item.ref)
+        if response is None:
+            continue
+        if item.kind == "scenario":
+            scenario = scenarios.get(item.scenario_id or "")
+            workspace = scenario.workspace_files if scenario else {}
+            if any(workspace.get(path) != text for path, text in (response.files or {}).items()):
+                answered.add(item.ref)
+        elif response.choices:
+            answered.add(item.ref)
+    return AttemptView(attempt, items, responses, frozenset(answered))
 
 
 @dataclass(frozen=True)
@@ -239,6 +258,8 @@ class McqView:
     options: list[tuple[str, str]]
     answer: list[str]
     flagged: bool
+    # The stored seq, so a client that lost its own count continues above it.
+    seq: int
 
 
 async def mcq_view(session: AsyncSession, attempt: Attempt, ref: str) -> McqView:
@@ -261,6 +282,7 @@ async def mcq_view(session: AsyncSession, attempt: Attempt, ref: str) -> McqView
         options=[(OPTION_LABELS[i], texts[oid]) for i, oid in enumerate(order)],
         answer=list(response.choices or []) if response else [],
         flagged=response.flagged if response else False,
+        seq=response.seq if response else 0,
     )
 
 
@@ -274,6 +296,7 @@ class ScenarioView:
     public_checks: list[str]
     runs_left: int
     flagged: bool
+    seq: int
 
 
 async def item_kind(session: AsyncSession, attempt: Attempt, ref: str) -> str:
@@ -305,6 +328,7 @@ async def scenario_view(
         public_checks=[c.name for c in scenario.public_checks],
         runs_left=max(0, scenario.max_public_runs - used),
         flagged=response.flagged if response else False,
+        seq=response.seq if response else 0,
     )
 
 

@@ -165,3 +165,12 @@ async def test_unauthenticated_and_forged_tokens(
 async def test_unknown_route_and_wrong_method(client: httpx.AsyncClient) -> None:
     _error(await client.get("/api/v1/nowhere"), 404, "not_found")
     _error(await client.delete("/api/v1/exams"), 405, "method_not_allowed")
+
+
+async def test_the_item_tells_a_fresh_client_the_stored_seq(
+    candidate: Candidate, attempt: dict[str, Any]
+) -> None:
+    url = f"/api/v1/attempts/{attempt['id']}"
+    assert (await candidate.get(f"{url}/items/q1")).json()["seq"] == 0
+    await candidate.put(f"{url}/responses/q1", json={"choices": ["b"], "seq": 41})
+    assert (await candidate.get(f"{url}/items/q1")).json()["seq"] == 41

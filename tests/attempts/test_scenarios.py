@@ -222,3 +222,27 @@ async def test_an_mcq_only_exam_needs_no_grader(
     attempt = (await candidate.post("/api/v1/exams/test-foundation/attempts")).json()
     r = await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
     assert r.json()["status"] == "scored"
+
+
+async def test_a_scenario_counts_as_answered_only_when_its_files_change(
+    app: FastAPI, candidate: Candidate, practical: None
+) -> None:
+    attempt, ref = await _start(candidate)
+    base = f"/api/v1/attempts/{attempt['id']}"
+    item = (await candidate.get(f"{base}/items/{ref}")).json()
+    path = item["editable"][0]
+
+    async def state() -> dict[str, Any]:
+        items = (await candidate.get(base)).json()["items"]
+        return dict(next(i for i in items if i["ref"] == ref))
+
+    unchanged = {path: item["files"][path]}
+    await candidate.put(
+        f"{base}/responses/{ref}", json={"files": unchanged, "flagged": True, "seq": 1}
+    )
+    assert (await state())["answered"] is False
+    assert (await state())["flagged"] is True
+    edited = {path: item["files"][path] + "\n# looked at this\n"}
+    await candidate.put(f"{base}/responses/{ref}", json={"files": edited, "seq": 2})
+    assert (await state())["answered"] is True
+    assert (await candidate.get(f"{base}/items/{ref}")).json()["seq"] == 2
