@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
     # Gradings run at once by this process (each is two sandboxed runs).
     grading_concurrency: int = Field(default=2, ge=1, le=64)
+    # Production grades only inside bubblewrap; set this to accept the process layer
+    # (rlimits and a private uid, no namespaces) knowingly.
+    sandbox_allow_process: bool = False
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -72,6 +75,11 @@ class Settings(BaseSettings):
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set ASSAY_DATABASE_URL")
         return self
+
+    @property
+    def sandbox_requires_isolation(self) -> bool:
+        """Whether grading must refuse to run without bubblewrap."""
+        return self.env == "production" and not self.sandbox_allow_process
 
     def resolved_secret_key(self) -> str:
         """The signing secret; in dev one is generated once and kept in ``secret_file``."""

@@ -77,6 +77,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         certificates_deps.load_keys(app)
+        # Detect the grading sandbox now (a bubblewrap smoke run), not at the first
+        # submission; /readyz reports it.
+        sandbox_ok, sandbox = await grading_service.sandbox_status()
+        (log.info if sandbox_ok else log.error)("grading sandbox", **sandbox)
         own_engine = engine is None
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
@@ -234,8 +238,13 @@ def _install_operations(app: FastAPI) -> None:
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
+        # Grading is part of readiness: a server that would refuse every submission's
+        # scenarios (production without bubblewrap) is not ready.
+        sandbox_ok, sandbox = await grading_service.sandbox_status()
+        checks["grading_sandbox"] = "ok" if sandbox_ok else sandbox["problem"]
+        ready = ready and sandbox_ok
         return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
+            {"status": "ready" if ready else "not_ready", "checks": checks, "sandbox": sandbox},
             status_code=200 if ready else 503,
         )
 

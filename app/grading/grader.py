@@ -22,7 +22,6 @@ import json
 import logging
 import marshal
 import math
-import os
 import re
 import secrets
 import time
@@ -32,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.config import get_settings
 from app.grading.driver import FRAME_MARK, HELLO
 from app.grading.exceptions import (
     GradingUnavailable,
@@ -243,18 +243,12 @@ def clear_reference_cache() -> None:
     _reference_cache.clear()
 
 
-_default: Sandbox | None = None
-
-
 def default_sandbox() -> Sandbox:
-    """The process-wide sandbox, detected on first use. With ``ASSAY_ENV=production``
-    the bubblewrap layer is required unless ``ASSAY_SANDBOX_ALLOW_PROCESS=1``."""
-    global _default
-    if _default is None:
-        production = os.environ.get("ASSAY_ENV") == "production"
-        allow_process = os.environ.get("ASSAY_SANDBOX_ALLOW_PROCESS") == "1"
-        _default = detect_sandbox(require_isolation=production and not allow_process)
-    return _default
+    """The process-wide sandbox, detected on first use. In production
+    (``ASSAY_ENV=production``) the bubblewrap layer is required unless
+    ``ASSAY_SANDBOX_ALLOW_PROCESS`` is set: without it this raises
+    ``IsolationUnavailable`` rather than grade on the process layer."""
+    return detect_sandbox(require_isolation=get_settings().sandbox_requires_isolation)
 
 
 async def _run_once(

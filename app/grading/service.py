@@ -8,6 +8,7 @@ grading goes back to ``queued`` for the recovery pass to retry.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -20,13 +21,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
 from app.core.db import session_scope
-from app.grading.exceptions import GradingUnavailable, ScenarioInvalid, SubmissionRejected
-from app.grading.grader import grade_submission
+from app.grading.exceptions import (
+    GradingUnavailable,
+    IsolationUnavailable,
+    SandboxStartError,
+    ScenarioInvalid,
+    SubmissionRejected,
+)
+from app.grading.grader import default_sandbox, grade_submission
 from app.grading.models import ScenarioRun
 from app.grading.scenarios import Scenario, load_scenarios
 
 log = structlog.get_logger("assay.grading")
 MAX_FINAL_TRIES = 5
+
+
+async def sandbox_status() -> tuple[bool, dict[str, str]]:
+    """The grading sandbox as ``/readyz`` reports it: ready or not, and its layer and
+    limits (or why there is none). Detected once, off the event loop."""
+    try:
+        sandbox = await asyncio.to_thread(default_sandbox)
+    except (IsolationUnavailable, SandboxStartError) as exc:
+        return False, {"layer": "none", "problem": exc.message}
+    return True, dict(sandbox.details)
 
 
 def load_registry(root: Path) -> dict[str, Scenario]:

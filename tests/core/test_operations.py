@@ -1,13 +1,62 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+from app.config import Settings
+from app.grading import grader, service
+from app.grading.exceptions import IsolationUnavailable
+from app.grading.sandbox import detect_sandbox
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok"}}
+    body = ready.json()
+    assert body["status"] == "ready"
+    assert body["checks"] == {"database": "ok", "migrations": "ok", "grading_sandbox": "ok"}
+    # The layer grading runs on is reported, the same as in every grading record.
+    assert body["sandbox"]["layer"] == detect_sandbox().layer
+    assert {"python", "uid", "cgroup", "slots"} <= body["sandbox"].keys()
+
+
+async def test_not_ready_when_grading_would_be_refused(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse() -> None:
+        raise IsolationUnavailable()
+
+    monkeypatch.setattr(service, "default_sandbox", refuse)
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["grading_sandbox"] == IsolationUnavailable.default_message
+    assert ready.json()["sandbox"]["layer"] == "none"
+
+
+def test_production_grades_only_in_bubblewrap_unless_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    production = {
+        "env": "production",
+        "secret_key": "s" * 40,
+        "database_url": "postgresql+asyncpg://db/assay",
+    }
+    assert Settings(**production).sandbox_requires_isolation
+    assert not Settings(**production, sandbox_allow_process=True).sandbox_requires_isolation
+    assert not Settings(env="dev").sandbox_requires_isolation
+
+    asked: list[bool] = []
+
+    def detect(*, require_isolation: bool) -> None:
+        asked.append(require_isolation)
+        raise IsolationUnavailable()
+
+    monkeypatch.setattr(grader, "get_settings", lambda: Settings(**production))
+    monkeypatch.setattr(grader, "detect_sandbox", detect)
+    with pytest.raises(IsolationUnavailable):
+        grader.default_sandbox()
+    assert asked == [True]
 
 
 async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> None:
