@@ -27,6 +27,12 @@ cli.add_typer(employers_app, name="employers")
 cli.add_typer(certs_app, name="certs")
 
 
+# The asyncio loop, not uvloop: uvloop's subprocess_exec refuses the process_group and
+# user arguments the grading sandbox starts candidate code with. The benchmarks serve
+# their bare endpoints on the same loop, so that ratios compare like with like.
+SERVE_LOOP = "asyncio"
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -44,15 +50,13 @@ def serve(
         f"{report.new_item_versions} new item versions)",
         err=True,
     )
-    # The asyncio loop, not uvloop: uvloop's subprocess_exec refuses the process_group
-    # and user arguments the grading sandbox starts candidate code with.
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level="warning",
         access_log=False,
-        loop="asyncio",
+        loop=SERVE_LOOP,
     )
 
 

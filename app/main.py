@@ -28,7 +28,7 @@ from app.certificates.router import public_router as verification_router
 from app.certificates.router import router as certificates_router
 from app.config import Settings, get_settings
 from app.core.clock import Clock, SystemClock
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import create_engine, create_sessionmaker, dispose_engine, driver_pool
 from app.core.deps import Runtime
 from app.core.errors import AssayError, error_body
 from app.core.jobs import JobRunner
@@ -94,7 +94,7 @@ def create_app(
                     await sweeper
             await app.state.jobs.drain()
             if own_engine:
-                await app.state.engine.dispose()
+                await dispose_engine(app.state.engine)
 
     app = FastAPI(
         title="Assay",
@@ -119,12 +119,14 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
+    # Routes are matched in order, one by one: the hot paths' routers (autosave in
+    # attempts, public verification) go first.
     for router in (
+        attempts_router,
+        verification_router,
         identity_router,
         exams_router,
-        attempts_router,
         certificates_router,
-        verification_router,
     ):
         app.include_router(router)
     app.include_router(web_router)
@@ -141,6 +143,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         clock=app.state.clock,
         tokens=app.state.tokens,
         autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        driver_pool=driver_pool(engine),
         jobs=app.state.jobs,
     )
     certificates_deps.attach_engine(app, engine)

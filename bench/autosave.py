@@ -34,6 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.cli import SERVE_LOOP  # noqa: E402
 from app.core.clock import SystemClock  # noqa: E402
 from app.core.security import TokenService, hash_password  # noqa: E402
 
@@ -246,6 +247,8 @@ async def main() -> None:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--loop",
+                SERVE_LOOP,
             ],
             env,
             bare_port,

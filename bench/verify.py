@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from app.certificates import ids  # noqa: E402
 from app.certificates.exceptions import CertificateNotFound  # noqa: E402
 from app.certificates.schemas import VerificationOut  # noqa: E402
+from app.cli import SERVE_LOOP  # noqa: E402
 from bench.autosave import reset_database, start_server, wait_ready  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -209,6 +210,8 @@ async def main() -> None:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--loop",
+        SERVE_LOOP,
     ]
     app_port, bare_port, nocache_port = args.port, args.port + 1, args.port + 2
     results: dict[str, dict[str, float]] = {}

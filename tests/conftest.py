@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.core.clock import ManualClock
-from app.core.db import create_engine, create_sessionmaker, session_scope
+from app.core.db import create_engine, create_sessionmaker, dispose_engine, session_scope
 from app.core.migrate import upgrade_to_head
 from app.exams import service as exams_service
 from app.exams.content import load_bank
@@ -59,7 +59,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         pytest.exit(f"test database unreachable at {database_url}: {exc}", returncode=3)
     await upgrade_to_head(engine)
     yield engine
-    await engine.dispose()
+    await dispose_engine(engine)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.core.db import JSONType, UTCDateTime
+from app.core.db import DriverPool, JSONType, UTCDateTime
 from app.exams.models import ItemVersion
 
 _attempts = Attempt.__table__
@@ -256,8 +256,10 @@ class AutosaveRepository:
     statement, atomic on its own, so it needs no BEGIN/COMMIT round trips and no ORM
     session; the reads behind it run only when the upsert wrote nothing."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver: DriverPool | None = None) -> None:
         self.engine = engine
+        # On PostgreSQL the upsert goes through asyncpg's pool (see DriverPool).
+        self.driver = driver
 
     async def form_meta(self, attempt_id: uuid.UUID) -> FormMeta | None:
         meta = _form_meta_cache.get(attempt_id)
@@ -303,17 +305,16 @@ class AutosaveRepository:
             "saved_at": saved_at,
             "cutoff": cutoff,
         }
+        if self.driver is not None:
+            # asyncpg takes JSONB parameters as text.
+            values["choices"] = None if choices is None else json.dumps(choices)
+            values["files"] = None if files is None else json.dumps(files)
+            values["status_1"] = AttemptStatus.in_progress.value
+            record = await self.driver.fetchrow(
+                _PG_UPSERT_SQL, *(values[name] for name in _PG_UPSERT_ORDER)
+            )
+            return (record[0], record[1]) if record is not None else None
         async with self.engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                raw = await connection.get_raw_connection()
-                # SQLAlchemy's asyncpg setup codes JSONB from text, so JSON goes as text.
-                values["choices"] = None if choices is None else json.dumps(choices)
-                values["files"] = None if files is None else json.dumps(files)
-                values["status_1"] = AttemptStatus.in_progress.value
-                record = await raw.driver_connection.fetchrow(  # type: ignore[union-attr]
-                    _PG_UPSERT_SQL, *(values[name] for name in _PG_UPSERT_ORDER)
-                )
-                return (record[0], record[1]) if record is not None else None
             result = await connection.execute(_UPSERTS[connection.dialect.name], values)
             row = result.one_or_none()
         return (row[0], row[1]) if row is not None else None

@@ -57,6 +57,34 @@ from app.identity.dependencies import CurrentUserId
 router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRoute)
 
 
+# The hot path first: routes are matched in the order they are declared.
+@router.put(
+    "/attempts/{attempt_id}/responses/{ref}",
+    response_model=SavedOut,
+    responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
+)
+async def save_response(
+    attempt_id: uuid.UUID, ref: str, body: ResponseIn, request: Request, user_id: CurrentUserId
+) -> SavedOut:
+    # The hot path: no session, no unit of work (one autocommit statement writes), and
+    # the app's runtime read directly instead of through per-request dependencies.
+    rt = runtime(request)
+    saved = await service.save_response(
+        AutosaveRepository(rt.autocommit_engine, rt.driver_pool),
+        rt.clock,
+        grace=timedelta(seconds=rt.settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
+        user_id=user_id,
+        attempt_id=attempt_id,
+        ref=ref,
+        seq=body.seq,
+        choices=body.choices,
+        files=body.files,
+        flagged=body.flagged,
+    )
+    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at)
+
+
 @router.post(
     "/exams/{code}/attempts",
     status_code=status.HTTP_201_CREATED,
@@ -215,33 +243,6 @@ async def run_result(
         status=view.status,
         checks=[RunCheckOut(name=n, passed=p, message=m) for n, p, m in view.checks],
     )
-
-
-@router.put(
-    "/attempts/{attempt_id}/responses/{ref}",
-    response_model=SavedOut,
-    responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
-)
-async def save_response(
-    attempt_id: uuid.UUID, ref: str, body: ResponseIn, request: Request, user_id: CurrentUserId
-) -> SavedOut:
-    # The hot path: no session, no unit of work (one autocommit statement writes), and
-    # the app's runtime read directly instead of through per-request dependencies.
-    rt = runtime(request)
-    saved = await service.save_response(
-        AutosaveRepository(rt.autocommit_engine),
-        rt.clock,
-        grace=timedelta(seconds=rt.settings.deadline_grace_seconds),
-        scenarios=scenario_registry(request),
-        user_id=user_id,
-        attempt_id=attempt_id,
-        ref=ref,
-        seq=body.seq,
-        choices=body.choices,
-        files=body.files,
-        flagged=body.flagged,
-    )
-    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at)
 
 
 @router.post(

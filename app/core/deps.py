@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from app.config import Settings
 from app.core.clock import Clock
+from app.core.db import DriverPool
 from app.core.jobs import JobRunner, PendingJobs
 from app.core.security import TokenService
 
@@ -103,6 +104,8 @@ class Runtime:
     tokens: TokenService
     # The same pool as the sessions, in autocommit mode: for single-statement writes.
     autocommit_engine: AsyncEngine
+    # asyncpg's pool beside it on PostgreSQL, for the autosave upsert; None on SQLite.
+    driver_pool: DriverPool | None
     jobs: JobRunner
 
 
