@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.core.db import DriverPool, JSONType, UTCDateTime
+from app.core.db import DriverPool, JSONType, UTCDateTime, driver_statement
 from app.exams.models import ItemVersion
 
 _attempts = Attempt.__table__
@@ -75,11 +75,7 @@ def _build_upsert(dialect: str) -> Insert:
 _UPSERTS = {name: _build_upsert(name) for name in ("postgresql", "sqlite")}
 # On PostgreSQL the same statement goes to asyncpg directly: compiled once here with $n
 # parameters, it skips SQLAlchemy's per-execution work on the hottest path.
-_PG_UPSERT = _UPSERTS["postgresql"].compile(
-    dialect=postgresql.asyncpg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
-)
-_PG_UPSERT_SQL = str(_PG_UPSERT)
-_PG_UPSERT_ORDER = tuple(_PG_UPSERT.positiontup or ())
+_PG_UPSERT_SQL, _PG_UPSERT_ORDER = driver_statement(_UPSERTS["postgresql"])
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from app.certificates.ratelimit import TokenBuckets
 from app.certificates.service import Verification, verify_public
 from app.config import Settings
 from app.core.clock import Clock
+from app.core.db import driver_pool
 from app.core.errors import RateLimited
 from app.core.security import CredentialKeys
 
@@ -65,6 +66,7 @@ def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         engine.execution_options(isolation_level="AUTOCOMMIT"),
         app.state.clock,
         ttl=settings.verify_cache_seconds,
+        driver=driver_pool(engine),
     )
 
 

@@ -1,5 +1,6 @@
-"""The public verification read path: one indexed Core ``SELECT`` on the autocommit
-engine (no ORM, no unit of work), with a short per-process cache in front.
+"""The public verification read path: one indexed ``SELECT`` (through asyncpg's pool on
+PostgreSQL, a Core statement on the autocommit engine otherwise; no ORM, no unit of
+work), with a short per-process cache in front.
 
 Revoking or superseding through this process evicts the entry, so it shows on the next
 lookup; another process sees it within ``ttl`` seconds (ASSAY_VERIFY_CACHE_SECONDS, 0 to
@@ -13,12 +14,14 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.certificates.models import Certificate
 from app.core.clock import Clock
+from app.core.db import DriverPool, driver_statement
 
 _COLUMNS = (
     Certificate.public_id,
@@ -34,6 +37,7 @@ _COLUMNS = (
     Certificate.renewal_of,
 )
 _BY_PUBLIC_ID = select(*_COLUMNS).where(Certificate.public_id == bindparam("public_id"))
+_PG_BY_PUBLIC_ID, _ = driver_statement(_BY_PUBLIC_ID)
 _BY_PUBLIC_IDS = select(*_COLUMNS).where(
     Certificate.public_id.in_(bindparam("ids", expanding=True))
 )
@@ -62,9 +66,17 @@ class CertificateRecord:
 
 class CertificateLookup:
     def __init__(
-        self, engine: AsyncEngine, clock: Clock, *, ttl: float, max_entries: int = 50_000
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        ttl: float,
+        driver: DriverPool | None = None,
+        max_entries: int = 50_000,
     ) -> None:
         self._engine = engine
+        # On PostgreSQL single lookups go through asyncpg's pool (see DriverPool).
+        self._driver = driver
         self._clock = clock
         self._ttl = ttl
         self._max_entries = max_entries
@@ -75,8 +87,12 @@ class CertificateLookup:
         hit = self._cache.get(public_id)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(_BY_PUBLIC_ID, {"public_id": public_id})).first()
+        row: Any
+        if self._driver is not None:
+            row = await self._driver.fetchrow(_PG_BY_PUBLIC_ID, public_id)
+        else:
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(_BY_PUBLIC_ID, {"public_id": public_id})).first()
         if row is None:
             self._cache.pop(public_id, None)
             return None

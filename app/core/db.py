@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -115,6 +118,16 @@ class DriverPool:
 async def _keep_session(_: asyncpg.Connection) -> None:
     """No reset round trip on release: these paths run single autocommit statements and
     change no session state (asyncpg still rolls back a transaction left open)."""
+
+
+def driver_statement(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
+    """A Core statement compiled once for asyncpg: its SQL with $n parameters, and the
+    parameter names in the order the driver takes them."""
+    compiled = statement.compile(
+        dialect=postgresql.asyncpg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+    )
+    assert isinstance(compiled, SQLCompiler)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 _driver_pools: weakref.WeakKeyDictionary[Any, DriverPool] = weakref.WeakKeyDictionary()
