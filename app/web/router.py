@@ -154,17 +154,25 @@ async def certificates_page(request: Request, session: SessionDep, clock: ClockD
     if user_id is None:
         return to_sign_in(request)
     today = clock.now().date()
-    certificates = [
-        {
-            "id": certificates_service.display_id(c.public_id),
-            "title": c.title,
-            "level": c.level,
-            "status": certificates_service.status_of(c, today).value,
-            "issued_on": c.issued_on,
-            "expires_on": c.expires_on,
-        }
-        for c in await certificates_service.certificates_of(session, user_id)
-    ]
+    state = certificates_state(request.app)
+    certificates = []
+    for c in await certificates_service.certificates_of(session, user_id):
+        shown = certificates_service.display_id(c.public_id)
+        certificates.append(
+            {
+                "id": shown,
+                "title": c.title,
+                "level": c.level,
+                "status": certificates_service.status_of(c, today).value,
+                "issued_on": c.issued_on,
+                "expires_on": c.expires_on,
+                "share_url": state.issuer.verify_url(shown),
+                "linkedin_url": certificates_service.linkedin_url(
+                    c, state.issuer, state.linkedin_organization_id
+                ),
+                "credential_url": f"/api/v1/certificates/{shown}/credential",
+            }
+        )
     return render(request, "certificates.html", title="My certificates", certificates=certificates)
 
 

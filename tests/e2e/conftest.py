@@ -160,6 +160,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ASSAY_SCENARIOS": str(REPO / "scenarios"),
         "ASSAY_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
         "ASSAY_LOG_LEVEL": "WARNING",
+        "ASSAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ASSAY_SIGNING_KEYS_FILE": str(root / "signing-keys.json"),
     }
     log = (root / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603

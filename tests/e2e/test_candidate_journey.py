@@ -127,6 +127,16 @@ def test_candidate_sits_the_exam_and_gets_a_certificate(
     expect(page.locator(".card")).to_contain_text("Active")
     share = page.get_by_label("Share link")
     expect(share).to_have_value(f"{server.url}/verify/{certificate_id}")
+    linkedin = page.get_by_role("link", name=re.compile("Add to LinkedIn profile"))
+    assert "certId=" + certificate_id in (linkedin.get_attribute("href") or "")
+    # The holder downloads the signed Open Badges credential (a compact JWS) with the
+    # session cookie.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Download the signed credential")).click()
+    download = download_info.value
+    assert download.suggested_filename == f"assay-{certificate_id}.jwt"
+    token = Path(download.path()).read_text()
+    assert token.count(".") == 2 and token.startswith("eyJ")
     assert_accessible(page, "certificates")
     page.screenshot(path=screenshots / "certificates.png", full_page=True)
 
