@@ -15,6 +15,7 @@ from app.certificates.commands import certs_app, employers_app, keys_app
 from app.config import get_settings
 from app.exams.validation import ValidationReport
 from app.grading.commands import scenarios_app
+from app.proctoring.commands import audit_app
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Assay exam service.")
 content_cli = typer.Typer(no_args_is_help=True, help="The question bank and scenarios.")
@@ -25,6 +26,7 @@ cli.add_typer(scenarios_app, name="scenarios")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(employers_app, name="employers")
 cli.add_typer(certs_app, name="certs")
+cli.add_typer(audit_app, name="audit")
 
 
 # The asyncio loop, not uvloop: uvloop's subprocess_exec refuses the process_group and
@@ -95,8 +97,10 @@ def worker() -> None:
     from app.core.db import create_engine, create_sessionmaker
     from app.core.jobs import JobRunner
     from app.grading import service as grading_service
+    from app.proctoring.service import policy_from
 
     settings = get_settings()
+    review = policy_from(settings)
 
     async def run() -> None:
         engine = create_engine(settings.database_url)
@@ -106,7 +110,9 @@ def worker() -> None:
         runner = JobRunner(concurrency=settings.grading_concurrency)
         runner.register(
             attempts_service.GRADE_RUN,
-            functools.partial(attempts_service.run_grading_job, sessionmaker, clock, scenarios),
+            functools.partial(
+                attempts_service.run_grading_job, sessionmaker, clock, scenarios, review=review
+            ),
         )
         grace = timedelta(seconds=settings.deadline_grace_seconds)
         issuer = Issuer(settings.public_base_url.rstrip("/"), settings.issuer_name)
@@ -114,7 +120,7 @@ def worker() -> None:
         try:
             while True:
                 count = await attempts_service.sweep_overdue(
-                    sessionmaker, clock, grace, runner=runner, scenarios=scenarios
+                    sessionmaker, clock, grace, runner=runner, scenarios=scenarios, review=review
                 )
                 if count:
                     typer.echo(f"submitted {count} overdue attempts", err=True)

@@ -55,6 +55,30 @@ class Settings(BaseSettings):
     # Employers' bulk API: certificate IDs checked per key per hour, and per request.
     employer_ids_per_hour: int = Field(default=20_000, ge=1)
     employer_batch_max: int = Field(default=500, ge=1, le=5000)
+    # Proctoring. Events the exam pages report: per attempt, a burst of this many then
+    # this many a minute, and at most review_events_max stored.
+    review_events_per_minute: int = Field(default=30, ge=1)
+    review_events_max: int = Field(default=1000, ge=10)
+    # Flags (signals.py): focus losses (blur + tab hidden) for a medium / a high flag;
+    # one paste into a scenario file of this many characters (medium / high); answers
+    # faster than this share of the time reading them takes at review_reading_wpm
+    # (medium); IP changes (low from one, medium from this many); two sessions seen
+    # within this many seconds of each other (medium, high from two addresses); similar
+    # scenario submissions (normalised token shingles, Jaccard) from this score (high),
+    # counted only when both have this many shingles of their own.
+    review_focus_losses_medium: int = Field(default=10, ge=1)
+    review_focus_losses_high: int = Field(default=30, ge=1)
+    review_paste_chars_medium: int = Field(default=300, ge=1)
+    review_paste_chars_high: int = Field(default=1500, ge=1)
+    review_reading_wpm: int = Field(default=300, ge=50)
+    review_fast_share: float = Field(default=0.5, ge=0, le=1)
+    review_ip_changes_medium: int = Field(default=3, ge=1)
+    review_concurrent_seconds: int = Field(default=180, ge=30)
+    review_similarity: float = Field(default=0.8, gt=0, le=1)
+    review_similarity_min_shingles: int = Field(default=12, ge=1)
+    # Share (percent) of clean passing attempts held for review anyway, chosen by a keyed
+    # hash of the attempt id: deterministic, and not predictable by candidates.
+    review_sample_percent: float = Field(default=5.0, ge=0, le=100)
     # Expiry reminders go out by SMTP when a host is set, to the log otherwise.
     smtp_host: str = ""
     smtp_port: int = 587

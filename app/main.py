@@ -30,7 +30,7 @@ from app.config import Settings, get_settings
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, create_sessionmaker, dispose_engine, driver_pool
 from app.core.deps import Runtime
-from app.core.errors import AssayError, error_body
+from app.core.errors import AssayError, RateLimited, error_body
 from app.core.jobs import JobRunner
 from app.core.migrate import current_revision, head_revision
 from app.core.observability import (
@@ -44,6 +44,9 @@ from app.exams.router import router as exams_router
 from app.grading import service as grading_service
 from app.identity.dependencies import csrf_key
 from app.identity.router import router as identity_router
+from app.proctoring import dependencies as proctoring_deps
+from app.proctoring.router import events_router
+from app.proctoring.router import router as review_router
 from app.web import pages as web_pages
 from app.web.router import router as web_router
 
@@ -108,6 +111,7 @@ def create_app(
     app.state.tokens = TokenService(secret, clock)
     app.state.csrf_key = csrf_key(secret)
     certificates_deps.install(app, settings, clock)
+    proctoring_deps.install(app, settings, clock)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     if engine is not None:
@@ -127,6 +131,8 @@ def create_app(
         identity_router,
         exams_router,
         certificates_router,
+        events_router,
+        review_router,
     ):
         app.include_router(router)
     app.include_router(web_router)
@@ -154,6 +160,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.sessionmaker,
             app.state.clock,
             app.state.scenarios,
+            review=proctoring_deps.review_policy(app),
         ),
     )
 
@@ -169,6 +176,7 @@ async def _sweep_forever(app: FastAPI) -> None:
                 grace,
                 runner=app.state.jobs,
                 scenarios=app.state.scenarios,
+                review=proctoring_deps.review_policy(app),
             )
             if count:
                 log.info("sweeper submitted overdue attempts", count=count)
@@ -189,8 +197,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("domain error", code=exc.code, message=exc.message)
+        headers = None
+        if isinstance(exc, RateLimited) and "retry_after" in exc.details:
+            # RFC 9110: how long to wait, in seconds, also in the body's details.
+            headers = {"Retry-After": str(exc.details["retry_after"])}
         return JSONResponse(
-            error_body(exc.code, exc.message, **exc.details), status_code=exc.status_code
+            error_body(exc.code, exc.message, **exc.details),
+            status_code=exc.status_code,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -6,19 +6,35 @@ from app.core.db import Base
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading.models import ScenarioRun
 from app.identity.models import User
+from app.proctoring.models import (
+    Accommodation,
+    AttemptClient,
+    AttemptEvent,
+    AuditEntry,
+    Flag,
+    Review,
+    SubmissionFingerprint,
+)
 
 metadata = Base.metadata
 
 __all__ = [
+    "Accommodation",
     "Attempt",
+    "AttemptClient",
+    "AttemptEvent",
     "AttemptItem",
+    "AuditEntry",
     "Certificate",
     "EmployerKey",
     "ExamVersion",
+    "Flag",
     "ItemVersion",
     "OutboxMessage",
     "Response",
+    "Review",
     "ScenarioRun",
+    "SubmissionFingerprint",
     "User",
     "metadata",
 ]

@@ -89,6 +89,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         scenarios=REPO / "scenarios",
         log_json=True,
         log_level="WARNING",
+        # No attempt is sampled for review unless a test asks for it.
+        review_sample_percent=0,
     )
 
 

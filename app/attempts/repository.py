@@ -164,6 +164,20 @@ class AttemptRepository:
         )
         return result.scalar_one_or_none()
 
+    async def by_ids(self, attempt_ids: Sequence[uuid.UUID]) -> Sequence[Attempt]:
+        if not attempt_ids:
+            return []
+        result = await self.session.execute(select(Attempt).where(Attempt.id.in_(attempt_ids)))
+        return result.scalars().all()
+
+    async def running_ids(self, user_id: uuid.UUID) -> Sequence[uuid.UUID]:
+        result = await self.session.execute(
+            select(Attempt.id).where(
+                Attempt.user_id == user_id, Attempt.status == AttemptStatus.in_progress
+            )
+        )
+        return result.scalars().all()
+
     async def history(self, user_id: uuid.UUID, exam_code: str) -> Sequence[Attempt]:
         result = await self.session.execute(
             select(Attempt)

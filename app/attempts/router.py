@@ -22,7 +22,7 @@ from app.attempts.exceptions import (
     RetakeTooSoon,
     RunNotFound,
 )
-from app.attempts.models import Attempt
+from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.repository import AutosaveRepository
 from app.attempts.schemas import (
     AttemptStartedOut,
@@ -53,6 +53,8 @@ from app.core.errors import responses
 from app.exams.exceptions import ExamNotFound
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId
+from app.proctoring import service as proctoring_service
+from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
 
 router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRoute)
 
@@ -110,6 +112,7 @@ async def start_attempt(
     clock: ClockDep,
     settings: SettingsDep,
     user_id: CurrentUserId,
+    review: ReviewPolicyDep,
 ) -> JSONResponse:
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     scenarios = scenario_registry(request)
@@ -119,6 +122,7 @@ async def start_attempt(
         grace,
         runner=runtime(request).jobs,
         scenarios=scenarios,
+        review=review,
         user_id=user_id,
     )
     started = await service.start_attempt(
@@ -146,7 +150,22 @@ async def start_attempt(
     responses=responses(AttemptNotFound),
 )
 async def attempt_state(
-    attempt: OwnedAttempt, request: Request, session: SessionDep, clock: ClockDep
+    attempt: OwnedAttempt,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    review: ReviewPolicyDep,
+    client: ClientDep,
+) -> AttemptStateOut:
+    # The page syncs its clock here every 30 s: where proctoring notes who works on the
+    # attempt from where (a new address, a second sign-in). Autosave stays untouched.
+    if attempt.status == AttemptStatus.in_progress:
+        await proctoring_service.observe(session, clock, review, attempt.id, client)
+    return await _state_out(attempt, request, session, clock)
+
+
+async def _state_out(
+    attempt: Attempt, request: Request, session: SessionDep, clock: ClockDep
 ) -> AttemptStateOut:
     view = await service.attempt_view(session, attempt, scenario_registry(request))
     return AttemptStateOut(
@@ -217,7 +236,11 @@ async def request_run(
     jobs: PendingJobsDep,
     clock: ClockDep,
     settings: SettingsDep,
+    review: ReviewPolicyDep,
+    client: ClientDep,
 ) -> RunQueuedOut:
+    if attempt.status == AttemptStatus.in_progress:
+        await proctoring_service.observe(session, clock, review, attempt.id, client)
     run_id = await service.request_public_run(
         session,
         clock,
@@ -259,6 +282,7 @@ async def submit(
     clock: ClockDep,
     settings: SettingsDep,
     user_id: CurrentUserId,
+    review: ReviewPolicyDep,
 ) -> AttemptStateOut:
     attempt = await service.submit(
         session,
@@ -266,10 +290,11 @@ async def submit(
         jobs,
         grace=timedelta(seconds=settings.deadline_grace_seconds),
         scenarios=scenario_registry(request),
+        review=review,
         user_id=user_id,
         attempt_id=attempt_id,
     )
-    return await attempt_state(attempt, request, session, clock)
+    return await _state_out(attempt, request, session, clock)
 
 
 @router.get(

@@ -1,8 +1,9 @@
-"""Delivery: the life of an attempt.
+r"""Delivery: the life of an attempt.
 
     in_progress --submit / deadline--> submitted --score--> scored
-                                                 (grading and under_review come with
-                                                  scenarios and proctoring)
+                                  \--scenarios--> grading --/   \--> under_review --> scored
+                                                                 (a held pass, until a
+                                                                  proctor decides)
 
 The deadline is fixed at start and kept by the server; every write checks it in the
 statement that writes. Answers the server acknowledged are exactly what is scored.
@@ -39,6 +40,7 @@ from app.attempts.exceptions import (
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import AttemptRepository, AutosaveRepository, remember_form
 from app.certificates import service as certificates_service
+from app.certificates.models import Certificate
 from app.certificates.status import add_months
 from app.core.clock import Clock
 from app.core.db import session_scope
@@ -46,11 +48,13 @@ from app.core.jobs import JobRunner, PendingJobs
 from app.exams import service as exams_service
 from app.exams.content import BlueprintSpec
 from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
-from app.exams.models import ExamVersion
+from app.exams.models import ExamVersion, ItemVersion
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
 from app.grading.scoring import SectionResult, score_choice_item, score_exam
 from app.identity import service as identity_service
+from app.proctoring import service as proctoring_service
+from app.proctoring.signals import AnswerFact, ReviewPolicy
 
 OPTION_LABELS = "abcde"
 MAX_SWEEP_BATCH = 200
@@ -113,6 +117,8 @@ async def start_attempt(
     # that domains do not come in blocks.
     random.Random(seed).shuffle(form)
     form.sort(key=lambda slot: slot.section)
+    # A standing accommodation (extra minutes for this candidate at this exam).
+    extra = await proctoring_service.extra_minutes_for(session, user_id, exam.code)
     attempt = Attempt(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -121,7 +127,7 @@ async def start_attempt(
         status=AttemptStatus.in_progress,
         seed=seed,
         started_at=now,
-        deadline_at=now + timedelta(minutes=exam.duration_minutes),
+        deadline_at=now + timedelta(minutes=exam.duration_minutes + extra),
     )
     items = []
     for position, slot in enumerate(form, start=1):
@@ -153,6 +159,10 @@ async def start_attempt(
             )
         )
     await repo.add(attempt, items)
+    if extra:
+        await proctoring_service.record_server_event(
+            session, clock, attempt.id, "accommodation_applied", {"minutes": extra}
+        )
     remember_form(
         attempt,
         items,
@@ -492,6 +502,7 @@ async def submit(
     *,
     grace: timedelta,
     scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
     user_id: uuid.UUID,
     attempt_id: uuid.UUID,
 ) -> Attempt:
@@ -502,7 +513,7 @@ async def submit(
         return attempt  # submitting twice is harmless
     now = clock.now()
     by = "candidate" if now <= attempt.deadline_at + grace else "deadline"
-    await _close(session, clock, jobs, scenarios, attempt, submitted_by=by)
+    await _close(session, clock, jobs, scenarios, review, attempt, submitted_by=by)
     return attempt
 
 
@@ -511,6 +522,7 @@ async def _close(
     clock: Clock,
     jobs: PendingJobs,
     scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
     attempt: Attempt,
     *,
     submitted_by: str,
@@ -525,7 +537,7 @@ async def _close(
     await session.flush()
     scenario_slots = [i for i in await repo.items(attempt.id) if i.kind == "scenario"]
     if not scenario_slots:
-        await score_attempt(session, clock, attempt, {})
+        await score_attempt(session, clock, attempt, {}, scenarios=scenarios, review=review)
         return
     responses = await repo.responses(attempt.id)
     for slot in scenario_slots:
@@ -545,14 +557,21 @@ async def _close(
     await session.flush()
 
 
-async def finish_grading(session: AsyncSession, clock: Clock, attempt_id: uuid.UUID) -> None:
+async def finish_grading(
+    session: AsyncSession,
+    clock: Clock,
+    attempt_id: uuid.UUID,
+    *,
+    scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
+) -> None:
     """Scores the attempt once every scenario has its final grade; until then, nothing."""
     attempt = await AttemptRepository(session).get(attempt_id, for_update=True)
     if attempt is None or attempt.status != AttemptStatus.grading:
         return
     scores = await grading_service.final_scores(session, attempt_id)
     if scores is not None:
-        await score_attempt(session, clock, attempt, scores)
+        await score_attempt(session, clock, attempt, scores, scenarios=scenarios, review=review)
 
 
 async def score_attempt(
@@ -560,7 +579,12 @@ async def score_attempt(
     clock: Clock,
     attempt: Attempt,
     scenario_scores: Mapping[str, Fraction],
+    *,
+    scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
 ) -> None:
+    """Scores the attempt, has proctoring assess it, and issues the certificate for a
+    pass unless the review holds it (the attempt is then ``under_review``)."""
     repo = AttemptRepository(session)
     exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
     blueprint = exams_service.blueprint_of(exam)
@@ -600,19 +624,117 @@ async def score_attempt(
         {"kind": s.kind, "weight": s.weight, "score": float(s.score)} for s in result.sections
     ]
     await session.flush()
-    if result.passed:
-        user = await identity_service.get_user(session, attempt.user_id)
-        assert user is not None
-        await certificates_service.issue_certificate(
-            session,
-            clock,
-            user_id=user.id,
-            holder_name=user.full_name,
-            holder_email=user.email,
+    held = await proctoring_service.assess_at_scoring(
+        session,
+        clock,
+        review,
+        proctoring_service.ScoredAttempt(
             attempt_id=attempt.id,
-            exam=exam,
-            renews=exam.renews,
-        )
+            user_id=attempt.user_id,
+            exam_code=attempt.exam_code,
+            started_at=attempt.started_at,
+            passed=result.passed,
+            answers=[
+                AnswerFact(slot.ref, _words(versions[slot.item_version_id]), r.saved_at)
+                for slot in items
+                if slot.item_version_id is not None
+                and (r := responses.get(slot.ref)) is not None
+                and r.choices
+            ],
+            scenarios=[
+                _scenario_work(slot, responses.get(slot.ref), scenarios.get(slot.scenario_id or ""))
+                for slot in items
+                if slot.kind == "scenario"
+            ],
+        ),
+    )
+    if result.passed and held:
+        attempt.status = AttemptStatus.under_review
+        await session.flush()
+    elif result.passed:
+        await _issue(session, clock, attempt, exam)
+
+
+def _words(version: ItemVersion) -> int:
+    return len(version.stem.split()) + sum(len(str(o["text"]).split()) for o in version.options)
+
+
+def _scenario_work(
+    slot: AttemptItem, response: Response | None, scenario: Scenario | None
+) -> proctoring_service.ScenarioWork:
+    expected: tuple[str, ...] = ()
+    if scenario is not None:
+        expected = (*scenario.workspace_files.values(), *scenario.solution_files.values())
+    return proctoring_service.ScenarioWork(
+        ref=slot.ref,
+        scenario_id=slot.scenario_id or "",
+        files=dict(response.files or {}) if response else {},
+        expected=expected,
+    )
+
+
+async def _issue(
+    session: AsyncSession, clock: Clock, attempt: Attempt, exam: ExamVersion
+) -> Certificate:
+    user = await identity_service.get_user(session, attempt.user_id)
+    assert user is not None
+    return await certificates_service.issue_certificate(
+        session,
+        clock,
+        user_id=user.id,
+        holder_name=user.full_name,
+        holder_email=user.email,
+        attempt_id=attempt.id,
+        exam=exam,
+        renews=exam.renews,
+    )
+
+
+async def release_review(
+    session: AsyncSession, clock: Clock, attempt: Attempt, *, issue: bool
+) -> Certificate | None:
+    """Ends an attempt's review: it is ``scored`` again, and with ``issue`` a pass gets
+    its certificate now (dated today; its validity computed as at any issue)."""
+    if attempt.status != AttemptStatus.under_review:
+        return None
+    attempt.status = AttemptStatus.scored
+    await session.flush()
+    if not (issue and attempt.passed):
+        return None
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    return await _issue(session, clock, attempt, exam)
+
+
+async def get_attempt(
+    session: AsyncSession, attempt_id: uuid.UUID, *, for_update: bool = False
+) -> Attempt:
+    """Any candidate's attempt (for proctors); AttemptNotFound if there is none."""
+    attempt = await AttemptRepository(session).get(attempt_id, for_update=for_update)
+    if attempt is None:
+        raise AttemptNotFound()
+    return attempt
+
+
+async def attempts_by_id(
+    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Attempt]:
+    return {a.id: a for a in await AttemptRepository(session).by_ids(attempt_ids)}
+
+
+async def running_attempt_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(await AttemptRepository(session).running_ids(user_id))
+
+
+async def extend_deadline(
+    session: AsyncSession, clock: Clock, attempt: Attempt, minutes: int, *, grace: timedelta
+) -> Attempt:
+    """Moves a running attempt's deadline (``attempt`` locked by the caller). The
+    candidate's clock follows at its next sync; autosave judges the new deadline at once."""
+    if attempt.status != AttemptStatus.in_progress or attempt.deadline_at + grace <= clock.now():
+        raise AttemptClosed("This attempt is no longer running; its time cannot be extended.")
+    attempt.deadline_at += timedelta(minutes=minutes)
+    await session.flush()
+    return attempt
 
 
 @dataclass(frozen=True)
@@ -646,6 +768,7 @@ async def sweep_overdue(
     *,
     runner: JobRunner,
     scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
     user_id: uuid.UUID | None = None,
 ) -> int:
     """Submits every attempt whose deadline (plus grace) has passed, each in its own
@@ -663,7 +786,7 @@ async def sweep_overdue(
             attempt = await AttemptRepository(session).get(attempt_id, for_update=True)
             if attempt is None or attempt.status != AttemptStatus.in_progress:
                 continue  # submitted meanwhile by its candidate
-            await _close(session, clock, jobs, scenarios, attempt, submitted_by="deadline")
+            await _close(session, clock, jobs, scenarios, review, attempt, submitted_by="deadline")
             submitted += 1
         jobs.send(runner)
     return submitted
@@ -688,6 +811,8 @@ async def run_grading_job(
     clock: Clock,
     scenarios: Mapping[str, Scenario],
     payload: dict[str, Any],
+    *,
+    review: ReviewPolicy,
 ) -> None:
     """The ``grade_run`` job: grade one run; after a final grading, score the attempt if
     it was the last one."""
@@ -696,4 +821,4 @@ async def run_grading_job(
     )
     if run is not None and run.kind == "final" and run.status == "done":
         async with session_scope(sessionmaker) as session:
-            await finish_grading(session, clock, run.attempt_id)
+            await finish_grading(session, clock, run.attempt_id, scenarios=scenarios, review=review)

@@ -98,9 +98,20 @@ def certs_revoke(
     """Revoke a certificate; verification and the status list show it at once."""
     from app.certificates import service
     from app.core.errors import AssayError
+    from app.proctoring import service as proctoring_service
+    from app.proctoring.audit import Actor
 
     async def work(session: AsyncSession, clock: Clock) -> Certificate:
-        return await service.revoke(session, clock, certificate_id, reason)
+        certificate = await service.revoke(session, clock, certificate_id, reason)
+        await proctoring_service.record_revocation(
+            session,
+            clock,
+            Actor(None, "command line (assay certs revoke)"),
+            certificate_id=service.display_id(certificate.public_id),
+            reason=reason,
+            attempt_id=certificate.source_attempt_id or certificate.attempt_id,
+        )
+        return certificate
 
     try:
         certificate = _in_session(work)

@@ -14,12 +14,12 @@ from app.certificates.exceptions import CertificateNotFound
 from app.certificates.keys import load_credential_keys
 from app.certificates.lookup import CertificateLookup
 from app.certificates.outbox import Mailer, mailer_for
-from app.certificates.ratelimit import TokenBuckets
 from app.certificates.service import Verification, verify_public
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.db import driver_pool
 from app.core.errors import RateLimited
+from app.core.ratelimit import TokenBuckets
 from app.core.security import CredentialKeys
 
 

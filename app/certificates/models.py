@@ -20,6 +20,11 @@ class Certificate(Base):
     )
     # The attempt that earned it; none when passing a higher level renewed it.
     attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"), unique=True)
+    # The attempt whose pass produced it: its own certificate, or a lower level that
+    # pass renewed. Invalidating the attempt revokes all of them.
+    source_attempt_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("attempts.id"), index=True
+    )
     exam_code: Mapped[str] = mapped_column(String(64))
     track: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
@@ -26,6 +26,16 @@ class CertificateRepository:
             select(Certificate).where(Certificate.attempt_id == attempt_id)
         )
         return result.scalar_one_or_none()
+
+    async def from_attempt(
+        self, attempt_id: uuid.UUID, *, for_update: bool = False
+    ) -> Sequence[Certificate]:
+        query = select(Certificate).where(
+            or_(Certificate.source_attempt_id == attempt_id, Certificate.attempt_id == attempt_id)
+        )
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query.order_by(Certificate.created_at))).scalars().all()
 
     async def for_user(self, user_id: uuid.UUID) -> Sequence[Certificate]:
         result = await self.session.execute(

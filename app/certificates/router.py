@@ -42,6 +42,8 @@ from app.core.errors import NotFound, RateLimited, responses
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId, require_role
 from app.identity.models import Role, User
+from app.proctoring import service as proctoring_service
+from app.proctoring.audit import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"], route_class=UnitOfWorkRoute)
 # The public read paths run without a unit of work: they never write, and each avoided
@@ -179,10 +181,19 @@ async def revoke(
     session: SessionDep,
     clock: ClockDep,
     state: CertificatesStateDep,
-    _: Annotated[User, Depends(require_role(Role.admin, Role.proctor))],
+    user: Annotated[User, Depends(require_role(Role.admin, Role.proctor))],
 ) -> VerificationOut:
-    """Proctors and admins: revoke with a reason (misconduct found on review, regrading)."""
+    """Proctors and admins: revoke with a reason (misconduct found on review, regrading).
+    Recorded in the audit trail."""
     c = await service.revoke(session, clock, certificate_id, body.reason, lookup=state.lookup)
+    await proctoring_service.record_revocation(
+        session,
+        clock,
+        Actor(user.id, user.email),
+        certificate_id=service.display_id(c.public_id),
+        reason=body.reason,
+        attempt_id=c.source_attempt_id or c.attempt_id,
+    )
     return verification_out(
         Verification(CertificateRecord.of(c), service.status_of(c, clock.now().date()), True)
     )

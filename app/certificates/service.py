@@ -92,6 +92,7 @@ async def issue_certificate(
         attempt_id=attempt_id,
         exam=certified,
         previous=renewed,
+        source_attempt_id=attempt_id,
     )
     for lower in await _required_codes(session, certified):
         old = await _renewable(session, user_id, lower, clock.now().date())
@@ -105,6 +106,7 @@ async def issue_certificate(
                 attempt_id=None,
                 exam=await exams_service.get_exam(session, lower),
                 previous=old,
+                source_attempt_id=attempt_id,
             )
     return certificate
 
@@ -119,6 +121,7 @@ async def _new_certificate(
     attempt_id: uuid.UUID | None,
     exam: ExamVersion,
     previous: Certificate | None,
+    source_attempt_id: uuid.UUID | None,
 ) -> Certificate:
     repo = CertificateRepository(session)
     issued_on = clock.now().date()
@@ -133,6 +136,7 @@ async def _new_certificate(
             public_id=new_certificate_id(),
             user_id=user_id,
             attempt_id=attempt_id,
+            source_attempt_id=source_attempt_id,
             exam_code=exam.code,
             track=exam.track,
             title=exam.title,
@@ -264,6 +268,42 @@ async def revoke(
         lookup.forget(certificate.public_id)
         forget_after_commit(session, lookup, certificate.public_id)
     return certificate
+
+
+async def revoke_from_attempt(
+    session: AsyncSession,
+    clock: Clock,
+    attempt_id: uuid.UUID,
+    reason: str,
+    *,
+    lookup: CertificateLookup | None = None,
+) -> list[Certificate]:
+    """Revokes every certificate an attempt produced (its own, and the lower levels its
+    pass renewed) when the attempt is invalidated. A renewal made void gives the
+    certificate it had replaced its standing back. Already revoked ones are left."""
+    repo = CertificateRepository(session)
+    revoked = []
+    for certificate in await repo.from_attempt(attempt_id, for_update=True):
+        if certificate.revoked_at is not None:
+            continue
+        certificate.revoked_at = clock.now()
+        certificate.revocation_reason = reason
+        revoked.append(certificate)
+        changed = [certificate.public_id]
+        previous = (
+            await repo.by_public_id(certificate.renewal_of, for_update=True)
+            if certificate.renewal_of
+            else None
+        )
+        if previous is not None and previous.superseded_by == certificate.public_id:
+            previous.superseded_by = None
+            changed.append(previous.public_id)
+        if lookup is not None:
+            for public_id in changed:
+                lookup.forget(public_id)
+                forget_after_commit(session, lookup, public_id)
+    await session.flush()
+    return revoked
 
 
 def forget_after_commit(session: AsyncSession, lookup: CertificateLookup, public_id: str) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,12 @@ class UserRepository:
 
     async def get(self, user_id: uuid.UUID) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def by_ids(self, user_ids: Sequence[uuid.UUID]) -> Sequence[User]:
+        if not user_ids:
+            return []
+        result = await self.session.execute(select(User).where(User.id.in_(user_ids)))
+        return result.scalars().all()
 
     async def get_by_email(self, email: str) -> User | None:
         result = await self.session.execute(select(User).where(User.email == email.lower()))

@@ -19,6 +19,8 @@ from app.identity.dependencies import (
 )
 from app.identity.exceptions import EmailTaken
 from app.identity.schemas import RegisterIn, TokenOut, UserOut
+from app.proctoring import flows as proctoring_flows
+from app.proctoring.dependencies import ClientDep
 
 router = APIRouter(prefix="/api/v1", tags=["identity"], route_class=UnitOfWorkRoute)
 
@@ -42,8 +44,12 @@ async def token(
     session: SessionDep,
     tokens: TokensDep,
     settings: SettingsDep,
+    clock: ClockDep,
+    client: ClientDep,
 ) -> TokenOut:
     user = await service.authenticate(session, form.username, form.password)
+    # A sign-in while an attempt runs is evidence for the proctors.
+    await proctoring_flows.record_login(session, clock, user.id, client, via="token")
     ttl = timedelta(minutes=settings.access_token_minutes)
     access, _ = tokens.issue(str(user.id), "access", ttl, role=user.role.value)
     return TokenOut(access_token=access, expires_in=int(ttl.total_seconds()))
@@ -82,11 +88,14 @@ async def sign_in_with_cookie(
     session: SessionDep,
     tokens: TokensDep,
     settings: SettingsDep,
+    clock: ClockDep,
+    client: ClientDep,
 ) -> SessionOut:
     """Signs the browser in: the access token goes into an HttpOnly cookie, and the CSRF
     value every state-changing request must echo in ``X-CSRF-Token`` is returned (and set
     in a readable cookie)."""
     user = await service.authenticate(session, body.email, body.password)
+    await proctoring_flows.record_login(session, clock, user.id, client, via="browser")
     ttl = timedelta(minutes=settings.access_token_minutes)
     access, _ = tokens.issue(str(user.id), "access", ttl, role=user.role.value)
     csrf = csrf_token_for(app_csrf_key(request), access)

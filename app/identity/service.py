@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,3 +55,13 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await UserRepository(session).get(user_id)
+
+
+async def users_by_id(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, User]:
+    return {u.id: u for u in await UserRepository(session).by_ids(user_ids)}
+
+
+async def find_user(session: AsyncSession, email: str) -> User | None:
+    return await UserRepository(session).get_by_email(email.strip())

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.attempts.service import sweep_overdue
 from app.core.clock import ManualClock
+from app.proctoring.signals import ReviewPolicy
 from tests.attempts.helpers import keyed_labels
 from tests.conftest import START, Candidate
 
@@ -87,11 +88,24 @@ async def test_sweeper_submits_an_abandoned_attempt(
             json={"choices": keys[ref], "seq": 1},
         )
     clock.advance(minutes=29)
-    assert await sweep_overdue(sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}) == 0
-    clock.advance(minutes=1, seconds=5)
-    assert await sweep_overdue(sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}) == 1
     assert (
-        await sweep_overdue(sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}) == 0
+        await sweep_overdue(
+            sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}, review=ReviewPolicy()
+        )
+        == 0
+    )
+    clock.advance(minutes=1, seconds=5)
+    assert (
+        await sweep_overdue(
+            sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}, review=ReviewPolicy()
+        )
+        == 1
+    )
+    assert (
+        await sweep_overdue(
+            sessionmaker, clock, GRACE, runner=app.state.jobs, scenarios={}, review=ReviewPolicy()
+        )
+        == 0
     )  # nothing twice
 
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()

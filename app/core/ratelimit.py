@@ -1,7 +1,8 @@
-"""Token buckets in memory, per process: cheap enough for the public verification path
-(a dict lookup and some arithmetic), judged by the injected clock so tests can refill
-them by moving time. With N processes behind a balancer a client gets up to N times the
-budget; the enumeration budget is still far below what guessing 80-bit IDs needs."""
+"""Token buckets in memory, per process: cheap enough for hot paths (a dict lookup and
+some arithmetic), judged by the injected clock so tests can refill them by moving time.
+Used by public verification and by the proctoring events route. With N processes behind
+a balancer a client gets up to N times the budget; the enumeration budget is still far
+below what guessing 80-bit IDs needs."""
 
 from __future__ import annotations
 
