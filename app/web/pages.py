@@ -27,16 +27,30 @@ _ERRORS = {
 }
 
 
-def session_user_id(request: Request) -> uuid.UUID | None:
-    """The signed-in user, or None: a page never fails on a stale or forged cookie."""
+def _claims(request: Request) -> dict[str, Any] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        claims = runtime(request).tokens.verify(token, "access")
-        return uuid.UUID(claims["sub"])
-    except (AssayError, ValueError, KeyError):
+        return runtime(request).tokens.verify(token, "access")
+    except AssayError:
         return None
+
+
+def session_user_id(request: Request) -> uuid.UUID | None:
+    """The signed-in user, or None: a page never fails on a stale or forged cookie."""
+    claims = _claims(request)
+    try:
+        return uuid.UUID(claims["sub"]) if claims else None
+    except (ValueError, KeyError):
+        return None
+
+
+def session_may_review(request: Request) -> bool:
+    """Whether to show the Review link: the role the token was issued with. Only a hint
+    for the menu; the review pages check the account's current role."""
+    claims = _claims(request)
+    return claims is not None and claims.get("role") in ("proctor", "admin")
 
 
 def csrf_token(request: Request) -> str:
@@ -46,6 +60,7 @@ def csrf_token(request: Request) -> str:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     context.setdefault("signed_in", session_user_id(request) is not None)
+    context.setdefault("may_review", session_may_review(request))
     response = templates.TemplateResponse(
         request,
         template,
@@ -70,8 +85,10 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_page(request: Request, status_code: int) -> Response:
-    title, message = _ERRORS.get(
+def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    title, default = _ERRORS.get(
         status_code, ("Something went wrong", "Please try again in a moment.")
     )
-    return render(request, "error.html", status_code=status_code, title=title, message=message)
+    return render(
+        request, "error.html", status_code=status_code, title=title, message=message or default
+    )

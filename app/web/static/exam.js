@@ -6,6 +6,7 @@ import { Autosave } from "./autosave.js";
 import { Countdown } from "./timer.js";
 import { Navigator } from "./navigator.js";
 import { createEditor } from "./editor.js";
+import { EventReporter } from "./events.js";
 
 const root = document.getElementById("exam");
 const attemptId = root.dataset.attempt;
@@ -40,6 +41,16 @@ const autosave = new Autosave({
   },
   onSaved: () => {},
   onClosed: () => finish(),
+});
+
+const reporter = new EventReporter({
+  attemptId,
+  context: () => {
+    const slot = items[current];
+    if (!slot) return {};
+    const item = loaded.get(slot.ref);
+    return item && item.kind === "scenario" ? { ref: slot.ref, path: item.openFile || "" } : { ref: slot.ref };
+  },
 });
 
 const navigator_ = new Navigator({ list: $("navigator-list"), onSelect: (i) => show(i, true) });
@@ -423,6 +434,7 @@ async function start() {
     countdown.total = (Date.parse(state.deadline_at) - Date.parse(state.started_at)) / 1000;
     countdown.sync(state.remaining_seconds);
     countdown.start();
+    reporter.start();
     const fromHash = Number((location.hash.match(/^#q(\d+)$/) || [])[1]);
     await show(fromHash ? fromHash - 1 : 0, false);
     if (autosave.hasPending()) autosave.flushSoon(0); // what a closed tab left unsent
