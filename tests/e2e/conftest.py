@@ -126,6 +126,7 @@ def _free_port() -> int:
 @dataclass(frozen=True)
 class Server:
     url: str
+    env: dict[str, str]
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         """The JSON API with a bearer token, to set the scene without the browser."""
@@ -137,6 +138,20 @@ class Server:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             raw = response.read()
         return json.loads(raw) if raw else None
+
+    def cli(self, *args: str) -> str:
+        """Runs the `assay` command against this server's database."""
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "app.cli", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     def token(self, email: str) -> str:
         form = f"username={email}&password={PASSWORD.replace(' ', '+')}".encode()
@@ -162,6 +177,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "ASSAY_SIGNING_KEYS_FILE": str(root / "signing-keys.json"),
+        # No attempt is drawn for review at random: the tests decide which are held.
+        "ASSAY_REVIEW_SAMPLE_PERCENT": "0",
     }
     log = (root / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603
@@ -186,7 +203,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server not ready: {(root / 'server.log').read_text()}")
             time.sleep(0.1)
-        yield Server(url)
+        yield Server(url, env)
     finally:
         process.terminate()
         try:
