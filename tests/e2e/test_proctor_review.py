@@ -19,9 +19,8 @@ from tests.e2e.conftest import PASSWORD, REPO, Server, assert_accessible
 pytestmark = pytest.mark.browser
 
 GRADING_SECONDS = 120
-OWN_WORK = (
-    "\n\ndef split_sizes(train, test):\n    return {'train': len(train), 'test': len(test)}\n"
-)
+# A comment: valid in every scenario's editable files (Python or YAML).
+OWN_WORK = "\n# split sizes checked by hand: train and test rows kept apart\n"
 
 
 def held_attempt(server: Server, full_name: str) -> tuple[str, str]:
@@ -112,16 +111,16 @@ def test_a_proctor_approves_a_held_attempt_and_the_certificate_is_issued(
     expect(flag).to_contain_text("2,400 characters")
     diff = page.locator("pre.diff").first
     expect(diff).to_contain_text("--- workspace/")
-    added = page.locator("pre.diff .line-add", has_text="def split_sizes")
-    expect(added).to_have_text(re.compile(r"^\+def split_sizes"))
+    added = page.locator("pre.diff .line-add", has_text="split sizes checked by hand")
+    expect(added).to_have_text(re.compile(r"^\+# split sizes checked by hand"))
     expect(page.locator("#timeline")).to_contain_text("Pasted 2400 characters")
     expect(page.get_by_role("heading", name="Grading record")).to_be_visible()
     assert_accessible(page, "review attempt")
     page.screenshot(path=screenshots / "review-attempt.png", full_page=True)
 
     # Approve, with a reason: the certificate is issued.
-    page.get_by_label("Approve").check()
-    page.get_by_label("Reason").first.fill("The paste was the candidate's own notes file.")
+    page.get_by_role("radio", name=re.compile(r"^Approve")).check()
+    page.get_by_role("textbox", name="Reason").fill("The paste was the candidate's own notes file.")
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator("#review-message")).to_contain_text("Approved.")
     expect(page.locator("#review-state")).to_contain_text("Approved by " + proctor)
