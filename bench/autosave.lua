@@ -6,7 +6,7 @@ for line in io.lines(os.getenv("WRK_TARGETS")) do
   local path, token = line:match("^(%S+) (%S+)$")
   targets[#targets + 1] = { path, "Bearer " .. token }
 end
-local index, seq = 0, 0
+local index, seq = 0, tonumber(os.getenv("WRK_SEQ_BASE") or "0")
 
 request = function()
   index = index % #targets + 1

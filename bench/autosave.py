@@ -81,6 +81,14 @@ async def wait_ready(url: str, within_seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
+def server_database_url(args: argparse.Namespace, pg_url: str) -> str:
+    """The server reaches the local PostgreSQL the way a co-located deployment would:
+    through its Unix socket when there is one (``--pg-tcp`` for TCP on 127.0.0.1)."""
+    if not args.pg_tcp and os.path.exists(os.path.join(args.pg_socket_dir, ".s.PGSQL.5432")):
+        return f"postgresql://postgres@/{args.database}?host={args.pg_socket_dir}"
+    return pg_url
+
+
 async def create_candidates(pg_url: str, count: int) -> list[str]:
     """Accounts are inserted directly (one argon2 hash shared): registering 2,000 people
     through the API would benchmark argon2, not autosave."""
@@ -221,6 +229,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-socket-dir", default="/var/run/postgresql")
+    parser.add_argument("--pg-tcp", action="store_true", help="serve over TCP, not the socket")
     parser.add_argument("--database", default="assay_bench")
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--bank", type=Path, default=ROOT / "question_bank")
@@ -228,8 +238,9 @@ async def main() -> None:
 
     await reset_database(args.pg_admin, args.database)
     pg_url = args.pg_admin.rsplit("/", 1)[0] + f"/{args.database}"
+    server_url = server_database_url(args, pg_url)
     env = {
-        "ASSAY_DATABASE_URL": pg_url.replace("postgresql://", "postgresql+asyncpg://"),
+        "ASSAY_DATABASE_URL": server_url.replace("postgresql://", "postgresql+asyncpg://"),
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_QUESTION_BANK": str(args.bank),
@@ -286,6 +297,7 @@ async def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "server_database": "unix socket" if server_url != pg_url else "tcp 127.0.0.1",
         "attempts_started": len(attempts),
         "attempt_start_seconds": round(start_seconds, 1),
         "paced": paced_result,

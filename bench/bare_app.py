@@ -13,10 +13,11 @@ from fastapi.security import OAuth2PasswordBearer
 from app.attempts.schemas import ResponseIn
 from app.core.clock import SystemClock
 from app.core.security import TokenService
+from app.main import TELEMETRY
 
 tokens = TokenService(os.environ["ASSAY_SECRET_KEY"], SystemClock())
 scheme = OAuth2PasswordBearer(tokenUrl="/token")
-app = FastAPI()
+app = FastAPI(telemetry=TELEMETRY)  # configured as the real app is
 
 
 @app.put("/bare/{attempt_id}/responses/{ref}")
