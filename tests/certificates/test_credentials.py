@@ -28,9 +28,9 @@ from app.core.clock import ManualClock
 from app.core.security import InvalidCredential
 from app.main import create_app
 from tests.certificates.conftest import pass_exam
-from tests.conftest import REPO, Candidate, sign_up
+from tests.conftest import Candidate, sign_up
 
-SCHEMA_FILE = REPO.parent / "shared" / "standards" / "ob_v3p0_achievementcredential_schema.json"
+SCHEMA_FILE = Path(__file__).parent / "standards" / "ob_v3p0_achievementcredential_schema.json"
 PUBLISHED_AT = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
