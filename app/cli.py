@@ -85,53 +85,16 @@ async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyp
 
 @cli.command()
 def worker() -> None:
-    """Run scheduled jobs without serving HTTP: the deadline sweeper and the recovery of
-    gradings a stopped process left behind."""
-    import functools
-    from datetime import timedelta
+    """Run scheduled jobs without serving HTTP: the deadline sweeper, the recovery of
+    gradings a stopped process left behind, and expiry reminders. The same app and the
+    same background pass as `assay serve`, only without a listener."""
+    from app.main import create_app, sweep_forever
 
-    from app.attempts import service as attempts_service
-    from app.certificates.credential import Issuer
-    from app.certificates.outbox import mailer_for, run_reminders
-    from app.core.clock import SystemClock
-    from app.core.db import create_engine, create_sessionmaker
-    from app.core.jobs import JobRunner
-    from app.grading import service as grading_service
-    from app.proctoring.service import policy_from
-
-    settings = get_settings()
-    review = policy_from(settings)
+    app = create_app(get_settings(), run_sweeper=False)
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        sessionmaker = create_sessionmaker(engine)
-        clock = SystemClock()
-        scenarios = grading_service.load_registry(settings.scenarios)
-        runner = JobRunner(concurrency=settings.grading_concurrency)
-        runner.register(
-            attempts_service.GRADE_RUN,
-            functools.partial(
-                attempts_service.run_grading_job, sessionmaker, clock, scenarios, review=review
-            ),
-        )
-        grace = timedelta(seconds=settings.deadline_grace_seconds)
-        issuer = Issuer(settings.public_base_url.rstrip("/"), settings.issuer_name)
-        mailer = mailer_for(settings)
-        try:
-            while True:
-                count = await attempts_service.sweep_overdue(
-                    sessionmaker, clock, grace, runner=runner, scenarios=scenarios, review=review
-                )
-                if count:
-                    typer.echo(f"submitted {count} overdue attempts", err=True)
-                await attempts_service.requeue_stalled_gradings(sessionmaker, clock, runner)
-                sent = await run_reminders(sessionmaker, clock, issuer, mailer)
-                if sent:
-                    typer.echo(f"sent {sent} expiry reminders", err=True)
-                await asyncio.sleep(settings.sweep_interval_seconds)
-        finally:
-            await runner.drain()
-            await engine.dispose()
+        async with app.router.lifespan_context(app):
+            await sweep_forever(app)
 
     asyncio.run(run())
 

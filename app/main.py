@@ -95,7 +95,7 @@ def create_app(
         own_engine = engine is None
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
-        sweeper = asyncio.create_task(_sweep_forever(app)) if run_sweeper else None
+        sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
         try:
             yield
         finally:
@@ -175,7 +175,10 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     )
 
 
-async def _sweep_forever(app: FastAPI) -> None:
+async def sweep_forever(app: FastAPI) -> None:
+    """The background pass, every ASSAY_SWEEP_INTERVAL_SECONDS: overdue attempts are
+    submitted, stalled gradings requeued, expiry reminders sent. Run by `assay serve`
+    and by `assay worker`."""
     settings: Settings = app.state.settings
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     while True:
