@@ -81,9 +81,23 @@ async def wait_ready(url: str, within_seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
-def server_database_url(args: argparse.Namespace, pg_url: str) -> str:
-    """The server reaches the local PostgreSQL the way a co-located deployment would:
-    through its Unix socket when there is one (``--pg-tcp`` for TCP on 127.0.0.1)."""
+def add_database_arguments(parser: argparse.ArgumentParser, database: str) -> None:
+    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-socket-dir", default="/var/run/postgresql")
+    parser.add_argument("--pg-tcp", action="store_true", help="serve over TCP, not the socket")
+    parser.add_argument("--database", default=database)
+
+
+async def fresh_database(args: argparse.Namespace) -> tuple[str, str]:
+    """Recreates the benchmark's database. Returns its URL for this script (asyncpg, TCP)
+    and the one the server gets: the local PostgreSQL reached the way a co-located
+    deployment would, by its Unix socket when there is one (``--pg-tcp`` for TCP)."""
+    await reset_database(args.pg_admin, args.database)
+    pg_url = args.pg_admin.rsplit("/", 1)[0] + f"/{args.database}"
+    return pg_url, _server_url(args, pg_url).replace("postgresql://", "postgresql+asyncpg://")
+
+
+def _server_url(args: argparse.Namespace, pg_url: str) -> str:
     if not args.pg_tcp and os.path.exists(os.path.join(args.pg_socket_dir, ".s.PGSQL.5432")):
         return f"postgresql://postgres@/{args.database}?host={args.pg_socket_dir}"
     return pg_url
@@ -228,19 +242,14 @@ async def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--pg-socket-dir", default="/var/run/postgresql")
-    parser.add_argument("--pg-tcp", action="store_true", help="serve over TCP, not the socket")
-    parser.add_argument("--database", default="assay_bench")
+    add_database_arguments(parser, "assay_bench")
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--bank", type=Path, default=ROOT / "question_bank")
     args = parser.parse_args()
 
-    await reset_database(args.pg_admin, args.database)
-    pg_url = args.pg_admin.rsplit("/", 1)[0] + f"/{args.database}"
-    server_url = server_database_url(args, pg_url)
+    pg_url, server_url = await fresh_database(args)
     env = {
-        "ASSAY_DATABASE_URL": server_url.replace("postgresql://", "postgresql+asyncpg://"),
+        "ASSAY_DATABASE_URL": server_url,
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_QUESTION_BANK": str(args.bank),
@@ -297,7 +306,7 @@ async def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "server_database": "unix socket" if server_url != pg_url else "tcp 127.0.0.1",
+        "server_database": "unix socket" if "?host=" in server_url else "tcp 127.0.0.1",
         "attempts_started": len(attempts),
         "attempt_start_seconds": round(start_seconds, 1),
         "paced": paced_result,

@@ -42,8 +42,8 @@ from app.certificates.schemas import VerificationOut  # noqa: E402
 from app.cli import SERVE_LOOP  # noqa: E402
 from app.main import TELEMETRY  # noqa: E402
 from bench.autosave import (  # noqa: E402
-    reset_database,
-    server_database_url,
+    add_database_arguments,
+    fresh_database,
     start_server,
     wait_ready,
 )
@@ -188,20 +188,15 @@ async def main() -> None:
     parser.add_argument("--certificates", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--pg-socket-dir", default="/var/run/postgresql")
-    parser.add_argument("--pg-tcp", action="store_true", help="serve over TCP, not the socket")
-    parser.add_argument("--database", default="assay_bench_verify")
+    add_database_arguments(parser, "assay_bench_verify")
     parser.add_argument("--port", type=int, default=18180)
     parser.add_argument("--bank", type=Path, default=ROOT / "question_bank")
     args = parser.parse_args()
 
-    await reset_database(args.pg_admin, args.database)
-    pg_url = args.pg_admin.rsplit("/", 1)[0] + f"/{args.database}"
-    server_url = server_database_url(args, pg_url)
+    pg_url, server_url = await fresh_database(args)
     keys_dir = Path(tempfile.mkdtemp(prefix="assay-bench-keys-"))
     env = {
-        "ASSAY_DATABASE_URL": server_url.replace("postgresql://", "postgresql+asyncpg://"),
+        "ASSAY_DATABASE_URL": server_url,
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_QUESTION_BANK": str(args.bank),
@@ -256,7 +251,7 @@ async def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "server_database": "unix socket" if server_url != pg_url else "tcp 127.0.0.1",
+        "server_database": "unix socket" if "?host=" in server_url else "tcp 127.0.0.1",
         **results,
         "ratio": results["verify"]["rps"] / results["bare"]["rps"],
         "ratio_no_cache": results["verify_no_cache"]["rps"] / results["bare"]["rps"],

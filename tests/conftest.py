@@ -125,6 +125,39 @@ async def published(
 
 
 @pytest.fixture
+async def practical(
+    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """A professional exam of two MCQ items and one scenario, published."""
+    root = write_bank(
+        tmp_path / "practical-bank",
+        [
+            blueprint(
+                "test-practical",
+                level="professional",
+                pass_mark=0.72,
+                validity_months=24,
+                sections=[
+                    {
+                        "kind": "mcq",
+                        "weight": 0.5,
+                        "draw": [{"domain": "lifecycle", "level": "professional", "count": 2}],
+                    },
+                    {
+                        "kind": "scenario",
+                        "weight": 0.5,
+                        "draw": [{"level": "professional", "count": 1}],
+                    },
+                ],
+            )
+        ],
+        standard_items(),
+    )
+    async with session_scope(sessionmaker) as session:
+        await exams_service.publish_bank(session, clock, load_bank(root))
+
+
+@pytest.fixture
 def app(
     settings: Settings,
     clock: ManualClock,

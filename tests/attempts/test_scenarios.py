@@ -12,47 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import ManualClock
-from app.core.db import session_scope
-from app.exams import service as exams_service
-from app.exams.content import load_bank
 from app.grading import service as grading_service
 from app.grading.exceptions import SandboxStartError
 from app.grading.scenarios import Scenario
 from tests.attempts.helpers import keyed_labels
-from tests.bank import blueprint, standard_items, write_bank
 from tests.conftest import Candidate
-
-
-@pytest.fixture
-async def practical(
-    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
-) -> None:
-    root = write_bank(
-        tmp_path / "practical-bank",
-        [
-            blueprint(
-                "test-practical",
-                level="professional",
-                pass_mark=0.72,
-                validity_months=24,
-                sections=[
-                    {
-                        "kind": "mcq",
-                        "weight": 0.5,
-                        "draw": [{"domain": "lifecycle", "level": "professional", "count": 2}],
-                    },
-                    {
-                        "kind": "scenario",
-                        "weight": 0.5,
-                        "draw": [{"level": "professional", "count": 1}],
-                    },
-                ],
-            )
-        ],
-        standard_items(),
-    )
-    async with session_scope(sessionmaker) as session:
-        await exams_service.publish_bank(session, clock, load_bank(root))
 
 
 async def _start(candidate: Candidate) -> tuple[dict[str, Any], str]:

@@ -17,12 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.core.clock import ManualClock
-from app.core.db import session_scope
-from app.exams import service as exams_service
-from app.exams.content import load_bank
 from app.grading.scenarios import Scenario
 from tests.attempts.helpers import keyed_labels
-from tests.bank import blueprint, standard_items, write_bank
 from tests.conftest import REPO, Candidate
 from tests.proctoring.conftest import new_candidate
 
@@ -43,38 +39,6 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     root = tmp_path / "scenarios"
     shutil.copytree(REPO / "scenarios" / SCENARIO, root / SCENARIO)
     return settings.model_copy(update={"scenarios": root})
-
-
-@pytest.fixture
-async def practical(
-    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
-) -> None:
-    root = write_bank(
-        tmp_path / "practical-bank",
-        [
-            blueprint(
-                "test-practical",
-                level="professional",
-                pass_mark=0.72,
-                validity_months=24,
-                sections=[
-                    {
-                        "kind": "mcq",
-                        "weight": 0.5,
-                        "draw": [{"domain": "lifecycle", "level": "professional", "count": 2}],
-                    },
-                    {
-                        "kind": "scenario",
-                        "weight": 0.5,
-                        "draw": [{"level": "professional", "count": 1}],
-                    },
-                ],
-            )
-        ],
-        standard_items(),
-    )
-    async with session_scope(sessionmaker) as session:
-        await exams_service.publish_bank(session, clock, load_bank(root))
 
 
 async def sit(
