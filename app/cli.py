@@ -53,7 +53,7 @@ def serve(
         err=True,
     )
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, freeze_heap=True),
         host=host,
         port=port,
         log_level="warning",
@@ -90,7 +90,7 @@ def worker() -> None:
     same background pass as `assay serve`, only without a listener."""
     from app.main import create_app, sweep_forever
 
-    app = create_app(get_settings(), run_sweeper=False)
+    app = create_app(get_settings(), run_sweeper=False, freeze_heap=True)
 
     async def run() -> None:
         async with app.router.lifespan_context(app):

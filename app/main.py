@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
 from app.attempts.router import router as attempts_router
 from app.certificates import dependencies as certificates_deps
@@ -29,7 +31,7 @@ from app.certificates.router import public_router as verification_router
 from app.certificates.router import router as certificates_router
 from app.config import Settings, get_settings
 from app.core.clock import Clock, SystemClock
-from app.core.db import create_engine, create_sessionmaker, dispose_engine, driver_pool
+from app.core.db import create_engine, create_sessionmaker, dispose_engine
 from app.core.deps import Runtime
 from app.core.errors import AssayError, RateLimited, error_body
 from app.core.jobs import JobRunner
@@ -78,9 +80,12 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     run_sweeper: bool = True,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """``engine`` lets a caller (the tests) own the database; otherwise the lifespan
-    opens one from the settings and closes it on shutdown."""
+    opens one from the settings and closes it on shutdown. ``freeze_heap`` (the server
+    and the worker) moves everything built at start out of the garbage collector's
+    sight: a full collection over it took ~65 ms, a pause every request in flight felt."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -96,6 +101,9 @@ def create_app(
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
         sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -158,11 +166,10 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         settings=app.state.settings,
         clock=app.state.clock,
         tokens=app.state.tokens,
-        autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
-        driver_pool=driver_pool(engine),
         jobs=app.state.jobs,
     )
     certificates_deps.attach_engine(app, engine)
+    attempts_deps.attach_engine(app, engine)
     app.state.jobs.register(
         attempts_service.GRADE_RUN,
         functools.partial(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from app.attempts import service
-from app.attempts.dependencies import OwnedAttempt
+from app.attempts.dependencies import OwnedAttempt, autosave_repository
 from app.attempts.exceptions import (
     AlreadyCertified,
     AttemptClosed,
@@ -23,7 +23,6 @@ from app.attempts.exceptions import (
     RunNotFound,
 )
 from app.attempts.models import Attempt, AttemptStatus
-from app.attempts.repository import AutosaveRepository
 from app.attempts.schemas import (
     AttemptStartedOut,
     AttemptStateOut,
@@ -72,7 +71,7 @@ async def save_response(
     # the app's runtime read directly instead of through per-request dependencies.
     rt = runtime(request)
     saved = await service.save_response(
-        AutosaveRepository(rt.autocommit_engine, rt.driver_pool),
+        autosave_repository(request),
         rt.clock,
         grace=timedelta(seconds=rt.settings.deadline_grace_seconds),
         scenarios=scenario_registry(request),

@@ -38,7 +38,12 @@ from app.attempts.exceptions import (
     ScenarioUnavailable,
 )
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.attempts.repository import AttemptRepository, AutosaveRepository, remember_form
+from app.attempts.repository import (
+    AnswerWrite,
+    AttemptRepository,
+    AutosaveRepository,
+    remember_form,
+)
 from app.certificates import service as certificates_service
 from app.certificates.models import Certificate
 from app.certificates.status import add_months
@@ -399,15 +404,7 @@ async def save_response(
         files = _checked_files(files or {}, _scenario(scenarios, meta.scenario_id or ""))
     now = clock.now()
     stored = await autosave.upsert_response(
-        attempt_id=attempt_id,
-        user_id=user_id,
-        ref=ref,
-        seq=seq,
-        choices=choices,
-        files=files,
-        flagged=flagged,
-        saved_at=now,
-        cutoff=now - grace,
+        AnswerWrite(attempt_id, user_id, ref, seq, choices, files, flagged, now, now - grace)
     )
     if stored is not None:
         return Saved(ref, stored[0], stored[1])

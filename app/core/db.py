@@ -101,6 +101,11 @@ class DriverPool:
         pool = self._pool or await self._open()
         return await pool.fetchrow(sql, *args)
 
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        pool = self._pool or await self._open()
+        records: list[asyncpg.Record] = await pool.fetch(sql, *args)
+        return records
+
     async def _open(self) -> asyncpg.Pool:
         async with self._lock:
             if self._pool is None:

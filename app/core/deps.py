@@ -15,12 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.db import DriverPool
 from app.core.jobs import JobRunner, PendingJobs
 from app.core.security import TokenService
 
@@ -102,10 +101,6 @@ class Runtime:
     settings: Settings
     clock: Clock
     tokens: TokenService
-    # The same pool as the sessions, in autocommit mode: for single-statement writes.
-    autocommit_engine: AsyncEngine
-    # asyncpg's pool beside it on PostgreSQL, for the autosave upsert; None on SQLite.
-    driver_pool: DriverPool | None
     jobs: JobRunner
 
 
