@@ -49,9 +49,12 @@ class Settings(BaseSettings):
     # that do not exist (or with a wrong last name) per hour, the enumeration budget.
     verify_per_minute: int = Field(default=60, ge=1)
     verify_misses_per_hour: int = Field(default=30, ge=1)
-    # How long a looked-up certificate is reused by this process; revocations through
-    # this process show at once, through another one within this many seconds.
+    # How long a looked-up certificate is reused by this process. On PostgreSQL every
+    # change is pushed to every process at once and entries live the longer time;
+    # otherwise (SQLite) changes through this process show at once, through another
+    # one within the shorter. 0 turns the cache off.
     verify_cache_seconds: float = Field(default=2.0, ge=0)
+    verify_cache_pushed_seconds: float = Field(default=3600.0, ge=0)
     # Employers' bulk API: certificate IDs checked per key per hour, and per request.
     employer_ids_per_hour: int = Field(default=20_000, ge=1)
     employer_batch_max: int = Field(default=500, ge=1, le=5000)

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
+from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
 from app.certificates import dependencies as certificates_deps
 from app.certificates.outbox import run_reminders
@@ -38,8 +39,7 @@ from app.core.jobs import JobRunner
 from app.core.migrate import current_revision, head_revision
 from app.core.observability import (
     REGISTRY,
-    BodySizeLimitMiddleware,
-    RequestContextMiddleware,
+    HttpMiddleware,
     configure_logging,
 )
 from app.core.security import TokenService
@@ -100,20 +100,21 @@ def create_app(
         own_engine = engine is None
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
-        sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
-        if freeze_heap:
-            gc.collect()
-            gc.freeze()
-        try:
-            yield
-        finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-            await app.state.jobs.drain()
-            if own_engine:
-                await dispose_engine(app.state.engine)
+        async with certificates_deps.change_feed(app):
+            sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
+            if freeze_heap:
+                gc.collect()
+                gc.freeze()
+            try:
+                yield
+            finally:
+                if sweeper is not None:
+                    sweeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeper
+                await app.state.jobs.drain()
+        if own_engine:
+            await dispose_engine(app.state.engine)
 
     app = FastAPI(
         title="Assay",
@@ -137,14 +138,14 @@ def create_app(
     _install_error_handlers(app)
     # Ours rather than FastAPI's max_body_size: that one answers 413 in plain text, not
     # in the contract's error shape.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(HttpMiddleware, max_bytes=settings.max_request_bytes)
 
-    # Routes are matched in order, one by one: the hot paths' routers (autosave in
-    # attempts, public verification) go first.
+    # Routes are matched in order, one by one: the hot paths (autosave, then public
+    # verification) go first.
     for router in (
-        attempts_router,
+        autosave_router,
         verification_router,
+        attempts_router,
         identity_router,
         exams_router,
         certificates_router,

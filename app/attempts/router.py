@@ -56,10 +56,12 @@ from app.proctoring import service as proctoring_service
 from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
 
 router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRoute)
+# Autosave, the hottest route, alone: the app matches it before any other (routes are
+# tried one by one, in order), and it needs no unit of work.
+autosave_router = APIRouter(prefix="/api/v1", tags=["attempts"])
 
 
-# The hot path first: routes are matched in the order they are declared.
-@router.put(
+@autosave_router.put(
     "/attempts/{attempt_id}/responses/{ref}",
     response_model=SavedOut,
     responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),

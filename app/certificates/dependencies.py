@@ -3,16 +3,20 @@ rate limits, set up by ``install`` (at app creation) and ``attach_engine``."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.certificates.credential import Issuer
 from app.certificates.exceptions import CertificateNotFound
 from app.certificates.keys import load_credential_keys
-from app.certificates.lookup import CertificateLookup
+from app.certificates.lookup import CertificateLookup, CertificateRecord
 from app.certificates.outbox import Mailer, mailer_for
 from app.certificates.service import Verification, verify_public
 from app.config import Settings
@@ -21,6 +25,8 @@ from app.core.db import driver_pool
 from app.core.errors import RateLimited
 from app.core.ratelimit import TokenBuckets
 from app.core.security import CredentialKeys
+
+log = structlog.get_logger("assay.certificates")
 
 
 @dataclass
@@ -35,6 +41,11 @@ class CertificatesState:
     linkedin_organization_id: str
     batch_max: int
     lookup: CertificateLookup | None = field(default=None)
+    # The public lookup's JSON by (ID, record kind, status), with the cached record it
+    # was made from: rendered once, not per request (see the router's verify).
+    rendered: dict[tuple[str, bool, str], tuple[CertificateRecord, bytes]] = field(
+        default_factory=dict
+    )
     _keys: CredentialKeys | None = field(default=None)
 
     @property
@@ -66,8 +77,30 @@ def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         engine.execution_options(isolation_level="AUTOCOMMIT"),
         app.state.clock,
         ttl=settings.verify_cache_seconds,
+        pushed_ttl=settings.verify_cache_pushed_seconds,
         driver=driver_pool(engine),
     )
+
+
+@asynccontextmanager
+async def change_feed(app: FastAPI) -> AsyncIterator[None]:
+    """For the server's life: the verification cache hears of every change to a
+    certificate (PostgreSQL). Start-up waits briefly for it; until it listens, the cache
+    keeps entries only ASSAY_VERIFY_CACHE_SECONDS."""
+    lookup = certificates_state(app).lookup
+    feed = lookup.feed if lookup is not None else None
+    if feed is None:
+        yield
+        return
+    feed.start()
+    try:
+        await asyncio.wait_for(feed.wait_listening(), 10)
+    except TimeoutError:
+        log.error("verification cache: change feed not listening yet; short cache until it is")
+    try:
+        yield
+    finally:
+        await feed.stop()
 
 
 def certificates_state(app: FastAPI) -> CertificatesState:

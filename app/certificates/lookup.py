@@ -1,11 +1,16 @@
 """The public verification read path: one indexed ``SELECT`` (through asyncpg's pool on
 PostgreSQL, a Core statement on the autocommit engine otherwise; no ORM, no unit of
-work), with a short per-process cache in front.
+work), with a per-process cache in front.
 
-Revoking or superseding through this process evicts the entry, so it shows on the next
-lookup; another process sees it within ``ttl`` seconds (ASSAY_VERIFY_CACHE_SECONDS, 0 to
-turn the cache off). Unknown IDs are never cached: a certificate issued a moment ago is
-found at once, and random probes cannot fill the cache.
+The cache never serves a change late. On PostgreSQL a trigger announces every change to
+a certificate, whoever makes it (see the migration b41c7e2d9f03), and each process's
+feed evicts it at once; while the feed listens, entries live ``pushed_ttl`` seconds
+(ASSAY_VERIFY_CACHE_PUSHED_SECONDS). Without a feed (SQLite, or while it reconnects),
+changes made through this process evict at once and other processes' show within
+``ttl`` seconds (ASSAY_VERIFY_CACHE_SECONDS; 0 turns the cache off). A lookup that
+overlapped an eviction is not cached: it may have read the row from before the change.
+Unknown IDs are never cached: a certificate issued a moment ago is found at once, and
+random probes cannot fill the cache.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.certificates.models import Certificate
+from app.core.changes import ChangeFeed
 from app.core.clock import Clock
 from app.core.db import DriverPool, driver_statement
+
+# Announced by the trigger on `certificates` (migration b41c7e2d9f03).
+CHANGES_CHANNEL = "assay_certificate_changes"
 
 _COLUMNS = (
     Certificate.public_id,
@@ -71,6 +80,7 @@ class CertificateLookup:
         clock: Clock,
         *,
         ttl: float,
+        pushed_ttl: float = 0.0,
         driver: DriverPool | None = None,
         max_entries: int = 50_000,
     ) -> None:
@@ -79,14 +89,23 @@ class CertificateLookup:
         self._driver = driver
         self._clock = clock
         self._ttl = ttl
+        self._pushed_ttl = pushed_ttl
         self._max_entries = max_entries
         self._cache: OrderedDict[str, tuple[float, CertificateRecord]] = OrderedDict()
+        # Bumped by every eviction: a lookup that saw it change does not cache its row.
+        self._evictions = 0
+        self.feed: ChangeFeed | None = None
+        if driver is not None and ttl > 0:
+            self.feed = ChangeFeed(
+                driver.dsn, CHANGES_CHANNEL, on_change=self.forget, on_reset=self.clear
+            )
 
     async def find(self, public_id: str) -> CertificateRecord | None:
         now = self._clock.now().timestamp()
         hit = self._cache.get(public_id)
         if hit is not None and hit[0] > now:
             return hit[1]
+        evictions = self._evictions
         row: Any
         if self._driver is not None:
             row = await self._driver.fetchrow(_PG_BY_PUBLIC_ID, public_id)
@@ -97,7 +116,8 @@ class CertificateLookup:
             self._cache.pop(public_id, None)
             return None
         record = CertificateRecord(*row)
-        self._remember(record, now)
+        if evictions == self._evictions:
+            self._remember(record, now)
         return record
 
     async def find_many(self, public_ids: Sequence[str]) -> dict[str, CertificateRecord]:
@@ -112,11 +132,17 @@ class CertificateLookup:
     def _remember(self, record: CertificateRecord, now: float) -> None:
         if self._ttl <= 0:
             return
-        self._cache[record.public_id] = (now + self._ttl, record)
+        pushed = self.feed is not None and self.feed.up
+        self._cache[record.public_id] = (now + (self._pushed_ttl if pushed else self._ttl), record)
         self._cache.move_to_end(record.public_id)
         if len(self._cache) > self._max_entries:
             self._cache.popitem(last=False)
 
     def forget(self, *public_ids: str) -> None:
+        self._evictions += 1
         for public_id in public_ids:
             self._cache.pop(public_id, None)
+
+    def clear(self) -> None:
+        self._evictions += 1
+        self._cache.clear()

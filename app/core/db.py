@@ -92,7 +92,7 @@ class DriverPool:
     in the serving event loop; autocommit, like the engine these paths used before."""
 
     def __init__(self, dsn: str, max_size: int) -> None:
-        self._dsn = dsn
+        self.dsn = dsn
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
@@ -110,7 +110,7 @@ class DriverPool:
         async with self._lock:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._max_size, reset=_keep_session
+                    self.dsn, min_size=1, max_size=self._max_size, reset=_keep_session
                 )
         return self._pool
 

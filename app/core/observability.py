@@ -5,11 +5,12 @@ does not buffer bodies."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -52,70 +53,45 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     )
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (kept from ``X-Request-ID`` when sane), logs one line
-    per request, and counts it by route template, not by raw path."""
+class HttpMiddleware:
+    """Every HTTP request, in one layer (each ASGI layer wraps every send, and this one
+    is on the hot paths):
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else ""
-        request_id = request_id or uuid.uuid4().hex
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", []).append(
-                    (b"x-request-id", request_id.encode("latin-1"))
-                )
-            await send(message)
-
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], template, str(status)).inc()
-            LATENCY.labels(scope["method"], template).observe(elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                ms=round(elapsed * 1000, 2),
-            )
-            structlog.contextvars.unbind_contextvars("request_id")
-
-
-class BodySizeLimitMiddleware:
-    """Refuses bodies over the limit with 413 before the app reads them, whether the
-    client declared the length or streams it."""
+    - an id, kept from ``X-Request-ID`` when sane, else made from a per-process random
+      prefix and a counter (unique, and no system call per request), bound to the logs
+      and returned in the response;
+    - one log line, and Prometheus counts by route template, not by raw path;
+    - bodies over ``max_bytes`` refused with 413 before the app reads them, whether the
+      client declared the length or streams it.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._ids = itertools.count()
+        self._id_prefix = secrets.token_hex(8)
+        # (method, route, status) -> the metric children: labels() takes a lock each time.
+        self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
-            return
+        started = time.perf_counter()
+        incoming = b""
+        declared: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value
+            elif name == b"content-length":
+                declared = value
+        if 0 < len(incoming) <= 64 and incoming.isascii() and incoming.decode().isprintable():
+            request_id = incoming.decode()
+        else:
+            request_id = f"{self._id_prefix}{next(self._ids):016x}"
+        status = 500
+        too_large = replied = False
         received = 0
-        too_large = False
-        replied = False
 
         async def limited_receive() -> Message:
             nonlocal received, too_large
@@ -128,27 +104,63 @@ class BodySizeLimitMiddleware:
             return message
 
         async def guarded_send(message: Message) -> None:
-            # Body parsers may turn the exception above into their own 400; the
-            # answer to an oversized body is 413 whatever the app made of it.
-            nonlocal replied
-            if not too_large:
-                await send(message)
-            elif not replied:
-                replied = True
-                await _too_large(send, self.max_bytes)
+            # Body parsers may turn the exception above into their own 400; the answer
+            # to an oversized body is 413 whatever the app made of it.
+            nonlocal status, replied
+            if too_large:
+                if not replied:
+                    replied = True
+                    status = 413
+                    await _too_large(send, self.max_bytes, request_id)
+                return
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append(
+                    (b"x-request-id", request_id.encode("latin-1"))
+                )
+            await send(message)
 
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, limited_receive, guarded_send)
-        except _BodyTooLarge:
-            if not replied:
-                await _too_large(send, self.max_bytes)
+            if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+                status = 413
+                await _too_large(send, self.max_bytes, request_id)
+                return
+            try:
+                await self.app(scope, limited_receive, guarded_send)
+            except _BodyTooLarge:
+                if not replied:
+                    replied = True
+                    status = 413
+                    await _too_large(send, self.max_bytes, request_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            key = (scope["method"], template, status)
+            metrics = self._metrics.get(key)
+            if metrics is None:
+                metrics = self._metrics[key] = (
+                    REQUESTS.labels(key[0], template, str(status)),
+                    LATENCY.labels(key[0], template),
+                )
+            metrics[0].inc()
+            metrics[1].observe(elapsed)
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round(elapsed * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
+async def _too_large(send: Send, max_bytes: int, request_id: str) -> None:
     body = json.dumps(
         error_body("payload_too_large", f"The request body is over {max_bytes} bytes.")
     ).encode()
@@ -159,6 +171,7 @@ async def _too_large(send: Send, max_bytes: int) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode("latin-1")),
             ],
         }
     )
