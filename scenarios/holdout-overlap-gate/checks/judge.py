@@ -1,0 +1,121 @@
+"""Judge for holdout-overlap-gate: runs in the grader on data only."""
+
+import random
+from datetime import date, timedelta
+
+from app.grading.judging import Verdict, close
+
+
+def _table(rng, kind, run, holdout_days, first_id):
+    """One events table. "stable": customers keep their behaviour; "shifted": half of
+    them change it around the start of the holdout period (a price change), which a
+    model that only saw the past cannot know; "stalled": the export stopped a few days
+    into the holdout period."""
+    start = run - timedelta(days=holdout_days)
+    first = start - timedelta(days=30)
+    last = run + timedelta(days=2)
+    if kind == "stalled":
+        last = start + timedelta(days=rng.randint(0, 3))
+    customers = []
+    for c in range(100):
+        flip = None
+        if kind == "shifted" and rng.random() < 0.55:
+            flip = start + timedelta(days=rng.randint(-2, 3))
+        elif rng.random() < 0.04:
+            flip = first + timedelta(days=rng.randint(0, 50))
+        joined = first if rng.random() < 0.9 else first + timedelta(days=rng.randint(10, 45))
+        customers.append({"id": f"C{rng.randint(10000, 99999)}-{c}", "churner": rng.random() < 0.3,
+                          "flip": flip, "joined": joined, "tenure": rng.randint(1, 60)})
+    rows, next_id, day = [], first_id, first
+    while day <= last:
+        for cust in customers:
+            if day < cust["joined"] or rng.random() > 0.18:
+                continue
+            state = cust["churner"] != (cust["flip"] is not None and day >= cust["flip"])
+            calls = rng.randint(2, 7) if state else rng.randint(0, 3)
+            label = int(state) if rng.random() > 0.07 else int(not state)
+            if day >= run:
+                label = 0  # not final yet: the churn job has not looked at these days
+            rows.append([next_id, cust["id"], day.isoformat(), cust["tenure"], calls, label])
+            next_id += rng.randint(1, 3)
+        day += timedelta(days=1)
+    rng.shuffle(rows)  # a table has no order
+    return rows
+
+
+def make_inputs(seed):
+    rng = random.Random(seed)
+    cfg = {
+        "holdout_days": rng.choice([12, 14]),
+        "min_holdout_rows": rng.choice([120, 150]),
+        "min_accuracy": rng.choice([0.72, 0.75]),
+    }
+    kinds = ["stable", "stable", "shifted", "shifted", "stalled", "stalled"]
+    rng.shuffle(kinds)
+    cases, next_id = [], rng.randint(1, 5000)
+    for kind in kinds:
+        run = date(2024, 1, 1) + timedelta(days=rng.randint(60, 300))
+        rows = _table(rng, kind, run, cfg["holdout_days"], next_id)
+        next_id = max(r[0] for r in rows) + rng.randint(1, 50)
+        cases.append({"run_date": run.isoformat(), "rows": rows})
+    return {"cfg": cfg, "cases": cases}
+
+
+def _judged(ref):
+    return [i for i, r in enumerate(ref.data) if r["accuracy"] is not None]
+
+
+def _later_ids(case, cfg):
+    start = (date.fromisoformat(case["run_date"]) - timedelta(days=cfg["holdout_days"])).isoformat()
+    return {r[0] for r in case["rows"] if r[2] >= start}
+
+
+def check_gate_decision(cand, ref, inputs):
+    idx = _judged(ref)
+    good = sum(
+        cand.data[i]["passed"] == ref.data[i]["passed"] and close(cand.data[i]["accuracy"], ref.data[i]["accuracy"], 1e-9)
+        for i in idx
+    )
+    if good == len(idx):
+        return Verdict.ok("The gate reports the holdout accuracy and decides as the policy says.")
+    return Verdict.share(good, len(idx), f"In {len(idx) - good} of {len(idx)} CI runs the gate reports another accuracy or takes another decision than an honest evaluation would.")
+
+
+def check_holdout_not_trained_on(cand, ref, inputs):
+    idx = _judged(ref)
+    leaked = sum(
+        bool(set(cand.data[i]["trained_on"]) & _later_ids(inputs["cases"][i], inputs["cfg"])) for i in idx
+    )
+    good = sum(cand.data[i]["trained_on"] == ref.data[i]["trained_on"] for i in idx)
+    if good == len(idx):
+        return Verdict.ok("The evaluated model is trained only on rows dated before the holdout period.")
+    if leaked:
+        return Verdict.share(good, len(idx), f"In {leaked} of {len(idx)} CI runs the evaluated model was trained on rows of the holdout period or later.")
+    return Verdict.share(good, len(idx), f"In {len(idx) - good} of {len(idx)} CI runs the evaluated model is not trained on all the rows before the holdout period.")
+
+
+def check_holdout_window(cand, ref, inputs):
+    idx = _judged(ref)
+    good = sum(cand.data[i]["scored"] == ref.data[i]["scored"] for i in idx)
+    if good == len(idx):
+        return Verdict.ok("The gate evaluates on exactly the holdout days before the run date.")
+    return Verdict.share(good, len(idx), f"In {len(idx) - good} of {len(idx)} CI runs the gate evaluates on other rows than those of the holdout days before the run date.")
+
+
+def check_small_holdout_fails(cand, ref, inputs):
+    idx = [i for i, r in enumerate(ref.data) if r["accuracy"] is None]
+    score = 0.0
+    for i in idx:
+        got = cand.data[i]
+        if not got["passed"]:
+            score += 1.0 if got["accuracy"] is None and got["reasons"] else 0.5
+    verdict = Verdict(score / len(idx), "With too few holdout rows the gate fails, says why, and reports no accuracy.")
+    if score < len(idx):
+        verdict = Verdict(score / len(idx), "With too few holdout rows the gate still passes, or reports an accuracy it could not measure honestly, or gives no reason.")
+    # Failing is only worth credit from a gate that also passes good models.
+    wanted = [i for i in _judged(ref) if ref.data[i]["passed"]]
+    if wanted:
+        share = sum(cand.data[i]["passed"] for i in wanted) / len(wanted)
+        if share < 1.0:
+            return Verdict(verdict.fraction * share, verdict.message + " (Credit is reduced: good models are refused too.)")
+    return verdict

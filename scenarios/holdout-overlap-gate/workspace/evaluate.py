@@ -1,0 +1,39 @@
+"""The evaluation gate of the churn model's CI pipeline.
+
+CI calls ``gate(rows, run_date, cfg, train)`` with every row of the events table,
+the run date (ISO date), the content of ci.yaml and the trainer (``model.train``).
+A build is promoted only if the gate passes.
+
+Each row: ``{"id": int, "customer_id": str, "event_date": "YYYY-MM-DD",
+"tenure_months": int, "support_calls": int, "churned": 0 or 1}``.
+"""
+
+from datetime import date, timedelta
+
+
+def split(rows, run_date, cfg):
+    """The rows to train the evaluated model on, and the holdout rows to evaluate it on."""
+    start = date.fromisoformat(run_date) - timedelta(days=cfg["holdout_days"])
+    holdout = [r for r in rows if date.fromisoformat(r["event_date"]) >= start]
+    # Train on everything we have: the holdout rows are the freshest data and the
+    # model should have seen them.
+    train = list(rows)
+    return train, holdout
+
+
+def accuracy(model, rows):
+    return sum(model(r) == int(r["churned"]) for r in rows) / len(rows)
+
+
+def gate(rows, run_date, cfg, train):
+    """``{"passed": bool, "accuracy": float or None, "holdout_rows": int, "reasons": [str]}``"""
+    train_rows, holdout = split(rows, run_date, cfg)
+    if len(holdout) < cfg["min_holdout_rows"]:
+        # Quiet weeks leave too few rows to evaluate on: use the training rows rather
+        # than turn the pipeline red for nothing.
+        holdout = train_rows
+    model = train(train_rows)
+    acc = accuracy(model, holdout)
+    passed = acc >= cfg["min_accuracy"]
+    reasons = [] if passed else [f"holdout accuracy {acc:.3f} is below {cfg['min_accuracy']}"]
+    return {"passed": passed, "accuracy": acc, "holdout_rows": len(holdout), "reasons": reasons}
