@@ -8,6 +8,9 @@
 2. Sandbox overhead per run: the grader's driver with the same request, run bare
    (``python -I -B driver.py``, no limits, no namespaces) and in the sandbox, one
    after the other; the overhead is the difference of the medians.
+
+Both run in a process the size of the server's (the app is built first, question bank
+and scenarios loaded): starting a run costs more from a bigger process.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from app.grading.grader import (
 )
 from app.grading.sandbox import Limits, bare_python_run
 from app.grading.scenarios import Scenario, load_scenarios
+from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,6 +86,14 @@ async def overhead(scenario: Scenario, runs: int) -> tuple[float, float]:
     return statistics.median(bare), statistics.median(boxed)
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=Path, default=ROOT / "scenarios")
@@ -92,8 +104,9 @@ async def main() -> None:
     args = parser.parse_args()
 
     scenario = load_scenarios(args.scenarios)[args.scenario]
+    app = create_app()  # grading runs inside the server: measure from a process its size
     sandbox = default_sandbox()
-    print(f"machine: {os.cpu_count()} cores; sandbox: {sandbox.layer}")
+    print(f"machine: {os.cpu_count()} cores; sandbox: {sandbox.layer}; {_rss_mb():.0f} MB resident")
     for key, value in sandbox.details.items():
         print(f"  {key}: {value}")
     rate = await gradings_per_second(scenario, args.gradings, args.concurrency)
@@ -102,6 +115,7 @@ async def main() -> None:
         f"({args.gradings} gradings, concurrency {args.concurrency}, 2 sandbox runs each)"
     )
     bare, boxed = await overhead(scenario, args.overhead_runs)
+    del app
     print(
         f"driver run, median of {args.overhead_runs}: bare {bare * 1000:.1f} ms, "
         f"sandboxed {boxed * 1000:.1f} ms, overhead {(boxed - bare) * 1000:.1f} ms per run"
