@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
@@ -70,6 +72,31 @@ async def test_request_id_is_returned_and_kept(client: httpx.AsyncClient) -> Non
     assert r.headers["x-request-id"] == "trace-123"
     generated = await client.get("/healthz")
     assert len(generated.headers["x-request-id"]) == 32
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_oversized_bodies_are_refused_declared_or_streamed(
+    client: httpx.AsyncClient, settings: Settings, declared: bool
+) -> None:
+    size = settings.max_request_bytes + 1
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(0, size, 65_536):
+            yield b"x" * 65_536
+
+    body: bytes | AsyncIterator[bytes] = b"x" * size if declared else chunks()
+    r = await client.post(
+        "/api/v1/auth/register",
+        content=body,
+        headers={"content-type": "application/json", "x-request-id": "big-1"},
+    )
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+    assert r.headers["x-request-id"] == "big-1"
+    metrics = (await client.get("/metrics")).text
+    # A declared length is refused before routing; a streamed body once it overflows.
+    route = "unmatched" if declared else "/api/v1/auth/register"
+    assert f'method="POST",route="{route}",status="413"' in metrics
 
 
 async def test_openapi_documents_error_codes(client: httpx.AsyncClient) -> None:
