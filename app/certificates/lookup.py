@@ -31,6 +31,10 @@ from app.core.db import DriverPool, driver_statement
 
 # Announced by the trigger on `certificates` (migration b41c7e2d9f03).
 CHANGES_CHANNEL = "assay_certificate_changes"
+_TRIGGER_INSTALLED = (
+    "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'certificates_changed' "
+    "AND tgrelid = 'certificates'::regclass)"
+)
 
 _COLUMNS = (
     Certificate.public_id,
@@ -97,7 +101,11 @@ class CertificateLookup:
         self.feed: ChangeFeed | None = None
         if driver is not None and ttl > 0:
             self.feed = ChangeFeed(
-                driver.dsn, CHANGES_CHANNEL, on_change=self.forget, on_reset=self.clear
+                driver.dsn,
+                CHANGES_CHANNEL,
+                on_change=self.forget,
+                on_reset=self.clear,
+                requires=_TRIGGER_INSTALLED,
             )
 
     async def find(self, public_id: str) -> CertificateRecord | None:

@@ -6,6 +6,11 @@ connection and hands each payload to ``on_change``. Whenever the feed is not kno
 complete (at connect, at loss, at stop) it calls ``on_reset``: the cache drops what it
 holds, since changes may have gone unheard, and keeps entries only briefly until the
 feed is back (``up``). A connection lost or stuck (no answer to a ping) is reopened.
+``requires`` is a query that must answer true for the feed to count (the trigger is
+installed): without it no change would ever be heard, and the feed stays down.
+
+LISTEN needs a session of its own: point the database URL at PostgreSQL itself or at a
+pooler in session mode, not one in transaction mode.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class ChangeFeed:
         *,
         on_change: Callable[[str], None],
         on_reset: Callable[[], None],
+        requires: str | None = None,
         ping_seconds: float = 30.0,
         retry_seconds: float = 5.0,
     ) -> None:
@@ -36,6 +42,7 @@ class ChangeFeed:
         self._channel = channel
         self._on_change = on_change
         self._on_reset = on_reset
+        self._requires = requires
         self._ping_seconds = ping_seconds
         self._retry_seconds = retry_seconds
         self._task: asyncio.Task[None] | None = None
@@ -61,6 +68,8 @@ class ChangeFeed:
         while True:
             try:
                 await self._listen_once()
+            except FeedIncomplete as exc:
+                log.error("change feed not usable", channel=self._channel, problem=str(exc))
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("change feed lost; retrying", channel=self._channel, error=repr(exc))
             await asyncio.sleep(self._retry_seconds)
@@ -70,6 +79,8 @@ class ChangeFeed:
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         try:
+            if self._requires is not None and not await connection.fetchval(self._requires):
+                raise FeedIncomplete(f"nothing announces changes on {self._channel}")
             await connection.add_listener(self._channel, self._heard)
             self.up = True
             self._listening.set()
@@ -89,3 +100,7 @@ class ChangeFeed:
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         self._on_change(payload)
+
+
+class FeedIncomplete(Exception):
+    """The database would never announce a change (``requires`` answered false)."""

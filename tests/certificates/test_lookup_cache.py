@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.certificates import ids
 from app.certificates.dependencies import certificates_state, change_feed
 from app.certificates.lookup import CHANGES_CHANNEL, CertificateLookup
-from app.core.changes import ChangeFeed
+from app.core.changes import ChangeFeed, FeedIncomplete
 from app.core.clock import ManualClock
 from app.core.db import driver_pool
 from tests.certificates.test_verification import _certified
@@ -153,3 +153,20 @@ async def test_a_lost_feed_empties_the_cache_and_comes_back(
         assert await asyncio.wait_for(resets.get(), 10) is True  # back, and clean again
     finally:
         await feed.stop()
+
+
+async def test_a_feed_that_would_hear_nothing_stays_down(engine: AsyncEngine) -> None:
+    _requires_postgresql(engine)
+    pool = driver_pool(engine)
+    assert pool is not None
+    resets: list[bool] = []
+    feed = ChangeFeed(
+        pool.dsn,
+        CHANGES_CHANNEL,
+        on_change=lambda _: None,
+        on_reset=lambda: resets.append(feed.up),
+        requires="SELECT false",  # as if the trigger's migration had not run
+    )
+    with pytest.raises(FeedIncomplete):
+        await feed._listen_once()
+    assert feed.up is False and resets == []  # the cache keeps its short lifetime
