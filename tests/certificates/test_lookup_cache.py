@@ -145,7 +145,8 @@ async def test_a_lost_feed_empties_the_cache_and_comes_back(
         try:
             await other.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                "WHERE query LIKE 'LISTEN%' AND datname = current_database() "
+                "AND pid <> pg_backend_pid()"
             )
         finally:
             await other.close()
