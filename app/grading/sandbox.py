@@ -538,26 +538,70 @@ async def _sweep(uid: int, cgroup: SlotCgroup | None, budget_seconds: float = 5.
     """
     alive_seen: set[int] = set()
     deadline = time.monotonic() + budget_seconds
-    while _sweep_once(uid, cgroup, alive_seen):
+    while True:
+        found, left = _sweep_once(uid, cgroup, alive_seen)
+        if not found and not left:
+            return len(alive_seen)
         if time.monotonic() > deadline:
             raise SandboxStartError("could not clear a sandbox slot")
-        await asyncio.sleep(0.0005)
-    return len(alive_seen)
+        if left:
+            await _until_one_exits(left, at_most=0.05)
+        # else: all reaped; one more pass, for what they may have left to us meanwhile
 
 
-def _sweep_once(uid: int, cgroup: SlotCgroup | None, alive_seen: set[int]) -> bool:
-    """One kill-and-reap pass; True while something of the slot is left."""
+def _sweep_once(uid: int, cgroup: SlotCgroup | None, alive_seen: set[int]) -> tuple[bool, set[int]]:
+    """One kill-and-reap pass: whether anything of the slot was found, and what is left
+    unreaped; ``0`` stands for what we cannot wait on (a cgroup member that is not our
+    child, a cgroup not yet empty whose processes we cannot see)."""
     kids = _children_of_uid(uid)
     if cgroup is not None:
         kids |= cgroup.pids()
+    left: set[int] = set()
     for pid in kids:
         if _is_live_candidate(pid):
             alive_seen.add(pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-    return bool(kids) or (cgroup is not None and cgroup.occupied() > 0)
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] != pid:
+                left.add(pid)  # not dead yet
+        except ChildProcessError:
+            left.add(0)  # not ours to reap (a cgroup member): look again shortly
+    if not left and cgroup is not None and cgroup.occupied() > 0:
+        left.add(0)
+    return bool(kids), left
+
+
+async def _until_one_exits(pids: set[int], *, at_most: float) -> None:
+    """Waits until one of ``pids`` has exited (its pidfd turns readable), or ``at_most``
+    seconds: the sweep's next pass then reaps it, without polling /proc in between."""
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[None] = loop.create_future()
+
+    def on_exit() -> None:
+        if not exited.done():
+            exited.set_result(None)
+
+    fds: list[int] = []
+    try:
+        for pid in pids:
+            try:
+                fd = os.pidfd_open(pid) if pid > 0 else -1
+            except ProcessLookupError:
+                return  # gone already
+            except OSError:
+                fd = -1  # no pidfd here (an old kernel): poll
+            if fd < 0:
+                await asyncio.sleep(0.0005)
+                return
+            fds.append(fd)
+            loop.add_reader(fd, on_exit)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(exited, at_most)
+    finally:
+        for fd in fds:
+            loop.remove_reader(fd)
+            os.close(fd)
 
 
 def _children_of_uid(uid: int) -> set[int]:
@@ -744,7 +788,9 @@ class BubblewrapSandbox(Sandbox):
             cleanup()
             if slot.uid is not None:
                 deadline = time.monotonic() + 5
-                while _sweep_once(slot.uid, slot.cgroup, set()) and time.monotonic() < deadline:
+                while (
+                    any(_sweep_once(slot.uid, slot.cgroup, set())) and time.monotonic() < deadline
+                ):
                     time.sleep(0.001)
         if got != b"ok":
             detail = done.stderr.decode(errors="replace").strip()[:500]
