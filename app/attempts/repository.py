@@ -10,7 +10,7 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -386,11 +386,8 @@ class AutosaveRepository:
         was written (closed, not the owner's, or an older ``seq``)."""
         if self.driver is not None:
             return await self.batches.submit(write)
-        values = {
-            name: getattr(write, name)
-            for name in ("attempt_id", "user_id", "ref", "seq", "choices", "files", "flagged")
-        }
-        values |= {"saved_at": write.saved_at, "cutoff": write.cutoff}
+        # The statement's parameters are named after the fields.
+        values = {f.name: getattr(write, f.name) for f in fields(AnswerWrite)}
         async with self.engine.connect() as connection:
             row = (await connection.execute(_SQLITE_UPSERT, values)).one_or_none()
         return (row[2], row[3]) if row is not None else None
