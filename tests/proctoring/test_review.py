@@ -26,6 +26,13 @@ from tests.proctoring.conftest import (
 REVIEW = "/api/v1/review"
 
 
+async def decide(proctor: Candidate, attempt_id: str, decision: str, reason: str) -> httpx.Response:
+    return await proctor.post(
+        f"{REVIEW}/attempts/{attempt_id}/decisions",
+        json={"decision": decision, "reason": reason},
+    )
+
+
 async def verify(client: httpx.AsyncClient, certificate_id: str, last_name: str) -> dict[str, Any]:
     r = await client.post(
         "/api/v1/verify", json={"certificate_id": certificate_id, "last_name": last_name}
@@ -205,9 +212,8 @@ async def test_a_pass_with_a_high_flag_waits_for_approval(
     clock.advance(days=2)
     await proctor.sign_in()
     await candidate.sign_in()
-    approved = await proctor.post(
-        f"{REVIEW}/attempts/{attempt_id}/decisions",
-        json={"decision": "approve", "reason": "Focus losses explained: a fire alarm test"},
+    approved = await decide(
+        proctor, attempt_id, "approve", "Focus losses explained: a fire alarm test"
     )
     assert approved.status_code == 200, approved.text
     body = approved.json()
@@ -225,10 +231,7 @@ async def test_a_pass_with_a_high_flag_waits_for_approval(
         e["attempt_id"] for e in (await proctor.get(f"{REVIEW}/attempts?status=approved")).json()
     ] == [attempt_id]
     assert await audit_actions(sessionmaker) == ["decision_approve"]
-    again = await proctor.post(
-        f"{REVIEW}/attempts/{attempt_id}/decisions",
-        json={"decision": "approve", "reason": "Twice"},
-    )
+    again = await decide(proctor, attempt_id, "approve", "Twice")
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_decided"
 
 
@@ -240,10 +243,7 @@ async def test_a_hold_on_a_running_attempt_stops_the_certificate_until_approved(
 ) -> None:
     candidate = await new_candidate(client)
     attempt = await start(candidate)
-    hold = await proctor.post(
-        f"{REVIEW}/attempts/{attempt['id']}/decisions",
-        json={"decision": "hold", "reason": "Tip-off from the test centre"},
-    )
+    hold = await decide(proctor, attempt["id"], "hold", "Tip-off from the test centre")
     assert hold.status_code == 200, hold.text
     assert hold.json()["review"]["hold"] is True
     await answer_all(candidate, sessionmaker, attempt)
@@ -252,10 +252,7 @@ async def test_a_hold_on_a_running_attempt_stops_the_certificate_until_approved(
     assert (held["status"], held["certificate_id"]) == ("under_review", None)
     [entry] = (await proctor.get(f"{REVIEW}/attempts")).json()
     assert entry["queued_because"] == "held"
-    approved = await proctor.post(
-        f"{REVIEW}/attempts/{attempt['id']}/decisions",
-        json={"decision": "approve", "reason": "Tip-off not substantiated"},
-    )
+    approved = await decide(proctor, attempt["id"], "approve", "Tip-off not substantiated")
     assert (
         approved.json()["certificate_issued"]
         == (await result(candidate, attempt["id"]))["certificate_id"]
@@ -273,10 +270,7 @@ async def test_hold_after_the_certificate_is_issued_is_refused(
     candidate = await new_candidate(client)
     attempt_id = await passing_attempt(candidate, sessionmaker, clock)
     assert (await result(candidate, attempt_id))["certificate_id"]
-    r = await proctor.post(
-        f"{REVIEW}/attempts/{attempt_id}/decisions",
-        json={"decision": "hold", "reason": "Too late for a hold"},
-    )
+    r = await decide(proctor, attempt_id, "hold", "Too late for a hold")
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "certificate_already_issued"
     assert await audit_actions(sessionmaker) == []
@@ -295,20 +289,14 @@ async def test_invalidate_revokes_the_certificate_and_verification_shows_why(
     assert (await verify(client, certificate_id, "Turing"))["status"] == "active"
 
     reason = "Answers shared in a chat group during the exam"
-    r = await proctor.post(
-        f"{REVIEW}/attempts/{attempt_id}/decisions",
-        json={"decision": "invalidate", "reason": reason},
-    )
+    r = await decide(proctor, attempt_id, "invalidate", reason)
     assert r.status_code == 200, r.text
     assert r.json()["certificates_revoked"] == [certificate_id]
     shown = await verify(client, certificate_id, "Turing")
     assert (shown["status"], shown["revocation_reason"]) == ("revoked", reason)
     assert await audit_actions(sessionmaker) == ["certificate_revoked", "decision_invalidate"]
     for decision in ("approve", "hold", "invalidate"):
-        after = await proctor.post(
-            f"{REVIEW}/attempts/{attempt_id}/decisions",
-            json={"decision": decision, "reason": "Changing my mind"},
-        )
+        after = await decide(proctor, attempt_id, decision, "Changing my mind")
         assert after.status_code == 409
         assert after.json()["error"]["code"] == "review_closed"
 
@@ -322,10 +310,7 @@ async def test_an_invalidated_held_attempt_never_gets_a_certificate(
 ) -> None:
     candidate = await new_candidate(client)
     attempt_id = await passing_attempt(candidate, sessionmaker, clock, away=30)
-    r = await proctor.post(
-        f"{REVIEW}/attempts/{attempt_id}/decisions",
-        json={"decision": "invalidate", "reason": "Left the exam thirty times"},
-    )
+    r = await decide(proctor, attempt_id, "invalidate", "Left the exam thirty times")
     assert r.status_code == 200
     assert r.json()["certificates_revoked"] == [] and r.json()["attempt_status"] == "scored"
     after = await result(candidate, attempt_id)
@@ -339,10 +324,7 @@ async def test_approve_and_invalidate_wait_for_the_attempt_to_be_scored(
     candidate = await new_candidate(client)
     attempt = await start(candidate)
     for decision in ("approve", "invalidate"):
-        r = await proctor.post(
-            f"{REVIEW}/attempts/{attempt['id']}/decisions",
-            json={"decision": decision, "reason": "Too early"},
-        )
+        r = await decide(proctor, attempt["id"], decision, "Too early")
         assert r.status_code == 409
         assert r.json()["error"]["code"] == "attempt_not_finished"
 
@@ -524,10 +506,7 @@ async def test_the_timeline_merges_events_saves_flags_and_decisions(
 ) -> None:
     candidate = await new_candidate(client)
     attempt_id = await passing_attempt(candidate, sessionmaker, clock, away=30)
-    await proctor.post(
-        f"{REVIEW}/attempts/{attempt_id}/decisions",
-        json={"decision": "approve", "reason": "Explained by the candidate's carer"},
-    )
+    await decide(proctor, attempt_id, "approve", "Explained by the candidate's carer")
     detail = (await proctor.get(f"{REVIEW}/attempts/{attempt_id}")).json()
     kinds = [t["kind"] for t in detail["timeline"]]
     assert kinds[0] == "started"
