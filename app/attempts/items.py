@@ -1,0 +1,20 @@
+"""What an attempt's items refer to: option labels and the scenarios they draw."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.attempts.exceptions import ScenarioUnavailable
+from app.grading.scenarios import Scenario
+
+# Options are labelled a, b, c... per attempt, in the attempt's shuffled order.
+OPTION_LABELS = "abcde"
+# The job that grades one scenario run (public or final).
+GRADE_RUN = "grade_run"
+
+
+def scenario_of(scenarios: Mapping[str, Scenario], scenario_id: str) -> Scenario:
+    scenario = scenarios.get(scenario_id)
+    if scenario is None:
+        raise ScenarioUnavailable()
+    return scenario

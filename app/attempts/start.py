@@ -1,0 +1,193 @@
+"""Starting an attempt: eligibility (prerequisites, retakes, renewal windows) and the
+form drawn for it."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.attempts.exceptions import (
+    AlreadyCertified,
+    AttemptLimitReached,
+    AttemptPending,
+    ExamUnavailable,
+    PrerequisiteMissing,
+    RetakeTooSoon,
+)
+from app.attempts.models import Attempt, AttemptItem, AttemptStatus
+from app.attempts.repository import (
+    AttemptRepository,
+    remember_form,
+)
+from app.certificates import service as certificates_service
+from app.certificates.status import add_months
+from app.core.clock import Clock
+from app.exams import service as exams_service
+from app.exams.content import BlueprintSpec
+from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
+from app.exams.models import ExamVersion
+from app.grading.scenarios import Scenario
+from app.proctoring import service as proctoring_service
+
+
+@dataclass(frozen=True)
+class StartedAttempt:
+    attempt: Attempt
+    items: Sequence[AttemptItem]
+    created: bool
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> int:
+    if attempt.status != AttemptStatus.in_progress:
+        return 0
+    return max(0, int((attempt.deadline_at - now).total_seconds()))
+
+
+async def start_attempt(
+    session: AsyncSession,
+    clock: Clock,
+    user_id: uuid.UUID,
+    exam_code: str,
+    *,
+    grace: timedelta,
+    scenarios: Mapping[str, Scenario],
+) -> StartedAttempt:
+    """The candidate's open attempt at this exam, or a new one if the rules allow it."""
+    exam = await exams_service.get_exam(session, exam_code)
+    repo = AttemptRepository(session)
+    now = clock.now()
+    history = await repo.history(user_id, exam_code)
+    for previous in history:
+        if previous.status != AttemptStatus.in_progress:
+            continue
+        if previous.deadline_at + grace > now:
+            return StartedAttempt(previous, await repo.items(previous.id), created=False)
+        # Overdue but not swept yet (callers sweep this candidate first; this is a race).
+        raise AttemptPending()
+    blueprint = exams_service.blueprint_of(exam)
+    await _check_eligibility(session, user_id, exam, blueprint, history, now)
+
+    seed = secrets.randbits(31)
+    pool, items_by_id = await exams_service.drawable_pool(session)
+    pool += [PoolEntry(sc.id, "scenario", sc.domain, sc.level) for sc in scenarios.values()]
+    try:
+        form = assemble_form(
+            blueprint,
+            pool,
+            seed,
+            seen=await repo.seen_item_ids(user_id),
+            exposure=await repo.item_exposure(),
+        )
+    except PoolTooSmall as exc:
+        raise ExamUnavailable() from exc
+    # Sections keep their blueprint order; items within the form are interleaved so
+    # that domains do not come in blocks.
+    random.Random(seed).shuffle(form)
+    form.sort(key=lambda slot: slot.section)
+    # A standing accommodation (extra minutes for this candidate at this exam).
+    extra = await proctoring_service.extra_minutes_for(session, user_id, exam.code)
+    attempt = Attempt(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        exam_version_id=exam.id,
+        exam_code=exam.code,
+        status=AttemptStatus.in_progress,
+        seed=seed,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=exam.duration_minutes + extra),
+    )
+    items = []
+    for position, slot in enumerate(form, start=1):
+        ref = f"q{position}"
+        if slot.kind == "scenario":
+            scenario = scenarios[slot.ref_id]
+            items.append(
+                AttemptItem(
+                    attempt_id=attempt.id,
+                    ref=ref,
+                    position=position,
+                    kind="scenario",
+                    section=slot.section,
+                    scenario_id=scenario.id,
+                    scenario_version=scenario.version,
+                )
+            )
+            continue
+        item = items_by_id[slot.ref_id]
+        items.append(
+            AttemptItem(
+                attempt_id=attempt.id,
+                ref=ref,
+                position=position,
+                kind=slot.kind,
+                section=slot.section,
+                item_version_id=item.id,
+                option_order=option_order([o["id"] for o in item.options], seed, item.item_id),
+            )
+        )
+    await repo.add(attempt, items)
+    if extra:
+        await proctoring_service.record_server_event(
+            session, clock, attempt.id, "accommodation_applied", {"minutes": extra}
+        )
+    remember_form(
+        attempt,
+        items,
+        {
+            i.ref: items_by_id[s.ref_id].type
+            for i, s in zip(items, form, strict=True)
+            if s.kind == "mcq"
+        },
+    )
+    return StartedAttempt(attempt, items, created=True)
+
+
+async def _check_eligibility(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    exam: ExamVersion,
+    blueprint: BlueprintSpec,
+    history: Sequence[Attempt],
+    now: datetime,
+) -> None:
+    if any(
+        a.status != AttemptStatus.scored and a.status != AttemptStatus.in_progress for a in history
+    ):
+        raise AttemptPending()
+    today = now.date()
+    if exam.renews is not None:
+        # A renewal exam is open only while a certificate it renews is in its window.
+        await certificates_service.check_renewal_open(session, user_id, exam.renews, today)
+    held = await certificates_service.current_exam_codes(session, user_id, today)
+    if exam.code in held:
+        raise AlreadyCertified()
+    missing = [code for code in blueprint.prerequisites if code not in held]
+    if missing:
+        raise PrerequisiteMissing(
+            f"This exam needs a current certificate for: {', '.join(missing)}.", missing=missing
+        )
+    rules = blueprint.retake
+    window_start = add_months(today, -rules.window_months)
+    recent = [a for a in history if a.started_at.date() > window_start]
+    if len(recent) >= rules.max_attempts:
+        oldest = min(a.started_at for a in recent)
+        allowed_from = add_months(oldest.date(), rules.window_months)
+        raise AttemptLimitReached(
+            f"At most {rules.max_attempts} attempts in {rules.window_months} months; "
+            f"the next is possible from {allowed_from.isoformat()}.",
+            allowed_from=allowed_from.isoformat(),
+        )
+    last = history[0] if history else None
+    if last is not None and last.passed is False and last.submitted_at is not None:
+        allowed_at = last.submitted_at + timedelta(days=rules.wait_days)
+        if now < allowed_at:
+            raise RetakeTooSoon(
+                f"You can retake this exam from {allowed_at.date().isoformat()}.",
+                allowed_from=allowed_at.isoformat(),
+            )

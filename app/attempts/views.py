@@ -1,0 +1,166 @@
+"""What a candidate sees of an attempt: its state, an item, a scenario, the result.
+Never a key, a hidden check or a solution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.attempts.exceptions import (
+    ItemNotFound,
+)
+from app.attempts.items import OPTION_LABELS, scenario_of
+from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.attempts.repository import (
+    AttemptRepository,
+)
+from app.certificates import service as certificates_service
+from app.exams import service as exams_service
+from app.grading import service as grading_service
+from app.grading.scenarios import Scenario
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> int:
+    if attempt.status != AttemptStatus.in_progress:
+        return 0
+    return max(0, int((attempt.deadline_at - now).total_seconds()))
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    attempt: Attempt
+    items: Sequence[AttemptItem]
+    responses: dict[str, Response]
+    # Refs with an answer: choices made, or scenario files changed from the workspace
+    # (a scenario only flagged, or saved unchanged, is not answered).
+    answered: frozenset[str]
+
+
+async def attempt_view(
+    session: AsyncSession, attempt: Attempt, scenarios: Mapping[str, Scenario]
+) -> AttemptView:
+    repo = AttemptRepository(session)
+    items = await repo.items(attempt.id)
+    responses = await repo.responses(attempt.id)
+    answered = set()
+    for item in items:
+        response = responses.get(item.ref)
+        if response is None:
+            continue
+        if item.kind == "scenario":
+            scenario = scenarios.get(item.scenario_id or "")
+            workspace = scenario.workspace_files if scenario else {}
+            if any(workspace.get(path) != text for path, text in (response.files or {}).items()):
+                answered.add(item.ref)
+        elif response.choices:
+            answered.add(item.ref)
+    return AttemptView(attempt, items, responses, frozenset(answered))
+
+
+@dataclass(frozen=True)
+class McqView:
+    ref: str
+    stem: str
+    multiple: bool
+    options: list[tuple[str, str]]
+    answer: list[str]
+    flagged: bool
+    # The stored seq, so a client that lost its own count continues above it.
+    seq: int
+
+
+async def mcq_view(session: AsyncSession, attempt: Attempt, ref: str) -> McqView:
+    """The item as this candidate sees it: options in their shuffled order, labelled a, b,
+    c... per attempt, never the key."""
+    repo = AttemptRepository(session)
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.item_version_id is None:
+        raise ItemNotFound()
+    version = (await exams_service.item_versions(session, [slot.item_version_id]))[
+        slot.item_version_id
+    ]
+    texts = {o["id"]: o["text"] for o in version.options}
+    order = slot.option_order or []
+    response = await repo.response(attempt.id, ref)
+    return McqView(
+        ref=ref,
+        stem=version.stem,
+        multiple=version.type == "multiple",
+        options=[(OPTION_LABELS[i], texts[oid]) for i, oid in enumerate(order)],
+        answer=list(response.choices or []) if response else [],
+        flagged=response.flagged if response else False,
+        seq=response.seq if response else 0,
+    )
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    ref: str
+    title: str
+    brief: str
+    files: dict[str, str]
+    editable: list[str]
+    public_checks: list[str]
+    runs_left: int
+    flagged: bool
+    seq: int
+
+
+async def item_kind(session: AsyncSession, attempt: Attempt, ref: str) -> str:
+    slot = await AttemptRepository(session).item(attempt.id, ref)
+    if slot is None:
+        raise ItemNotFound()
+    return slot.kind
+
+
+async def scenario_view(
+    session: AsyncSession, attempt: Attempt, ref: str, scenarios: Mapping[str, Scenario]
+) -> ScenarioView:
+    """The scenario as the candidate works on it: the brief, every workspace file with
+    their saved edits applied, which files they may edit, the public checks' names and
+    the runs left. Hidden checks, the probe and the solution never appear."""
+    repo = AttemptRepository(session)
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.scenario_id is None:
+        raise ItemNotFound()
+    scenario = scenario_of(scenarios, slot.scenario_id)
+    response = await repo.response(attempt.id, ref)
+    used = await grading_service.public_runs_used(session, attempt.id, ref)
+    return ScenarioView(
+        ref=ref,
+        title=scenario.title,
+        brief=scenario.brief,
+        files={**scenario.workspace_files, **(response.files or {} if response else {})},
+        editable=list(scenario.editable),
+        public_checks=[c.name for c in scenario.public_checks],
+        runs_left=max(0, scenario.max_public_runs - used),
+        flagged=response.flagged if response else False,
+        seq=response.seq if response else 0,
+    )
+
+
+@dataclass(frozen=True)
+class ResultView:
+    attempt: Attempt
+    pass_mark: float
+    sections: list[tuple[str, float | None, float]]
+    certificate_id: str | None
+
+
+async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    blueprint = exams_service.blueprint_of(exam)
+    if attempt.section_scores is not None:
+        sections = [(s["kind"], s["score"], s["weight"]) for s in attempt.section_scores]
+    else:
+        sections = [(s.kind, None, s.weight) for s in blueprint.sections]
+    certificate = await certificates_service.certificate_for_attempt(session, attempt.id)
+    return ResultView(
+        attempt,
+        exam.pass_mark,
+        sections,
+        certificates_service.display_id(certificate.public_id) if certificate else None,
+    )
