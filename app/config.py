@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,9 +39,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     public_base_url: str = "http://127.0.0.1:8000"
 
-    # Credentials. The ES256 signing keys (JSON written by `assay keys`): from
+    # Credentials. The signing keys (JSON written by `assay keys`): from
     # ASSAY_SIGNING_KEYS itself, else from this file; in dev the file is created on first
-    # start, in production one of the two must be provided.
+    # start, in production one of the two must be provided. New keys (the dev key, `assay
+    # keys rotate`) are of this algorithm; each key keeps its own for good.
+    credential_algorithm: Literal["ES256", "RS256"] = "ES256"
     signing_keys: str = ""
     signing_keys_file: Path = DEV_SIGNING_KEYS_FILE
     issuer_name: str = "Assay"
@@ -101,6 +105,12 @@ class Settings(BaseSettings):
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set ASSAY_DATABASE_URL")
+            problem = _public_url_problem(self.public_base_url)
+            if problem:
+                raise ValueError(
+                    f"ASSAY_PUBLIC_BASE_URL {self.public_base_url!r} {problem}: every link in "
+                    "a credential (issuer, keys, status list, verification) is made from it"
+                )
         return self
 
     @property
@@ -118,6 +128,25 @@ class Settings(BaseSettings):
         self.secret_file.write_text(key)
         self.secret_file.chmod(0o600)
         return key
+
+
+def _public_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the public address of a production service, if it cannot."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return "is not an https URL"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        return "has no host"
+    if host == "localhost" or host.endswith(".localhost"):
+        return "is a loopback address"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_unspecified or address.is_link_local:
+        return "is a loopback or local-only address"
+    return None
 
 
 @lru_cache

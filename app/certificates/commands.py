@@ -25,22 +25,33 @@ certs_app = typer.Typer(no_args_is_help=True, help="Certificates.")
 
 
 @keys_app.command("rotate")
-def keys_rotate() -> None:
-    """Add a new ES256 signing key and make it the one that signs; old keys stay
-    published so earlier credentials keep verifying. Restart the servers afterwards.
+def keys_rotate(
+    algorithm: Annotated[
+        str | None,
+        typer.Option(help="ES256 or RS256; default ASSAY_CREDENTIAL_ALGORITHM."),
+    ] = None,
+) -> None:
+    """Add a new signing key and make it the one that signs; old keys stay published
+    (each with its own algorithm) so earlier credentials keep verifying. Restart the
+    servers afterwards.
 
     With ASSAY_SIGNING_KEYS set, the new key set is printed for you to store there;
     otherwise ASSAY_SIGNING_KEYS_FILE is updated (and created if missing)."""
     from app.certificates.keys import rotate_file, rotated
     from app.core.clock import SystemClock
+    from app.core.security import CREDENTIAL_ALGORITHMS
 
     settings = get_settings()
+    alg = (algorithm or settings.credential_algorithm).upper()
+    if alg not in CREDENTIAL_ALGORITHMS:
+        raise typer.BadParameter(f"{alg} is not one of {', '.join(CREDENTIAL_ALGORITHMS)}")
+    chosen = alg
     if settings.signing_keys:
-        kid, document = rotated(settings.signing_keys, SystemClock())
+        kid, document = rotated(settings.signing_keys, SystemClock(), chosen)
         typer.echo(document)
         typer.echo(f"new signing key {kid}: store the JSON above in ASSAY_SIGNING_KEYS", err=True)
         return
-    kid = rotate_file(settings.signing_keys_file, SystemClock())
+    kid = rotate_file(settings.signing_keys_file, SystemClock(), chosen)
     typer.echo(kid)
     typer.echo(f"new signing key {kid} in {settings.signing_keys_file}", err=True)
 

@@ -18,6 +18,8 @@ from app.certificates.models import Certificate
 from app.certificates.statuslist import STATUS_LIST_ID
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# Defines 1EdTechJsonSchemaValidator2019, the type of ``credentialSchema``.
+OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -35,6 +37,20 @@ class Issuer:
 
     def profile(self) -> dict[str, Any]:
         return {"id": self.id, "type": ["Profile"], "name": self.name, "url": self.base_url}
+
+    def profile_document(self) -> dict[str, Any]:
+        """The profile as published at its ``id``, a JSON-LD document of its own."""
+        return {"@context": [VC_CONTEXT, OB_CONTEXT], **self.profile()}
+
+    def key_url(self, thumbprint: str) -> str:
+        """Where the public key with this RFC 7638 thumbprint is published (a JWK)."""
+        return f"{self.base_url}/keys/{thumbprint}"
+
+    def achievement_url(self, exam_code: str) -> str:
+        return f"{self.base_url}/achievements/{exam_code}"
+
+    def badge_url(self, level: str) -> str:
+        return f"{self.base_url}/badges/{level}.svg"
 
     def status_list_url(self, list_id: str = STATUS_LIST_ID) -> str:
         return f"{self.base_url}/api/v1/status-lists/{list_id}"
@@ -61,19 +77,13 @@ def valid_from(certificate: Certificate) -> datetime:
     return certificate.created_at.astimezone(UTC).replace(microsecond=0)
 
 
-LEVEL_WORDS = {
-    "foundation": "entry-level",
-    "professional": "mid-level",
-    "advanced": "expert-level",
-    "specialist": "specialist",
-}
-
-
-def build_credential(certificate: Certificate, issuer: Issuer, display_id: str) -> dict[str, Any]:
-    level = LEVEL_WORDS.get(certificate.level, certificate.level)
+def build_credential(
+    certificate: Certificate, issuer: Issuer, display_id: str, achievement: dict[str, Any]
+) -> dict[str, Any]:
+    """``achievement`` is the exam's (see achievement.py): what the holder earned."""
     verify_url = issuer.verify_url(display_id)
     return {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "@context": [VC_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT],
         "id": f"urn:uuid:{certificate.id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": certificate.title,
@@ -92,25 +102,7 @@ def build_credential(certificate: Certificate, issuer: Issuer, display_id: str) 
                     "salt": certificate.holder_salt,
                 }
             ],
-            "achievement": {
-                "id": f"{issuer.base_url}/achievements/{certificate.exam_code}",
-                "type": ["Achievement"],
-                "achievementType": "Certification",
-                "name": certificate.title,
-                "description": (
-                    f"{certificate.title}: the {level} certification of the "
-                    f"{certificate.track.upper()} track, earned in a timed, proctored exam "
-                    "of multiple-choice items and hands-on scenarios."
-                ),
-                "criteria": {
-                    "narrative": (
-                        f"Pass the {certificate.title} exam at or above its pass mark, with "
-                        "no proctor hold standing. The certificate is valid until its "
-                        "expiry date and may be renewed in its last six months."
-                    )
-                },
-                "humanCode": certificate.exam_code,
-            },
+            "achievement": achievement,
         },
         "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
         "credentialStatus": {

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.certificates.credential import Issuer
 from app.certificates.exceptions import CertificateNotFound
-from app.certificates.keys import load_credential_keys
+from app.certificates.keys import issuer_of, load_credential_keys
 from app.certificates.lookup import CertificateLookup, CertificateRecord
 from app.certificates.outbox import Mailer, mailer_for
 from app.certificates.service import Verification, verify_public
@@ -61,7 +61,7 @@ def install(app: FastAPI, settings: Settings, clock: Clock) -> None:
     app.state.certificates = CertificatesState(
         settings=settings,
         clock=clock,
-        issuer=Issuer(settings.public_base_url.rstrip("/"), settings.issuer_name),
+        issuer=issuer_of(settings),
         lookups=TokenBuckets(clock, capacity=settings.verify_per_minute, per_seconds=60),
         misses=TokenBuckets(clock, capacity=settings.verify_misses_per_hour, per_seconds=3600),
         employer_ids=TokenBuckets(clock, capacity=settings.employer_ids_per_hour, per_seconds=3600),

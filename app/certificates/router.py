@@ -10,6 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.attempts.schemas import AttemptStartedOut, FormItemOut
 from app.attempts.service import remaining_seconds
 from app.certificates import flows, service
+from app.certificates.badges import LEVELS as BADGE_LEVELS
+from app.certificates.badges import badge_svg
 from app.certificates.dependencies import (
     CertificatesStateDep,
     certificates_state,
@@ -52,6 +54,8 @@ router = APIRouter(prefix="/api/v1", tags=["certificates"], route_class=UnitOfWo
 public_router = APIRouter(tags=["verification"])
 
 CREDENTIAL_MEDIA_TYPE = "application/vc+jwt"
+JWK_MEDIA_TYPE = "application/jwk+json"
+SVG_MEDIA_TYPE = "image/svg+xml"
 _employer_scheme = HTTPBearer(auto_error=False)
 
 
@@ -118,15 +122,36 @@ async def my_certificates(
 async def credential(
     certificate_id: str, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
 ) -> Response:
-    """The holder's certificate as an Open Badges 3.0 credential, signed ES256."""
-    token, public_id = await service.credential_of(
-        session, state.keys, state.issuer, user_id, certificate_id
-    )
-    shown = service.display_id(public_id)
+    """The holder's certificate as an Open Badges 3.0 credential (VC-JWT, signed ES256 or
+    RS256); its header carries the public key and the URL that answers it."""
+    signed = await service.credential_of(session, state.keys, state.issuer, user_id, certificate_id)
+    shown = service.display_id(signed.public_id)
     return Response(
-        token,
+        signed.token,
         media_type=CREDENTIAL_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="assay-{shown}.jwt"'},
+    )
+
+
+@router.get(
+    "/certificates/{certificate_id}/badge.svg",
+    response_class=Response,
+    responses={
+        200: {"content": {SVG_MEDIA_TYPE: {}}, "description": "The badge, baked"},
+        **responses(CertificateNotFound),
+    },
+)
+async def baked_badge(
+    certificate_id: str, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
+) -> Response:
+    """The holder's badge image with the signed credential baked in (Open Badges 3.0
+    baking): one file for wallets and profiles that take images."""
+    signed = await service.credential_of(session, state.keys, state.issuer, user_id, certificate_id)
+    shown = service.display_id(signed.public_id)
+    return Response(
+        badge_svg(signed.level, signed.title, credential_jws=signed.token),
+        media_type=SVG_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="assay-{shown}.svg"'},
     )
 
 
@@ -290,7 +315,7 @@ async def verify_with_name(body: VerifyIn, request: Request) -> Response:
 async def status_list(
     list_id: str, session: SessionDep, state: CertificatesStateDep, clock: ClockDep
 ) -> Response:
-    """The revocation list (Bitstring Status List credential, signed ES256)."""
+    """The revocation list (a Bitstring Status List credential, signed like credentials)."""
     if list_id != STATUS_LIST_ID:
         raise NotFound("There is no status list with this ID.")
     token = await service.status_list(session, clock, state.keys, state.issuer)
@@ -303,7 +328,43 @@ async def jwks(state: CertificatesStateDep) -> JSONResponse:
     return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@public_router.get("/issuer")
-async def issuer_profile(state: CertificatesStateDep) -> JSONResponse:
-    """The issuer profile the credentials name."""
-    return JSONResponse(state.issuer.profile())
+@public_router.get(
+    "/keys/{thumbprint}",
+    response_class=JSONResponse,
+    responses={200: {"content": {JWK_MEDIA_TYPE: {}}}, **responses(NotFound)},
+)
+async def public_key(thumbprint: str, state: CertificatesStateDep) -> JSONResponse:
+    """One public key, at the URL a credential's ``kid`` names (a JWK)."""
+    jwk = state.keys.public_key(thumbprint)
+    if jwk is None:
+        raise NotFound("There is no key with this ID.")
+    return JSONResponse(
+        jwk, media_type=JWK_MEDIA_TYPE, headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@public_router.get("/.well-known/jwt-vc-issuer")
+@public_router.get("/.well-known/jwt-vc-issuer/issuer", include_in_schema=False)
+async def jwt_vc_issuer(state: CertificatesStateDep) -> JSONResponse:
+    """Issuer metadata for JWT-secured credentials: the ``iss`` of every credential and the
+    keys that sign them."""
+    return JSONResponse(
+        {"issuer": state.issuer.id, "jwks": state.keys.jwks()},
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@public_router.get(
+    "/badges/{level}.svg",
+    response_class=Response,
+    responses={200: {"content": {SVG_MEDIA_TYPE: {}}}, **responses(NotFound)},
+)
+async def badge_image(level: str) -> Response:
+    """A level's badge image, the ``image`` of its achievements."""
+    if level not in BADGE_LEVELS:
+        raise NotFound("There is no badge for this level.")
+    return Response(
+        badge_svg(level, f"Assay MLOps {level.title()} badge"),
+        media_type=SVG_MEDIA_TYPE,
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

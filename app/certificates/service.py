@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from app.certificates.achievement import ExamFacts, achievement
 from app.certificates.credential import Issuer, build_credential, identity_hash, jwt_claims
 from app.certificates.exceptions import (
     AlreadyRevoked,
@@ -420,13 +421,21 @@ async def verify_batch(
 # --- Credentials -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SignedCredential:
+    token: str  # compact JWS
+    public_id: str
+    title: str
+    level: str
+
+
 async def credential_of(
     session: AsyncSession,
     keys: CredentialKeys,
     issuer: Issuer,
     user_id: uuid.UUID,
     raw_id: str,
-) -> tuple[str, str]:
+) -> SignedCredential:
     """The holder's certificate as a signed OB 3.0 credential (compact JWS). Signed on
     each download with the current key; the claims are the same every time."""
     public_id = normalise(raw_id)
@@ -435,8 +444,38 @@ async def credential_of(
     )
     if certificate is None or certificate.user_id != user_id:
         raise CertificateNotFound()
-    credential = build_credential(certificate, issuer, display(certificate.public_id))
-    return keys.sign(jwt_claims(credential)), certificate.public_id
+    facts = await exam_facts(session, certificate.exam_code)
+    credential = build_credential(
+        certificate, issuer, display(certificate.public_id), achievement(facts, issuer)
+    )
+    return SignedCredential(
+        keys.sign(jwt_claims(credential)),
+        certificate.public_id,
+        certificate.title,
+        certificate.level,
+    )
+
+
+async def exam_facts(session: AsyncSession, exam_code: str) -> ExamFacts:
+    """What the achievement of ``exam_code`` states, from the exam's current version
+    (ExamNotFound for a code that is no exam)."""
+    exam = await exams_service.get_exam(session, exam_code)
+    blueprint = exams_service.blueprint_of(exam)
+    prerequisites = [
+        (await exams_service.get_exam(session, code)).title for code in blueprint.prerequisites
+    ]
+    return ExamFacts(
+        code=exam.code,
+        title=exam.title,
+        level=blueprint.level,
+        track=blueprint.track,
+        duration_minutes=blueprint.duration_minutes,
+        pass_mark=blueprint.pass_mark,
+        validity_months=blueprint.validity_months,
+        mcq_items=sum(s.item_count for s in blueprint.sections if s.kind == "mcq"),
+        scenarios=sum(s.item_count for s in blueprint.sections if s.kind == "scenario"),
+        prerequisites=prerequisites,
+    )
 
 
 async def status_list(
@@ -446,7 +485,7 @@ async def status_list(
     that a revocation is in it from its commit."""
     revoked = await CertificateRepository(session).revoked_indices()
     credential = status_list_credential(
-        url=issuer.status_list_url(), issuer=issuer.profile(), revoked=revoked, now=clock.now()
+        url=issuer.status_list_url(), issuer=issuer.id, revoked=revoked, now=clock.now()
     )
     claims = {
         **credential,

@@ -35,7 +35,7 @@ def is_set(bits: bytes, index: int) -> bool:
 
 
 def status_list_credential(
-    *, url: str, issuer: dict[str, Any], revoked: Iterable[int], now: datetime
+    *, url: str, issuer: str, revoked: Iterable[int], now: datetime
 ) -> dict[str, Any]:
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],

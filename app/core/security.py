@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import JWTError, jws, jwt
 from jose.exceptions import JOSEError
 
@@ -118,14 +118,19 @@ class TokenService:
         return claims
 
 
-# --- Credentials: ES256 JWS ---------------------------------------------------------
+# --- Credentials: ES256 or RS256 JWS -------------------------------------------------
 #
-# Certificates are published as VC-JWTs signed with ES256 (python-jose has no EdDSA).
-# The verifier picks the key by the ``kid`` we set, accepts ES256 and nothing else (so
-# neither ``none`` nor an HS256 token keyed with our public key gets through), and judges
-# ``nbf``/``exp`` by the injected clock.
+# Certificates are published as VC-JWTs signed with ES256 or RS256 (Open Badges 3.0's
+# baseline; python-jose has no EdDSA). Each key carries its algorithm, fixed when it was
+# made: the verifier picks the key by the ``kid`` we set and accepts that key's algorithm
+# and nothing else (so neither ``none`` nor an HS256 token keyed with our public key, nor
+# an RS256 header on an EC key, gets through), and judges ``nbf``/``exp`` by the injected
+# clock.
 
-_CREDENTIAL_ALGORITHMS = ["ES256"]
+CredentialAlgorithm = Literal["ES256", "RS256"]
+CREDENTIAL_ALGORITHMS: tuple[CredentialAlgorithm, ...] = ("ES256", "RS256")
+# RSA keys sign credentials that stay valid for years: 3072 bits (NIST's size past 2030).
+_RSA_BITS = 3072
 
 
 class InvalidCredential(InvalidToken):
@@ -138,70 +143,140 @@ class SigningKey:
     kid: str
     private_pem: str
     created_at: str
+    alg: CredentialAlgorithm = "ES256"
 
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def new_signing_key(created_at: datetime) -> SigningKey:
-    private = ec.generate_private_key(ec.SECP256R1())
+def _int_b64(value: int) -> str:
+    return _b64url(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
+
+
+def _public_members(private_pem: str) -> tuple[CredentialAlgorithm, dict[str, str]]:
+    """The key's algorithm and the required members of its public JWK (RFC 7638 order)."""
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        numbers = private.public_key().public_numbers()
+        return "ES256", {
+            "crv": "P-256",
+            "kty": "EC",
+            "x": _b64url(numbers.x.to_bytes(32, "big")),
+            "y": _b64url(numbers.y.to_bytes(32, "big")),
+        }
+    if isinstance(private, rsa.RSAPrivateKey):
+        rsa_numbers = private.public_key().public_numbers()
+        return "RS256", {"e": _int_b64(rsa_numbers.e), "kty": "RSA", "n": _int_b64(rsa_numbers.n)}
+    raise ValueError("a credential signing key is an EC P-256 or an RSA key")
+
+
+def key_algorithm(private_pem: str) -> CredentialAlgorithm:
+    return _public_members(private_pem)[0]
+
+
+def key_thumbprint(private_pem: str) -> str:
+    """RFC 7638 thumbprint of the public key: the kid names the key itself, so it cannot
+    be reused by accident."""
+    _, members = _public_members(private_pem)
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def new_signing_key(created_at: datetime, alg: CredentialAlgorithm = "ES256") -> SigningKey:
+    private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    if alg == "RS256":
+        private = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
+    else:
+        private = ec.generate_private_key(ec.SECP256R1())
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    numbers = private.public_key().public_numbers()
-    x, y = _b64url(numbers.x.to_bytes(32, "big")), _b64url(numbers.y.to_bytes(32, "big"))
-    # RFC 7638 thumbprint: the kid names the key itself, so it cannot be reused by accident.
-    canonical = json.dumps({"crv": "P-256", "kty": "EC", "x": x, "y": y}, separators=(",", ":"))
-    kid = _b64url(hashlib.sha256(canonical.encode()).digest())
-    return SigningKey(kid=kid, private_pem=pem, created_at=created_at.isoformat())
+    return SigningKey(
+        kid=key_thumbprint(pem), private_pem=pem, created_at=created_at.isoformat(), alg=alg
+    )
 
 
 def public_jwk(key: SigningKey) -> dict[str, str]:
-    private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
-    if not isinstance(private, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"signing key {key.kid} is not an EC key")
-    numbers = private.public_key().public_numbers()
-    return {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": _b64url(numbers.x.to_bytes(32, "big")),
-        "y": _b64url(numbers.y.to_bytes(32, "big")),
-        "kid": key.kid,
-        "use": "sig",
-        "alg": "ES256",
-    }
+    alg, members = _public_members(key.private_pem)
+    if alg != key.alg:
+        raise ValueError(f"signing key {key.kid} is recorded as {key.alg} but is an {alg} key")
+    return {**members, "kid": key.kid, "use": "sig", "alg": alg}
 
 
 class CredentialKeys:
     """The issuer's keys: the newest signs, every one (old ones after a rotation) verifies.
-    Only public halves ever leave through :meth:`jwks`."""
+    Only public halves ever leave, through :meth:`jwks` and the signed header's ``jwk``.
 
-    def __init__(self, keys: Sequence[SigningKey], active_kid: str) -> None:
+    ``key_url`` turns a thumbprint into the URL that answers that key: the header's
+    ``kid``, so a verifier holding only the credential can find the key (Open Badges 3.0
+    VC-JWT). Tokens signed before keys had URLs name the bare thumbprint: both resolve."""
+
+    def __init__(
+        self,
+        keys: Sequence[SigningKey],
+        active_kid: str,
+        key_url: Callable[[str], str] | None = None,
+    ) -> None:
         by_kid = {k.kid: k for k in keys}
         if active_kid not in by_kid:
             raise ValueError("the active signing key is not in the key set")
         self._active = by_kid[active_kid]
+        self._by_kid = by_kid
         self._public = {k.kid: public_jwk(k) for k in keys}
-        self._jwks = {"keys": list(self._public.values())}
+        self._key_url = key_url
+        published = list(self._public.values())
+        if key_url is not None:
+            published += [{**jwk, "kid": key_url(kid)} for kid, jwk in self._public.items()]
+        self._jwks = {"keys": published}
 
     @property
     def active_kid(self) -> str:
         return self._active.kid
 
+    @property
+    def active_algorithm(self) -> CredentialAlgorithm:
+        return self._active.alg
+
     def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """Every public key, under its thumbprint and (with ``key_url``) its URL."""
         return self._jwks
 
-    def sign(self, claims: Mapping[str, Any], *, typ: str = "vc+jwt") -> str:
+    def public_key(self, kid: str) -> dict[str, str] | None:
+        return self._public.get(kid)
+
+    def header(self) -> dict[str, Any]:
+        """The JOSE header of what the active key signs: ``typ`` as Open Badges 3.0 says,
+        the key itself (``jwk``) and where it is published (``kid``)."""
+        kid = self._active.kid
+        return {
+            "alg": self._active.alg,
+            "typ": "JWT",
+            "kid": self._key_url(kid) if self._key_url else kid,
+            "jwk": self._public[kid],
+        }
+
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        header = self.header()
         token: str = jws.sign(
             dict(claims),
             self._active.private_pem,
-            headers={"kid": self._active.kid, "typ": typ},
-            algorithm="ES256",
+            headers={k: v for k, v in header.items() if k != "alg"},
+            algorithm=self._active.alg,
         )
         return token
+
+    def _key_for(self, kid: object) -> SigningKey | None:
+        if not isinstance(kid, str):
+            return None
+        key = self._by_kid.get(kid)
+        if key is None and self._key_url is not None:
+            thumbprint = kid.rsplit("/", 1)[-1]
+            if self._key_url(thumbprint) == kid:
+                key = self._by_kid.get(thumbprint)
+        return key
 
     def verify(self, token: str, clock: Clock) -> dict[str, Any]:
         """The payload of a JWS we signed that is valid now; anything else is refused."""
@@ -209,11 +284,12 @@ class CredentialKeys:
             header = jws.get_unverified_header(token)
         except JOSEError as exc:
             raise InvalidCredential() from exc
-        key = self._public.get(str(header.get("kid")))
-        if header.get("alg") not in _CREDENTIAL_ALGORITHMS or key is None:
+        key = self._key_for(header.get("kid"))
+        # The algorithm is the key's, never the token's say.
+        if key is None or header.get("alg") != key.alg:
             raise InvalidCredential()
         try:
-            payload = jws.verify(token, key, algorithms=_CREDENTIAL_ALGORITHMS)
+            payload = jws.verify(token, self._public[key.kid], algorithms=[key.alg])
             claims: dict[str, Any] = json.loads(payload)
         except (JOSEError, ValueError) as exc:
             raise InvalidCredential() from exc

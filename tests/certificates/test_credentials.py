@@ -92,7 +92,10 @@ async def test_credential_is_a_valid_open_badge(
     token = await download(candidate, certificate_id)
     header, vc = parts(token)
 
-    assert header["alg"] == "ES256" and header["typ"] == "vc+jwt" and header["kid"]
+    # Open Badges 3.0 VC-JWT: typ "JWT"; the key in the header, and where it is published.
+    assert header["alg"] == "ES256" and header["typ"] == "JWT"
+    assert header["kid"] == f"http://127.0.0.1:8000/keys/{header['jwk']['kid']}"
+    assert set(header["jwk"]) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
     errors = sorted(ob_validator().iter_errors(vc), key=str)
     assert not errors, [e.message for e in errors]
     assert "vc" not in vc
@@ -149,8 +152,10 @@ async def test_credential_verifies_with_joserfc_before_and_after_a_key_rotation(
         certificate_id = await earned(candidate, sessionmaker, clock)
         before = await download(candidate, certificate_id)
         jwks_before = (await client.get("/.well-known/jwks.json")).json()
-    assert [k["kid"] for k in jwks_before["keys"]] == [first_kid]
-    assert parts(before)[0]["kid"] == first_kid
+    url = "http://127.0.0.1:8000/keys/"
+    # Each key under its thumbprint (what tokens signed before key URLs name) and its URL.
+    assert [k["kid"] for k in jwks_before["keys"]] == [first_kid, url + first_kid]
+    assert parts(before)[0]["kid"] == url + first_kid
     assert rfc_verify(before, jwks_before)["jti"].startswith("urn:uuid:")
 
     second_kid = rotate_file(key_file, clock)
@@ -160,10 +165,15 @@ async def test_credential_verifies_with_joserfc_before_and_after_a_key_rotation(
         candidate.client = client
         await candidate.sign_in()
         after = await download(candidate, certificate_id)
-    assert [k["kid"] for k in jwks_after["keys"]] == [first_kid, second_kid]
+    assert [k["kid"] for k in jwks_after["keys"]] == [
+        first_kid,
+        second_kid,
+        url + first_kid,
+        url + second_kid,
+    ]
     # Public halves only.
     assert all(set(k) == {"kty", "crv", "x", "y", "kid", "use", "alg"} for k in jwks_after["keys"])
-    assert parts(after)[0]["kid"] == second_kid
+    assert parts(after)[0]["kid"] == url + second_kid
     assert rfc_verify(before, jwks_after) == parts(before)[1]
     assert rfc_verify(after, jwks_after)["jti"] == parts(before)[1]["jti"]
     # Our own verifier agrees.

@@ -140,12 +140,17 @@ def test_keys_rotate_and_employers_create_commands(
     try:
         runner = CliRunner()
         first = runner.invoke(cli, ["keys", "rotate"])
-        second = runner.invoke(cli, ["keys", "rotate"])
-        assert first.exit_code == second.exit_code == 0, first.output
+        second = runner.invoke(cli, ["keys", "rotate", "--algorithm", "RS256"])
+        assert first.exit_code == second.exit_code == 0, first.output + second.output
+        refused = runner.invoke(cli, ["keys", "rotate", "--algorithm", "HS256"])
+        assert refused.exit_code != 0
         published = json.loads(runner.invoke(cli, ["keys", "jwks"]).stdout)
-        assert [k["kid"] for k in published["keys"]] == [
-            first.stdout.strip(),
-            second.stdout.strip(),
+        kids = [first.stdout.strip(), second.stdout.strip()]
+        url = "http://127.0.0.1:8000/keys/"
+        assert [k["kid"] for k in published["keys"]] == [*kids, *(url + k for k in kids)]
+        assert [(k["kty"], k["alg"]) for k in published["keys"][:2]] == [
+            ("EC", "ES256"),
+            ("RSA", "RS256"),
         ]
         created = runner.invoke(cli, ["employers", "create", "--name", "Acme"])
         assert created.exit_code == 0, created.output
