@@ -7,10 +7,10 @@ rotation, a renewed one signed RS256 after it, and a revoked one before and afte
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -100,15 +100,16 @@ async def _node_verify(
     }
     source = tmp / "input.json"
     source.write_text(json.dumps(payload))
-    done = subprocess.run(  # noqa: S603 (our script, our input file)
-        ["node", str(INTEROP / "verify.mjs"), str(source)],  # noqa: S607
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        str(INTEROP / "verify.mjs"),
+        str(source),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert done.returncode == 0, done.stderr
-    return {r["name"]: r for r in json.loads(done.stdout)}
+    out, err = await asyncio.wait_for(node.communicate(), timeout=120)
+    assert node.returncode == 0, err.decode()
+    return {r["name"]: r for r in json.loads(out)}
 
 
 def _pem(jwk: dict[str, str]) -> bytes:
