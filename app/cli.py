@@ -52,6 +52,12 @@ def serve(
         f"{report.new_item_versions} new item versions)",
         err=True,
     )
+    shown_host = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"Assay is serving at http://{shown_host}:{port}/ (API docs at /docs)\n"
+        f"database: {describe_database(settings.database_url)}",
+        err=True,
+    )
     uvicorn.run(
         create_app(settings, freeze_heap=True),
         host=host,
@@ -60,6 +66,17 @@ def serve(
         access_log=False,
         loop=SERVE_LOOP,
     )
+
+
+def describe_database(url: str) -> str:
+    """Where the data is, for people: the file of an SQLite database, else the URL
+    without its password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return f"SQLite file {Path(parsed.database).resolve()}"
+    return parsed.render_as_string(hide_password=True)
 
 
 async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyped-def]
@@ -176,7 +193,7 @@ def users_create(
         raise typer.Exit(code=2)
     settings = get_settings()
 
-    async def run() -> str:
+    async def run() -> tuple[str, str]:
         engine = create_engine(settings.database_url)
         try:
             await upgrade_to_head(engine)
@@ -189,15 +206,21 @@ def users_create(
                     full_name=name or email.split("@")[0],
                     role=Role(role),
                 )
-                return str(user.id)
+                return str(user.id), user.full_name
         finally:
             await engine.dispose()
 
     try:
-        user_id = asyncio.run(run())
+        user_id, full_name = asyncio.run(run())
     except AssayError as exc:
         typer.echo(exc.message, err=True)
         raise typer.Exit(code=1) from exc
+    # The id alone on stdout, for scripts; the sentence for the person at the terminal.
+    typer.echo(
+        f"created the {role} account {email} ({full_name}) in "
+        f"{describe_database(settings.database_url)}; it can sign in now",
+        err=True,
+    )
     typer.echo(user_id)
 
 

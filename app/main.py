@@ -31,6 +31,7 @@ from app.certificates.outbox import run_reminders
 from app.certificates.router import public_router as verification_router
 from app.certificates.router import router as certificates_router
 from app.config import Settings, get_settings
+from app.core.apidocs import install_docs
 from app.core.clock import Clock, SystemClock
 from app.core.db import create_engine, create_sessionmaker, dispose_engine
 from app.core.deps import Runtime
@@ -123,6 +124,8 @@ def create_app(
         summary="Timed, practical MLOps certification exams.",
         lifespan=lifespan,
         telemetry=TELEMETRY,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock
@@ -157,6 +160,7 @@ def create_app(
     app.include_router(web_router)
     app.include_router(public_documents)
     app.include_router(review_pages)
+    install_docs(app)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
     return app

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.attempts.exceptions import (
     AttemptNotFound,
 )
-from app.attempts.items import GRADE_RUN, OPTION_LABELS, scenario_of
+from app.attempts.items import GRADE_RUN, chosen_options, scenario_of
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import (
     AttemptRepository,
@@ -149,11 +149,7 @@ async def score_attempt(
         if slot.item_version_id is None:
             continue
         version = versions[slot.item_version_id]
-        response = responses.get(slot.ref)
-        chosen = [
-            (slot.option_order or [])[OPTION_LABELS.index(label)]
-            for label in (response.choices or [] if response else [])
-        ]
+        chosen = chosen_options(slot, responses.get(slot.ref))
         earned[slot.section] += score_choice_item(version.key, chosen)
     result = score_exam(
         [

@@ -31,7 +31,7 @@ from app.attempts.repository import (
     AttemptRepository,
 )
 from app.attempts.runs import RunView, public_run_view, request_public_run
-from app.attempts.start import StartedAttempt, start_attempt
+from app.attempts.start import Eligibility, StartedAttempt, eligibility, start_attempt
 from app.attempts.sweeper import requeue_stalled_gradings, run_grading_job, sweep_overdue
 from app.attempts.views import (
     AttemptView,
@@ -50,6 +50,7 @@ from app.core.clock import Clock
 __all__ = [
     "GRADE_RUN",
     "AttemptView",
+    "Eligibility",
     "McqView",
     "ResultView",
     "RunView",
@@ -58,6 +59,7 @@ __all__ = [
     "StartedAttempt",
     "attempt_view",
     "attempts_by_id",
+    "eligibility",
     "extend_deadline",
     "finish_grading",
     "get_attempt",

@@ -28,8 +28,10 @@ from app.attempts.repository import (
 from app.certificates import service as certificates_service
 from app.certificates.status import add_months
 from app.core.clock import Clock
+from app.core.errors import AssayError
 from app.exams import service as exams_service
 from app.exams.content import BlueprintSpec
+from app.exams.exceptions import ExamNotFound
 from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
 from app.exams.models import ExamVersion
 from app.grading.scenarios import Scenario
@@ -148,6 +150,51 @@ async def start_attempt(
     return StartedAttempt(attempt, items, created=True)
 
 
+async def _title(session: AsyncSession, exam_code: str) -> str:
+    try:
+        return (await exams_service.get_exam(session, exam_code)).title
+    except ExamNotFound:
+        return exam_code
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether the candidate may start this exam now, for the catalog and the exam's
+    introduction; the start itself checks again. ``reason`` and ``allowed_from`` say
+    why not and from when."""
+
+    running_attempt_id: uuid.UUID | None = None
+    code: str | None = None
+    reason: str | None = None
+    allowed_from: str | None = None
+
+    @property
+    def can_start(self) -> bool:
+        return self.code is None
+
+
+async def eligibility(
+    session: AsyncSession, clock: Clock, user_id: uuid.UUID, exam: ExamVersion
+) -> Eligibility:
+    history = await AttemptRepository(session).history(user_id, exam.code)
+    now = clock.now()
+    running = next((a for a in history if a.status == AttemptStatus.in_progress), None)
+    if running is not None and running.deadline_at > now:
+        return Eligibility(running_attempt_id=running.id)
+    try:
+        await _check_eligibility(
+            session, user_id, exam, exams_service.blueprint_of(exam), history, now
+        )
+    except AssayError as refusal:
+        allowed = refusal.details.get("allowed_from")
+        return Eligibility(
+            code=refusal.code,
+            reason=refusal.message,
+            allowed_from=str(allowed)[:10] if allowed else None,
+        )
+    return Eligibility()
+
+
 async def _check_eligibility(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -169,8 +216,10 @@ async def _check_eligibility(
         raise AlreadyCertified()
     missing = [code for code in blueprint.prerequisites if code not in held]
     if missing:
+        titles = [await _title(session, code) for code in missing]
         raise PrerequisiteMissing(
-            f"This exam needs a current certificate for: {', '.join(missing)}.", missing=missing
+            f"This exam needs a current {' and '.join(titles)} certificate first.",
+            missing=missing,
         )
     rules = blueprint.retake
     window_start = add_months(today, -rules.window_months)

@@ -3,24 +3,27 @@ Never a key, a hidden check or a solution."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.exceptions import (
     ItemNotFound,
 )
-from app.attempts.items import OPTION_LABELS, scenario_of
+from app.attempts.items import OPTION_LABELS, chosen_options, scenario_of
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import (
     AttemptRepository,
 )
 from app.certificates import service as certificates_service
+from app.core.program import DOMAINS
 from app.exams import service as exams_service
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
+from app.grading.scoring import score_choice_item
 
 
 def remaining_seconds(attempt: Attempt, now: datetime) -> int:
@@ -143,11 +146,23 @@ async def scenario_view(
 
 
 @dataclass(frozen=True)
+class DomainResult:
+    """How the multiple-choice items of one domain went: the share right, never which."""
+
+    domain: str
+    right: int
+    items: int
+
+
+@dataclass(frozen=True)
 class ResultView:
     attempt: Attempt
     pass_mark: float
     sections: list[tuple[str, float | None, float]]
     certificate_id: str | None
+    domains: list[DomainResult]
+    # A failed attempt: the first day a retake may start.
+    retake_from: date | None
 
 
 async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
@@ -158,9 +173,36 @@ async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
     else:
         sections = [(s.kind, None, s.weight) for s in blueprint.sections]
     certificate = await certificates_service.certificate_for_attempt(session, attempt.id)
+    retake_from = None
+    if attempt.passed is False and attempt.submitted_at is not None:
+        retake_from = (attempt.submitted_at + timedelta(days=blueprint.retake.wait_days)).date()
     return ResultView(
         attempt,
         exam.pass_mark,
         sections,
         certificates_service.display_id(certificate.public_id) if certificate else None,
+        await _domain_results(session, attempt) if attempt.score is not None else [],
+        retake_from,
     )
+
+
+async def _domain_results(session: AsyncSession, attempt: Attempt) -> list[DomainResult]:
+    repo = AttemptRepository(session)
+    slots = [s for s in await repo.items(attempt.id) if s.item_version_id is not None]
+    responses = await repo.responses(attempt.id)
+    versions = await exams_service.item_versions(
+        session, [s.item_version_id for s in slots if s.item_version_id is not None]
+    )
+    right: Counter[str] = Counter()
+    items: Counter[str] = Counter()
+    for slot in slots:
+        assert slot.item_version_id is not None
+        version = versions[slot.item_version_id]
+        items[version.domain] += 1
+        if score_choice_item(version.key, chosen_options(slot, responses.get(slot.ref))) == 1:
+            right[version.domain] += 1
+    order = {domain: i for i, domain in enumerate(DOMAINS)}
+    return [
+        DomainResult(domain, right[domain], n)
+        for domain, n in sorted(items.items(), key=lambda kv: order.get(kv[0], len(order)))
+    ]

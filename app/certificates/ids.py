@@ -41,5 +41,31 @@ def normalise(raw: str) -> str | None:
     return cleaned
 
 
+def malformed(raw: str) -> str | None:
+    """Why a typed ID cannot be a certificate ID, in words for the person who typed it,
+    or None when it can be one. Says nothing about whether it exists."""
+    cleaned = raw.upper().replace("-", "").replace(" ", "").translate(_ALIASES)
+    wanted = DATA_CHARS + CHECK_CHARS
+    if not cleaned:
+        return f"Enter a certificate ID: {wanted} letters and digits."
+    strange = sorted({c for c in cleaned if c not in _VALUES})
+    if strange:
+        return (
+            f"A certificate ID has only letters and digits (no U); this one has "
+            f"{', '.join(repr(c) for c in strange)}."
+        )
+    if len(cleaned) != wanted:
+        return (
+            f"A certificate ID has {wanted} letters and digits, in three groups of six; "
+            f"this one has {len(cleaned)}."
+        )
+    if _check(cleaned[:DATA_CHARS]) != cleaned[DATA_CHARS:]:
+        return (
+            "This is not a valid certificate ID: a character is mistyped or two are "
+            "swapped. Check it against the certificate."
+        )
+    return None
+
+
 def display(certificate_id: str) -> str:
     return "-".join(certificate_id[i : i + 6] for i in range(0, len(certificate_id), 6))

@@ -62,7 +62,9 @@ class HttpMiddleware:
       and returned in the response;
     - one log line, and Prometheus counts by route template, not by raw path;
     - bodies over ``max_bytes`` refused with 413 before the app reads them, whether the
-      client declared the length or streams it.
+      client declared the length or streams it;
+    - the security headers every response carries (a page that needs another
+      Content-Security-Policy, such as the API docs, sets its own).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -115,9 +117,11 @@ class HttpMiddleware:
                 return
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append(
-                    (b"x-request-id", request_id.encode("latin-1"))
-                )
+                headers = message.setdefault("headers", [])
+                if not any(name.lower() == _CSP for name, _ in headers):
+                    headers.append((_CSP, _DEFAULT_CSP))
+                headers += _SECURITY_HEADERS
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
             await send(message)
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -156,6 +160,22 @@ class HttpMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+_CSP = b"content-security-policy"
+# Pages load scripts and styles from this site only: no inline script can run, nothing
+# may frame them, forms post only here.
+_DEFAULT_CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    b"form-action 'self'; frame-ancestors 'none'"
+)
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # Verification links can carry a last name: never hand them to another site.
+    (b"referrer-policy", b"same-origin"),
+]
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -172,6 +192,7 @@ async def _too_large(send: Send, max_bytes: int, request_id: str) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode("latin-1")),
+                *_SECURITY_HEADERS,
             ],
         }
     )

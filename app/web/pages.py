@@ -4,6 +4,7 @@ the CSRF value the page's scripts send back, and plain-words error pages."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,12 +12,29 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from app.core.deps import runtime
 from app.core.errors import AssayError
 from app.identity.dependencies import SESSION_COOKIE, app_csrf_key, csrf_token_for
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def long_date(value: date | str) -> str:
+    """A date as people write it: 2 March 2026 (from a date or an ISO string)."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def cert_id(shown: str) -> Markup:
+    """A certificate ID whose groups never break inside (a line may break between them)."""
+    groups = [f'<span class="grp">{escape(g)}</span>' for g in str(shown).split("-")]
+    return Markup(f'<span class="cert-id">{"-<wbr>".join(groups)}</span>')  # noqa: S704
+
+
+templates.env.filters["long_date"] = long_date
+templates.env.filters["cert_id"] = cert_id
 
 _ERRORS = {
     401: ("Please sign in", "Sign in to see this page."),

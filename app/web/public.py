@@ -5,7 +5,7 @@ for a person who follows the link (content negotiation on ``Accept``)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.certificates import service as certificates_service
 from app.certificates.achievement import achievement_document, criteria, description
@@ -25,6 +25,12 @@ _PUBLIC_CACHE = {"Cache-Control": "public, max-age=300", "Vary": "Accept"}
 def _document(request: Request, document: dict[str, object]) -> Response:
     media = JSON_LD if JSON_LD in request.headers.get("accept", "") else "application/json"
     return JSONResponse(document, media_type=media, headers=_PUBLIC_CACHE)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> RedirectResponse:
+    # Browsers ask for this path on their own; the icon is an SVG.
+    return RedirectResponse("/static/favicon.svg", status_code=308)
 
 
 @router.get("/issuer", responses={200: {"content": {JSON_LD: {}, "text/html": {}}}})

@@ -7,25 +7,44 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
+import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
 from app.attempts import service as attempts_service
 from app.attempts.exceptions import AttemptNotFound
 from app.attempts.models import AttemptStatus
+from app.certificates import ids
 from app.certificates import service as certificates_service
 from app.certificates.dependencies import certificates_state, client_key, verify_for_client
 from app.certificates.exceptions import CertificateNotFound
-from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
+from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute, runtime
 from app.core.errors import RateLimited
+from app.core.program import LEVELS
 from app.exams import service as exams_service
+from app.exams.exceptions import ExamNotFound
 from app.exams.models import ExamVersion
+from app.proctoring import service as proctoring_service
 from app.web.pages import error_page, render, session_user_id, to_sign_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
 SECTION_NAMES = {"mcq": "Multiple choice", "scenario": "Practical scenarios"}
+DOMAIN_NAMES = {
+    "lifecycle": "ML lifecycle and MLOps principles",
+    "data": "Data versioning and validation",
+    "tracking": "Experiment tracking and registries",
+    "cicd": "CI/CD and continuous training",
+    "containers": "Containers and orchestration",
+    "serving": "Serving and release strategies",
+    "features": "Feature stores and skew",
+    "monitoring": "Monitoring and drift",
+    "governance": "Governance, security and compliance",
+    "cost": "Cost and scale",
+}
 
 
 def _safe_next(target: str | None) -> str:
@@ -61,9 +80,16 @@ class CatalogEntry:
     validity_months: int
     prerequisites: list[str]
     sections: list[tuple[str, int, int]]
+    items: int
+    # For a signed-in candidate: may they start now, and if not, why and from when.
+    eligibility: attempts_service.Eligibility | None = None
 
 
-def _catalog_entry(exam: ExamVersion, titles: dict[str, str]) -> CatalogEntry:
+def _catalog_entry(
+    exam: ExamVersion,
+    titles: dict[str, str],
+    eligibility: attempts_service.Eligibility | None = None,
+) -> CatalogEntry:
     blueprint = exams_service.blueprint_of(exam)
     counts = {s.kind: s.item_count for s in blueprint.sections}
     if counts.get("scenario"):
@@ -84,18 +110,56 @@ def _catalog_entry(exam: ExamVersion, titles: dict[str, str]) -> CatalogEntry:
             (SECTION_NAMES.get(s.kind, s.kind), s.item_count, round(s.weight * 100))
             for s in blueprint.sections
         ],
+        items=sum(counts.values()),
+        eligibility=eligibility,
     )
 
 
+def _in_level_order(exam: ExamVersion) -> tuple[int, str]:
+    level = LEVELS.index(exam.level) if exam.level in LEVELS else len(LEVELS)
+    return level, exam.title
+
+
 @router.get("/exams")
-async def catalog_page(request: Request, session: SessionDep) -> Response:
-    exams = list(await exams_service.list_exams(session))
+async def catalog_page(request: Request, session: SessionDep, clock: ClockDep) -> Response:
+    exams = sorted(await exams_service.list_exams(session), key=_in_level_order)
     titles = {e.code: e.title for e in exams}
+    user_id = session_user_id(request)
+    entries = []
+    for exam in exams:
+        eligible = None
+        if user_id is not None:
+            eligible = await attempts_service.eligibility(session, clock, user_id, exam)
+        entries.append(_catalog_entry(exam, titles, eligible))
+    return render(request, "catalog.html", title="Exams", exams=entries)
+
+
+@router.get("/exams/{exam_code}")
+async def exam_intro_page(
+    exam_code: str, request: Request, session: SessionDep, clock: ClockDep
+) -> Response:
+    """Before the clock starts: the rules, the format, the time (with any accommodation)
+    and an explicit start."""
+    user_id = session_user_id(request)
+    if user_id is None:
+        return to_sign_in(request)
+    try:
+        exam = await exams_service.get_exam(session, exam_code)
+    except ExamNotFound:
+        return error_page(request, 404)
+    titles = {e.code: e.title for e in await exams_service.list_exams(session)}
+    eligible = await attempts_service.eligibility(session, clock, user_id, exam)
+    extra = await proctoring_service.extra_minutes_for(session, user_id, exam.code)
+    blueprint = exams_service.blueprint_of(exam)
+    scenario = next((s for s in blueprint.sections if s.kind == "scenario"), None)
     return render(
         request,
-        "catalog.html",
-        title="Exams",
-        exams=[_catalog_entry(e, titles) for e in exams],
+        "exam_intro.html",
+        title=exam.title,
+        exam=_catalog_entry(exam, titles, eligible),
+        extra_minutes=extra,
+        has_scenarios=scenario is not None,
+        grace_seconds=runtime(request).settings.deadline_grace_seconds,
     )
 
 
@@ -145,6 +209,9 @@ async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionD
             for kind, score, weight in view.sections
         ],
         certificate_id=view.certificate_id,
+        domains=view.domains,
+        domain_names=DOMAIN_NAMES,
+        retake_from=view.retake_from,
     )
 
 
@@ -171,30 +238,63 @@ async def certificates_page(request: Request, session: SessionDep, clock: ClockD
                     c, state.issuer, state.linkedin_organization_id
                 ),
                 "credential_url": f"/api/v1/certificates/{shown}/credential",
+                "badge_download_url": f"/api/v1/certificates/{shown}/badge.svg",
+                "badge_url": state.issuer.badge_url(c.level),
             }
         )
     return render(request, "certificates.html", title="My certificates", certificates=certificates)
 
 
+@router.get("/certificates/{certificate_id}/print")
+async def printable_certificate(
+    certificate_id: str, request: Request, session: SessionDep, clock: ClockDep
+) -> Response:
+    """The holder's certificate as a page to print or save as PDF, with a QR code to its
+    public verification page."""
+    user_id = session_user_id(request)
+    if user_id is None:
+        return to_sign_in(request)
+    wanted = ids.normalise(certificate_id)
+    mine = {c.public_id: c for c in await certificates_service.certificates_of(session, user_id)}
+    certificate = mine.get(wanted or "")
+    if certificate is None:
+        return error_page(request, 404)
+    state = certificates_state(request.app)
+    shown = certificates_service.display_id(certificate.public_id)
+    verify_url = state.issuer.verify_url(shown)
+    qr = segno.make(verify_url, error="m").svg_inline(
+        scale=4, title=f"QR code: {verify_url}", svgclass="qr", lineclass="qr-line"
+    )
+    return render(
+        request,
+        "certificate_print.html",
+        title=f"Certificate {shown}",
+        certificate=certificate,
+        shown_id=shown,
+        status=certificates_service.status_of(certificate, clock.now().date()).value,
+        verify_url=verify_url,
+        badge_url=state.issuer.badge_url(certificate.level),
+        issuer=state.issuer,
+        qr_svg=Markup(qr),  # noqa: S704 (segno's own SVG of our URL)
+    )
+
+
 async def _verification(request: Request, clock: ClockDep, raw_id: str, last_name: str) -> Response:
     """The page over the API's public lookup: the same cache, the same rate limits, and a
-    wrong last name answered exactly as an unknown ID."""
+    wrong last name answered exactly as an unknown ID. An ID that cannot be one is told
+    so at once (that says nothing about which IDs exist)."""
     raw_id, last_name = raw_id.strip()[:64], last_name.strip()[:200]
+    problem = ids.malformed(raw_id)
+    if problem is not None:
+        return _verify_form(request, entered_id=raw_id, last_name=last_name, malformed=problem)
     state = certificates_state(request.app)
     try:
         found = await verify_for_client(
             state, clock, client_key(request), raw_id, last_name or None
         )
     except CertificateNotFound:
-        return render(
-            request,
-            "verify.html",
-            status_code=404,
-            title="Verify a certificate",
-            entered_id=raw_id,
-            last_name=last_name,
-            not_found=True,
-            result=None,
+        return _verify_form(
+            request, status_code=404, entered_id=raw_id, last_name=last_name, not_found=True
         )
     except RateLimited:
         return error_page(request, 429)
@@ -205,21 +305,50 @@ async def _verification(request: Request, clock: ClockDep, raw_id: str, last_nam
         entered_id=found.certificate_id,
         last_name=last_name,
         not_found=False,
+        malformed=None,
         result=found,
+        share_url=certificates_state(request.app).issuer.verify_url(found.certificate_id),
+    )
+
+
+def _verify_form(
+    request: Request,
+    *,
+    status_code: int = 200,
+    entered_id: str = "",
+    last_name: str = "",
+    not_found: bool = False,
+    malformed: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "verify.html",
+        status_code=422 if malformed else status_code,
+        title="Verify a certificate",
+        entered_id=entered_id,
+        last_name=last_name,
+        not_found=not_found,
+        malformed=malformed,
+        result=None,
     )
 
 
 @router.get("/verify")
-async def verify_form(request: Request) -> Response:
-    return render(
-        request,
-        "verify.html",
-        title="Verify a certificate",
-        entered_id="",
-        last_name="",
-        not_found=False,
-        result=None,
-    )
+async def verify_form(
+    request: Request, certificate_id: str | None = None, last_name: str = ""
+) -> Response:
+    """The form; submitted (a GET, so the answer can be bookmarked and shared), it goes
+    to the certificate's own address."""
+    if certificate_id is None:
+        return _verify_form(request)
+    raw_id, last_name = certificate_id.strip()[:64], last_name.strip()[:200]
+    problem = ids.malformed(raw_id)
+    if problem is not None:
+        return _verify_form(request, entered_id=raw_id, last_name=last_name, malformed=problem)
+    target = f"/verify/{ids.display(ids.normalise(raw_id) or '')}"
+    if last_name:
+        target += "?" + urlencode({"last_name": last_name})
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/verify")
@@ -229,11 +358,13 @@ async def verify_submitted(
     certificate_id: Annotated[str, Form()] = "",
     last_name: Annotated[str, Form()] = "",
 ) -> Response:
-    # A POST so that a last name never lands in an address bar, history or access log;
-    # it changes nothing, so it needs no CSRF value.
+    # Forms from before verification answers had their own address; it changes
+    # nothing, so it needs no CSRF value.
     return await _verification(request, clock, certificate_id, last_name)
 
 
 @router.get("/verify/{certificate_id}")
-async def verify_page(certificate_id: str, request: Request, clock: ClockDep) -> Response:
-    return await _verification(request, clock, certificate_id, "")
+async def verify_page(
+    certificate_id: str, request: Request, clock: ClockDep, last_name: str = ""
+) -> Response:
+    return await _verification(request, clock, certificate_id, last_name)

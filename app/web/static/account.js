@@ -36,16 +36,70 @@ if (signInForm) {
   });
 }
 
+// Registration checks every field at once and says what is wrong next to each one.
+const FIELDS = {
+  full_name: "Full name",
+  email: "Email",
+  password: "Password",
+};
+
+function localProblems(data) {
+  const problems = {};
+  if (!String(data.get("full_name") || "").trim()) problems.full_name = "Enter your full name.";
+  const email = String(data.get("email") || "").trim();
+  if (!email) problems.email = "Enter your email address.";
+  else if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) problems.email = "Enter an email address like name@example.org.";
+  if (String(data.get("password") || "").length < 10) problems.password = "Use at least 10 characters.";
+  return problems;
+}
+
+function serverProblems(err) {
+  const problems = {};
+  for (const p of (err.details && err.details.problems) || []) {
+    const field = String(p.where || "").split(".").pop();
+    if (field in FIELDS && !problems[field]) problems[field] = p.problem;
+  }
+  return problems;
+}
+
+function showProblems(form, problems) {
+  for (const name of Object.keys(FIELDS)) {
+    const input = form.elements[name];
+    const note = document.getElementById(`${name}-error`);
+    const message = problems[name];
+    note.textContent = message || "";
+    note.hidden = !message;
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+  const wrong = Object.keys(FIELDS).filter((name) => problems[name]);
+  if (wrong.length) form.elements[wrong[0]].focus();
+  return wrong;
+}
+
+class FieldsInvalid extends Error {}
+
 const registerForm = document.getElementById("register-form");
 if (registerForm) {
   wire(registerForm, async (data) => {
-    const password = data.get("password");
-    if (String(password).length < 10) throw new Error("The password needs at least 10 characters.");
-    await api("POST", "/api/v1/auth/register", {
-      email: data.get("email"),
-      password,
-      full_name: data.get("full_name"),
-    });
-    await signIn(data.get("email"), password);
+    const local = localProblems(data);
+    const wrong = showProblems(registerForm, local);
+    if (wrong.length) {
+      throw new FieldsInvalid(`Please correct ${wrong.length === 1 ? "this field" : `these ${wrong.length} fields`}: ${wrong.map((n) => FIELDS[n]).join(", ")}.`);
+    }
+    try {
+      await api("POST", "/api/v1/auth/register", {
+        email: data.get("email"),
+        password: data.get("password"),
+        full_name: data.get("full_name"),
+      });
+    } catch (err) {
+      const fromServer = showProblems(registerForm, serverProblems(err));
+      if (fromServer.length) {
+        throw new FieldsInvalid(`Please correct: ${fromServer.map((n) => FIELDS[n]).join(", ")}.`);
+      }
+      throw err;
+    }
+    await signIn(data.get("email"), data.get("password"));
   });
 }

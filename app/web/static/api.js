@@ -4,10 +4,11 @@
 export class NetworkError extends Error {}
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -46,7 +47,12 @@ export async function api(method, path, body) {
   }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || "http_error", plainMessage(response.status, error));
+    throw new ApiError(
+      response.status,
+      error.code || "http_error",
+      plainMessage(response.status, error),
+      error.details || {},
+    );
   }
   return data;
 }

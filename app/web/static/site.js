@@ -14,11 +14,11 @@ if (signOut) {
 
 for (const button of document.querySelectorAll("[data-copy]")) {
   button.addEventListener("click", async () => {
-    const input = document.getElementById(button.dataset.copy);
+    const source = document.getElementById(button.dataset.copy);
     const status = document.getElementById("copy-status");
-    input.select();
+    const text = source.value ?? source.href ?? source.textContent;
     try {
-      await navigator.clipboard.writeText(input.value);
+      await navigator.clipboard.writeText(text);
       if (status) status.textContent = "Link copied.";
     } catch (err) {
       if (status) status.textContent = "Select the link and copy it with your keyboard.";
