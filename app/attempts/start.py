@@ -31,7 +31,6 @@ from app.core.clock import Clock
 from app.core.errors import AssayError
 from app.exams import service as exams_service
 from app.exams.content import BlueprintSpec
-from app.exams.exceptions import ExamNotFound
 from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
 from app.exams.models import ExamVersion
 from app.grading.scenarios import Scenario
@@ -150,13 +149,6 @@ async def start_attempt(
     return StartedAttempt(attempt, items, created=True)
 
 
-async def _title(session: AsyncSession, exam_code: str) -> str:
-    try:
-        return (await exams_service.get_exam(session, exam_code)).title
-    except ExamNotFound:
-        return exam_code
-
-
 @dataclass(frozen=True)
 class Eligibility:
     """Whether the candidate may start this exam now, for the catalog and the exam's
@@ -216,7 +208,7 @@ async def _check_eligibility(
         raise AlreadyCertified()
     missing = [code for code in blueprint.prerequisites if code not in held]
     if missing:
-        titles = [await _title(session, code) for code in missing]
+        titles = [await exams_service.exam_title(session, code) for code in missing]
         raise PrerequisiteMissing(
             f"This exam needs a current {' and '.join(titles)} certificate first.",
             missing=missing,

@@ -111,6 +111,12 @@ async def list_exams(session: AsyncSession) -> Sequence[ExamVersion]:
     return [e for e in exams if e.renews is None]
 
 
+async def exam_title(session: AsyncSession, code: str) -> str:
+    """The exam's current title, for people; its code if it is no longer published."""
+    exam = await ExamRepository(session).current_exam(code)
+    return exam.title if exam is not None else code
+
+
 async def get_exam(session: AsyncSession, code: str) -> ExamVersion:
     exam = await ExamRepository(session).current_exam(code)
     if exam is None:

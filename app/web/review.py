@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from app.attempts.exceptions import AttemptNotFound
 from app.attempts.models import AttemptStatus
 from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
+from app.exams import service as exams_service
 from app.grading.dependencies import scenario_registry
 from app.identity import service as identity_service
 from app.identity.models import Role, User
@@ -66,12 +67,17 @@ async def queue_page(
     if status not in STATUSES:
         status = "pending"
     now = clock.now()
+    found = await flows.queue(session, reviewer, status, limit=200)
+    titles = {
+        code: await exams_service.exam_title(session, code)
+        for code in {e.attempt.exam_code for e in found}
+    }
     entries = [
         {
             "attempt_id": e.attempt.id,
             "severity": e.review.severity.value if e.review.severity else None,
             "age": duration((now - e.review.queued_at).total_seconds()),
-            "exam": e.attempt.exam_code,
+            "exam": titles[e.attempt.exam_code],
             "candidate": e.candidate.full_name,
             "email": e.candidate.email,
             "flags": e.review.flag_count,
@@ -80,7 +86,7 @@ async def queue_page(
             "state": e.review.state.value,
             "attempt_status": e.attempt.status.value.replace("_", " "),
         }
-        for e in await flows.queue(session, reviewer, status, limit=200)
+        for e in found
     ]
     return render(
         request,

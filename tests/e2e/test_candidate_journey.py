@@ -47,7 +47,18 @@ def test_candidate_sits_the_exam_and_gets_a_certificate(
     assert_accessible(page, "catalog")
     page.screenshot(path=screenshots / "catalog.png", full_page=True)
 
-    card.get_by_role("button", name="Start MLOps Foundation (test)").click()
+    # The introduction: the rules and the format, and a start that asks first.
+    card.get_by_role("link", name="Take MLOps Foundation (test)").click()
+    expect(page.get_by_role("heading", name="MLOps Foundation (test)", level=1)).to_be_visible()
+    expect(page.locator("#duration")).to_have_text("30 minutes")
+    expect(page.locator("#item-count")).to_have_text("5")
+    expect(page.get_by_role("heading", name="Rules")).to_be_visible()
+    assert_accessible(page, "exam introduction")
+    page.screenshot(path=screenshots / "exam-intro.png", full_page=True)
+    page.get_by_role("button", name="Start the exam").click()
+    expect(page).to_have_url(re.compile(r"/exams/e2e-foundation$"))  # not without consent
+    page.get_by_label("I have read the rules and I will follow them.").check()
+    page.get_by_role("button", name="Start the exam").click()
     expect(page.locator("#item-heading")).to_have_text("Question 1 of 5")
     expect(page.locator("#timer")).to_have_text(re.compile(r"^(30:00|29:\d\d)$"))
 
@@ -125,8 +136,10 @@ def test_candidate_sits_the_exam_and_gets_a_certificate(
     expect(page.get_by_role("heading", name="My certificates")).to_be_visible()
     expect(page.locator(".card")).to_contain_text(certificate_id)
     expect(page.locator(".card")).to_contain_text("Active")
-    share = page.get_by_label("Share link")
-    expect(share).to_have_value(f"{server.url}/verify/{certificate_id}")
+    share = page.locator(".share-url")
+    expect(share).to_have_text(f"{server.url}/verify/{certificate_id}")
+    # Long links and IDs wrap between groups, never off the card.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     linkedin = page.get_by_role("link", name=re.compile("Add to LinkedIn profile"))
     assert "certId=" + certificate_id in (linkedin.get_attribute("href") or "")
     # The holder downloads the signed Open Badges credential (a compact JWS) with the

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from app.certificates import ids
 from tests.e2e.conftest import PASSWORD, Server, assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -93,7 +94,9 @@ def test_employer_verifies_a_certificate(
     )
     if case.reason:
         expect(page.locator("#revocation-reason")).to_have_text(case.reason)
-    assert "hopper" not in page.url.lower()  # the name stays out of the address
+    # The answer has its own address, to bookmark or share, with the name in it.
+    expect(page).to_have_url(f"{server.url}/verify/{certificate_id}?last_name=hopper")
+    expect(page.locator(".share-url")).to_have_text(f"{server.url}/verify/{certificate_id}")
     assert_accessible(page, f"verify result ({case.name})")
     page.screenshot(path=screenshots / f"verify-{case.name}.png", full_page=True)
 
@@ -116,8 +119,22 @@ def test_employer_verifies_a_certificate(
 
 def test_an_unknown_id_is_reported_in_plain_words(context: Any, server: Server) -> None:
     page = context.new_page()
-    response = page.goto("/verify/0000-0000-0000-0000-0000")
+    unknown = ids.display(ids.new_certificate_id())  # well formed, issued to nobody
+    response = page.goto(f"/verify/{unknown}")
     assert response is not None and response.status == 404
     expect(page.locator("#verdict")).to_have_text("Not found")
     expect(page.locator("#verification")).to_contain_text("Check it for typing mistakes")
     assert_accessible(page, "verify not found")
+
+    # Something that cannot be an ID is told so, with what an ID looks like.
+    page.goto("/verify")
+    page.get_by_label("Certificate ID", exact=True).fill("12345")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#verdict")).to_have_text("Not a certificate ID")
+    expect(page.locator("#malformed")).to_have_text(
+        "A certificate ID has 18 letters and digits, in three groups of six; this one has 5."
+    )
+    expect(page.get_by_label("Certificate ID", exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert_accessible(page, "verify malformed")

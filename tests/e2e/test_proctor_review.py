@@ -94,7 +94,7 @@ def test_a_proctor_approves_a_held_attempt_and_the_certificate_is_issued(
     expect(page.get_by_role("heading", name="Review queue", level=1)).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Mary Jackson"))
     expect(row).to_contain_text("High")
-    expect(row).to_contain_text("On hold")
+    expect(row).to_contain_text("certificate on hold")
     assert_accessible(page, "review queue")
     page.screenshot(path=screenshots / "review-queue.png", full_page=True)
 

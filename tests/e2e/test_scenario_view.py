@@ -32,7 +32,9 @@ def test_candidate_edits_a_scenario_and_runs_the_public_checks(
     page.get_by_role("button", name="Sign in").click()
     card = page.locator(".card", has=page.get_by_role("heading", name="MLOps Practical (test)"))
     expect(card).to_contain_text("Multiple choice and 1 practical scenario")
-    card.get_by_role("button", name="Start MLOps Practical (test)").click()
+    card.get_by_role("link", name="Take MLOps Practical (test)").click()
+    page.get_by_label("I have read the rules and I will follow them.").check()
+    page.get_by_role("button", name="Start the exam").click()
 
     scenario = page.locator("#navigator-list button[aria-label^='scenario']")
     scenario.click()

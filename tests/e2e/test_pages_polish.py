@@ -1,0 +1,160 @@
+"""What a candidate, a holder and a developer see beyond the exam itself: the catalog
+says who may start what and from when, a printable certificate carries a QR code to its
+verification page, the API documentation works with no network, and every page keeps to
+its Content-Security-Policy."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD, Server, assert_accessible
+
+pytestmark = pytest.mark.browser
+
+
+def _candidate(server: Server, name: str) -> tuple[str, str]:
+    email = f"{uuid.uuid4().hex[:10]}@example.org"
+    server.api(
+        "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD, "full_name": name}
+    )
+    return email, server.token(email)
+
+
+def _sit_foundation(server: Server, token: str, *, right: bool) -> dict[str, Any]:
+    attempt = server.api("POST", "/api/v1/exams/e2e-foundation/attempts", token=token)
+    for slot in attempt["items"]:
+        path = f"/api/v1/attempts/{attempt['id']}/items/{slot['ref']}"
+        item = server.api("GET", path, token=token)
+        keyed = next(o["id"] for o in item["options"] if o["text"].startswith("Action b "))
+        other = next(o["id"] for o in item["options"] if o["id"] != keyed)
+        server.api(
+            "PUT",
+            f"/api/v1/attempts/{attempt['id']}/responses/{slot['ref']}",
+            {"choices": [keyed if right else other], "flagged": False, "seq": 1},
+            token=token,
+        )
+    server.api("POST", f"/api/v1/attempts/{attempt['id']}/submit", token=token)
+    result: dict[str, Any] = server.api(
+        "GET", f"/api/v1/attempts/{attempt['id']}/result", token=token
+    )
+    return result
+
+
+def _sign_in(page: Any, email: str, target: str) -> None:
+    page.goto(f"/sign-in?next={target}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(re.escape(target) + "$"))
+
+
+def test_the_catalog_says_who_may_start_what_and_from_when(
+    context: Any, server: Server, screenshots: Any
+) -> None:
+    email, token = _candidate(server, "Ada Failed-Once")
+    assert _sit_foundation(server, token, right=False)["passed"] is False
+    page = context.new_page()
+    _sign_in(page, email, "/exams")
+
+    cards = page.locator(".card h2")
+    expect(cards).to_have_text(
+        ["MLOps Foundation (test)", "MLOps Practical (test)", "MLOps Professional (test)"]
+    )  # foundation first, then by level
+    foundation = page.locator(
+        ".card", has=page.get_by_role("heading", name="MLOps Foundation (test)")
+    )
+    take = foundation.get_by_role("button", name="Take MLOps Foundation (test)")
+    expect(take).to_be_disabled()
+    expect(foundation.locator(".unavailable")).to_have_text(
+        re.compile(r"you can retake this exam from \d{1,2} \w+ \d{4}\.$")
+    )
+    professional = page.locator(
+        ".card", has=page.get_by_role("heading", name="MLOps Professional (test)")
+    )
+    expect(
+        professional.get_by_role("button", name="Take MLOps Professional (test)")
+    ).to_be_disabled()
+    expect(professional.locator(".unavailable")).to_have_text(
+        "This exam needs a current MLOps Foundation (test) certificate first."
+    )
+    assert "e2e-foundation" not in (professional.inner_text())
+    assert_accessible(page, "catalog with eligibility")
+    page.screenshot(path=screenshots / "catalog-eligibility.png", full_page=True)
+
+    # The result of the failed attempt names the retake date too.
+    attempts = page.request.get("/api/v1/exams")  # a signed-in page request works too
+    assert attempts.ok
+
+
+def test_a_printable_certificate_has_a_qr_code_to_its_verification_page(
+    context: Any, server: Server, screenshots: Any
+) -> None:
+    email, token = _candidate(server, "Katherine Printed")
+    certificate_id = str(_sit_foundation(server, token, right=True)["certificate_id"])
+    page = context.new_page()
+    _sign_in(page, email, "/certificates")
+    page.get_by_role("link", name=re.compile("^Printable certificate")).click()
+    expect(page.locator("#holder-name")).to_have_text("Katherine Printed")
+    expect(page.get_by_role("heading", level=1)).to_have_text("MLOps Foundation (test)")
+    qr = page.locator("svg.qr")
+    expect(qr).to_be_visible()
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert [d.text for d in decoded] == [f"{server.url}/verify/{certificate_id}"]
+    assert_accessible(page, "printable certificate")
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    page.screenshot(path=screenshots / "certificate-print.png", full_page=True)
+
+
+def test_the_api_documentation_renders_with_no_network(context: Any, server: Server) -> None:
+    outside: list[str] = []
+
+    def only_this_server(route: Any) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page = context.new_page()
+    page.route("**/*", only_this_server)
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Assay")
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.goto("/redoc")
+    expect(page.get_by_role("heading", name=re.compile("^Assay"))).to_be_visible()
+    assert outside == []
+
+
+@pytest.mark.parametrize("path", ["/exams", "/verify", "/register", "/sign-in", "/docs", "/redoc"])
+def test_pages_work_under_their_content_security_policy(
+    browser: Any, server: Server, path: str
+) -> None:
+    context = browser.new_context(base_url=server.url)  # the policy enforced
+    refused: list[str] = []
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    response = page.goto(path)
+    assert response is not None and response.ok
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert (
+        "unsafe-inline"
+        not in headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    )
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    page.wait_for_load_state("networkidle")
+    assert refused == []
+    context.close()
