@@ -40,6 +40,7 @@ from app.certificates.status import renewal_window_opens
 from app.certificates.statuslist import STATUS_LIST_ID
 from app.core.deps import ClockDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from app.core.errors import NotFound, RateLimited, responses
+from app.core.text import Text
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId, require_role
 from app.identity.models import Role, User
@@ -116,7 +117,7 @@ async def my_certificates(
     },
 )
 async def credential(
-    certificate_id: str, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
+    certificate_id: Text, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
 ) -> Response:
     """The holder's certificate as an Open Badges 3.0 credential, signed ES256."""
     token, public_id = await service.credential_of(
@@ -140,7 +141,7 @@ async def credential(
     },
 )
 async def start_renewal(
-    certificate_id: str,
+    certificate_id: Text,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -177,7 +178,7 @@ async def start_renewal(
     responses=responses(CertificateNotFound, AlreadyRevoked),
 )
 async def revoke(
-    certificate_id: str,
+    certificate_id: Text,
     body: RevocationIn,
     session: SessionDep,
     clock: ClockDep,
@@ -265,7 +266,7 @@ async def _verify_public(request: Request, raw_id: str, last_name: str | None) -
     response_model=VerificationOut,
     responses=responses(CertificateNotFound, RateLimited),
 )
-async def verify(certificate_id: str, request: Request, last_name: str | None = None) -> Response:
+async def verify(certificate_id: Text, request: Request, last_name: Text | None = None) -> Response:
     """Public. The ID alone gives the minimal record; with ``last_name`` (the holder's)
     the full one. Unknown IDs and wrong names answer the same 404."""
     return await _verify_public(request, certificate_id, last_name[:200] if last_name else None)
@@ -288,7 +289,7 @@ async def verify_with_name(body: VerifyIn, request: Request) -> Response:
     responses={200: {"content": {CREDENTIAL_MEDIA_TYPE: {}}}, **responses(NotFound)},
 )
 async def status_list(
-    list_id: str, session: SessionDep, state: CertificatesStateDep, clock: ClockDep
+    list_id: Text, session: SessionDep, state: CertificatesStateDep, clock: ClockDep
 ) -> Response:
     """The revocation list (Bitstring Status List credential, signed ES256)."""
     if list_id != STATUS_LIST_ID:

@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.deps import ClockDep, SessionDep, SettingsDep, TokensDep, UnitOfWorkRoute
 from app.core.errors import InvalidCredentials, InvalidRequest, responses
+from app.core.text import Text
 from app.identity import service
 from app.identity.dependencies import (
     CSRF_COOKIE,
@@ -38,9 +38,26 @@ async def register(body: RegisterIn, session: SessionDep, clock: ClockDep) -> Us
     return UserOut.model_validate(user)
 
 
+class PasswordForm:
+    """The OAuth2 password form (RFC 6749 4.3), its text under the input rule (``Text``);
+    FastAPI's own form class takes any string."""
+
+    def __init__(
+        self,
+        username: Annotated[Text, Form(max_length=320)],
+        password: Annotated[Text, Form(max_length=256)],
+        grant_type: Annotated[Text | None, Form(pattern="^password$")] = None,
+        scope: Annotated[Text, Form(max_length=1000)] = "",
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.grant_type = grant_type
+        self.scopes = scope.split()
+
+
 @router.post("/auth/token", response_model=TokenOut, responses=responses(InvalidCredentials))
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     session: SessionDep,
     tokens: TokensDep,
     settings: SettingsDep,
@@ -66,8 +83,8 @@ class SessionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=256)
+    email: Text = Field(min_length=1, max_length=320)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class SessionOut(BaseModel):

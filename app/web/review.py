@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from app.attempts.exceptions import AttemptNotFound
 from app.attempts.models import AttemptStatus
 from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
+from app.core.text import Text
 from app.grading.dependencies import scenario_registry
 from app.identity import service as identity_service
 from app.identity.models import Role, User
@@ -58,7 +59,7 @@ async def queue_page(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[str, Query()] = "pending",
+    status: Annotated[Text, Query()] = "pending",
 ) -> Response:
     reviewer = await _reviewer(request, session)
     if isinstance(reviewer, Response):

@@ -19,6 +19,7 @@ from app.certificates.dependencies import certificates_state, client_key, verify
 from app.certificates.exceptions import CertificateNotFound
 from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
 from app.core.errors import RateLimited
+from app.core.text import Text
 from app.exams import service as exams_service
 from app.exams.models import ExamVersion
 from app.web.pages import error_page, render, session_user_id, to_sign_in
@@ -41,12 +42,12 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request, next: str | None = None) -> Response:
+async def sign_in_page(request: Request, next: Text | None = None) -> Response:
     return render(request, "sign_in.html", title="Sign in", next=_safe_next(next))
 
 
 @router.get("/register")
-async def register_page(request: Request, next: str | None = None) -> Response:
+async def register_page(request: Request, next: Text | None = None) -> Response:
     return render(request, "register.html", title="Create an account", next=_safe_next(next))
 
 
@@ -226,8 +227,8 @@ async def verify_form(request: Request) -> Response:
 async def verify_submitted(
     request: Request,
     clock: ClockDep,
-    certificate_id: Annotated[str, Form()] = "",
-    last_name: Annotated[str, Form()] = "",
+    certificate_id: Annotated[Text, Form()] = "",
+    last_name: Annotated[Text, Form()] = "",
 ) -> Response:
     # A POST so that a last name never lands in an address bar, history or access log;
     # it changes nothing, so it needs no CSRF value.
@@ -235,5 +236,5 @@ async def verify_submitted(
 
 
 @router.get("/verify/{certificate_id}")
-async def verify_page(certificate_id: str, request: Request, clock: ClockDep) -> Response:
+async def verify_page(certificate_id: Text, request: Request, clock: ClockDep) -> Response:
     return await _verification(request, clock, certificate_id, "")
