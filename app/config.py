@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.clientaddr import IPNetwork, parse_networks
 
 DEV_SECRET_FILE = Path(".assay-secret")
 DEV_SIGNING_KEYS_FILE = Path(".assay-keys/signing-keys.json")
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     # (rlimits and a private uid, no namespaces) knowingly.
     sandbox_allow_process: bool = False
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR
+    # blocks); none by default, so the connection's peer is the client.
+    trusted_proxies: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Credentials. The ES256 signing keys (JSON written by `assay keys`): from
@@ -91,6 +96,16 @@ class Settings(BaseSettings):
     mail_from: str = "certificates@assay.invalid"
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value.split(","))
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies.split(","))
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -222,7 +222,7 @@ async def verify_batch(
         raise BatchTooLarge(
             f"At most {state.batch_max} certificates per request.", limit=state.batch_max
         )
-    state.employer_ids.take(str(employer.id), cost=max(1, len(body.certificates)))
+    await state.employer_ids.take(str(employer.id), cost=max(1, len(body.certificates)))
     found = await service.verify_batch(
         lookup_of(state), clock, [(q.certificate_id, q.last_name) for q in body.certificates]
     )
