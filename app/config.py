@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     secret_file: Path = DEV_SECRET_FILE
 
     access_token_minutes: int = Field(default=12 * 60, ge=1)
+    # How long this process trusts a sign-in it checked, on the autosave path only
+    # (every other route reads the session each time). On PostgreSQL every sign-out or
+    # password change reaches every process at once and entries live the longer time;
+    # otherwise changes through this process show at once, through another (the CLI)
+    # within the shorter. 0 turns the cache off.
+    session_cache_seconds: float = Field(default=2.0, ge=0)
+    session_cache_pushed_seconds: float = Field(default=300.0, ge=0)
     # Requests in flight when the deadline passes are still accepted for this long.
     deadline_grace_seconds: int = Field(default=5, ge=0, le=60)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)

@@ -48,6 +48,7 @@ from app.core.security import TokenService
 from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
 from app.grading import service as grading_service
+from app.identity import dependencies as identity_deps
 from app.identity.dependencies import csrf_key
 from app.identity.router import router as identity_router
 from app.proctoring import dependencies as proctoring_deps
@@ -103,7 +104,7 @@ def create_app(
         own_engine = engine is None
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
-        async with certificates_deps.change_feed(app):
+        async with certificates_deps.change_feed(app), identity_deps.session_changes(app):
             sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
             if freeze_heap:
                 gc.collect()
@@ -179,6 +180,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     if pool is not None:
         app.state.limits.use(PostgresBackend(pool))
     certificates_deps.attach_engine(app, engine)
+    identity_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)
     app.state.jobs.register(
         attempts_service.GRADE_RUN,

@@ -52,7 +52,7 @@ from app.core.errors import responses
 from app.core.text import Text
 from app.exams.exceptions import ExamNotFound
 from app.grading.dependencies import scenario_registry
-from app.identity.dependencies import CurrentUserId
+from app.identity.dependencies import CurrentUserId, HotUserId
 from app.proctoring import service as proctoring_service
 from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
 
@@ -68,7 +68,7 @@ autosave_router = APIRouter(prefix="/api/v1", tags=["attempts"])
     responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
 )
 async def save_response(
-    attempt_id: uuid.UUID, ref: Text, body: ResponseIn, request: Request, user_id: CurrentUserId
+    attempt_id: uuid.UUID, ref: Text, body: ResponseIn, request: Request, user_id: HotUserId
 ) -> SavedOut:
     # The hot path: no session, no unit of work (one autocommit statement writes), and
     # the app's runtime read directly instead of through per-request dependencies.

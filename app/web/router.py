@@ -22,7 +22,7 @@ from app.core.errors import RateLimited
 from app.core.text import Text
 from app.exams import service as exams_service
 from app.exams.models import ExamVersion
-from app.web.pages import error_page, render, session_user_id, to_sign_in
+from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -102,7 +102,7 @@ async def catalog_page(request: Request, session: SessionDep) -> Response:
 
 @router.get("/attempts/{attempt_id}")
 async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     try:
@@ -117,7 +117,7 @@ async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep
 
 @router.get("/attempts/{attempt_id}/result")
 async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     try:
@@ -151,7 +151,7 @@ async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionD
 
 @router.get("/certificates")
 async def certificates_page(request: Request, session: SessionDep, clock: ClockDep) -> Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     today = clock.now().date()
