@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
 from app.attempts.router import autosave_router
@@ -164,6 +165,7 @@ def create_app(
     app.include_router(review_pages)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
+    api_docs.install(app)
     return app
 
 
@@ -282,7 +284,16 @@ def _install_operations(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={
+            503: {
+                "description": "Not ready: see `checks`",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, Any] = {}
         try:

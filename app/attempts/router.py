@@ -94,7 +94,7 @@ async def save_response(
     status_code=status.HTTP_201_CREATED,
     response_model=AttemptStartedOut,
     responses={
-        200: {"description": "An attempt already in progress, resumed"},
+        200: {"description": "An attempt already in progress, resumed", "model": AttemptStartedOut},
         **responses(
             ExamNotFound,
             PrerequisiteMissing,

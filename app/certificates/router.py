@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.attempts.schemas import AttemptStartedOut, FormItemOut
 from app.attempts.service import remaining_seconds
@@ -259,6 +260,15 @@ async def _verify_public(request: Request, raw_id: str, last_name: str | None) -
             state.rendered.clear()
         state.rendered[key] = (found.certificate, body)
     return Response(body, media_type="application/json")
+
+
+@public_router.api_route(
+    "/api/v1/verify/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def verify_batch_other_methods() -> None:
+    """``/verify/batch`` is the employers' POST (router below); any other method is a 405
+    here, before ``GET /verify/{certificate_id}`` would look up a certificate "batch"."""
+    raise StarletteHTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "POST"})
 
 
 @public_router.get(
