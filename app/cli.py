@@ -65,6 +65,9 @@ def serve(
         log_level="warning",
         access_log=False,
         loop=SERVE_LOOP,
+        # The client address is ours to judge (app/core/clientaddr.py, ASSAY_TRUSTED_PROXIES);
+        # uvicorn's own handling believes X-Forwarded-For from any local caller.
+        proxy_headers=False,
     )
 
 

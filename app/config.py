@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.clientaddr import IPNetwork, parse_networks
 
 DEV_SECRET_FILE = Path(".assay-secret")
 DEV_SIGNING_KEYS_FILE = Path(".assay-keys/signing-keys.json")
@@ -28,6 +30,13 @@ class Settings(BaseSettings):
     secret_file: Path = DEV_SECRET_FILE
 
     access_token_minutes: int = Field(default=12 * 60, ge=1)
+    # How long this process trusts a sign-in it checked, on the autosave path only
+    # (every other route reads the session each time). On PostgreSQL every sign-out or
+    # password change reaches every process at once and entries live the longer time;
+    # otherwise changes through this process show at once, through another (the CLI)
+    # within the shorter. 0 turns the cache off.
+    session_cache_seconds: float = Field(default=2.0, ge=0)
+    session_cache_pushed_seconds: float = Field(default=300.0, ge=0)
     # Requests in flight when the deadline passes are still accepted for this long.
     deadline_grace_seconds: int = Field(default=5, ge=0, le=60)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
@@ -37,6 +46,9 @@ class Settings(BaseSettings):
     # (rlimits and a private uid, no namespaces) knowingly.
     sandbox_allow_process: bool = False
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR
+    # blocks); none by default, so the connection's peer is the client.
+    trusted_proxies: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Credentials. The signing keys (JSON written by `assay keys`): from
@@ -95,6 +107,16 @@ class Settings(BaseSettings):
     mail_from: str = "certificates@assay.invalid"
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value.split(","))
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies.split(","))
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
 from app.attempts.router import autosave_router
@@ -32,8 +33,9 @@ from app.certificates.router import public_router as verification_router
 from app.certificates.router import router as certificates_router
 from app.config import Settings, get_settings
 from app.core.apidocs import install_docs
+from app.core.clientaddr import TrustedProxies
 from app.core.clock import Clock, SystemClock
-from app.core.db import create_engine, create_sessionmaker, dispose_engine
+from app.core.db import create_engine, create_sessionmaker, dispose_engine, driver_pool
 from app.core.deps import Runtime
 from app.core.errors import AssayError, RateLimited, error_body
 from app.core.jobs import JobRunner
@@ -43,9 +45,12 @@ from app.core.observability import (
     HttpMiddleware,
     configure_logging,
 )
+from app.core.ratelimit import LimitStore
 from app.core.security import TokenService
+from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
 from app.grading import service as grading_service
+from app.identity import dependencies as identity_deps
 from app.identity.dependencies import csrf_key
 from app.identity.router import router as identity_router
 from app.proctoring import dependencies as proctoring_deps
@@ -102,7 +107,7 @@ def create_app(
         own_engine = engine is None
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
-        async with certificates_deps.change_feed(app):
+        async with certificates_deps.change_feed(app), identity_deps.session_changes(app):
             sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
             if freeze_heap:
                 gc.collect()
@@ -132,6 +137,9 @@ def create_app(
     secret = settings.resolved_secret_key()
     app.state.tokens = TokenService(secret, clock)
     app.state.csrf_key = csrf_key(secret)
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxy_networks)
+    # Rate limits and event budgets: in memory, or shared in PostgreSQL (_attach_engine).
+    app.state.limits = LimitStore(clock)
     certificates_deps.install(app, settings, clock)
     proctoring_deps.install(app, settings, clock)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
@@ -163,6 +171,7 @@ def create_app(
     install_docs(app)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
+    api_docs.install(app)
     return app
 
 
@@ -175,7 +184,11 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
         tokens=app.state.tokens,
         jobs=app.state.jobs,
     )
+    pool = driver_pool(engine)
+    if pool is not None:
+        app.state.limits.use(PostgresBackend(pool))
     certificates_deps.attach_engine(app, engine)
+    identity_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)
     app.state.jobs.register(
         attempts_service.GRADE_RUN,
@@ -210,6 +223,9 @@ async def sweep_forever(app: FastAPI) -> None:
             await attempts_service.requeue_stalled_gradings(
                 app.state.sessionmaker, app.state.clock, app.state.jobs
             )
+            backend = app.state.limits.backend
+            if isinstance(backend, PostgresBackend):
+                await backend.prune(app.state.clock.now().timestamp())
             certificates = certificates_deps.certificates_state(app)
             await run_reminders(
                 app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer
@@ -238,7 +254,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # The offending input is not echoed back: it may be huge or hostile.
         problems = [
-            {"where": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg", "")}
+            {
+                # A dict key is part of the location; a NUL in it is not sent back raw.
+                "where": ".".join(str(p).replace("\x00", "\\u0000") for p in err.get("loc", ())),
+                "problem": err.get("msg", ""),
+            }
             for err in exc.errors()
         ]
         first = problems[0] if problems else {"where": "", "problem": "invalid"}
@@ -270,7 +290,16 @@ def _install_operations(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={
+            503: {
+                "description": "Not ready: see `checks`",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, Any] = {}
         try:

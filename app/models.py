@@ -3,9 +3,10 @@
 from app.attempts.models import Attempt, AttemptItem, Response
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
+from app.core.sharedlimits import RateLimitRow
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading.models import ScenarioRun
-from app.identity.models import User
+from app.identity.models import Session, User
 from app.proctoring.models import (
     Accommodation,
     AttemptClient,
@@ -31,9 +32,11 @@ __all__ = [
     "Flag",
     "ItemVersion",
     "OutboxMessage",
+    "RateLimitRow",
     "Response",
     "Review",
     "ScenarioRun",
+    "Session",
     "SubmissionFingerprint",
     "User",
     "metadata",

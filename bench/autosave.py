@@ -105,7 +105,8 @@ def _server_url(args: argparse.Namespace, pg_url: str) -> str:
 
 async def create_candidates(pg_url: str, count: int) -> list[str]:
     """Accounts are inserted directly (one argon2 hash shared): registering 2,000 people
-    through the API would benchmark argon2, not autosave."""
+    through the API would benchmark argon2, not autosave. Each gets a session whose id is
+    its own (the tokens are minted here)."""
     conn = await asyncpg.connect(pg_url)
     password_hash = hash_password("bench password 123")
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -125,6 +126,12 @@ async def create_candidates(pg_url: str, count: int) -> list[str]:
                 for n, i in enumerate(ids)
             ],
             columns=["id", "email", "full_name", "password_hash", "role", "created_at"],
+        )
+        # One sign-in each (the token's ``sid``), as the token route would open it.
+        await conn.copy_records_to_table(
+            "sessions",
+            records=[(i, i, "token", now, now + timedelta(hours=2), None) for i in ids],
+            columns=["id", "user_id", "via", "created_at", "expires_at", "revoked_at"],
         )
     finally:
         await conn.close()
@@ -279,7 +286,7 @@ async def main() -> None:
         await wait_ready(f"{app_base}/readyz")
         user_ids = await create_candidates(pg_url, args.candidates)
         tokens = TokenService(SECRET, SystemClock())
-        minted = [tokens.issue(u, "access", timedelta(hours=2))[0] for u in user_ids]
+        minted = [tokens.issue(u, "access", timedelta(hours=2), sid=u)[0] for u in user_ids]
         t0 = time.perf_counter()
         attempts = await start_attempts(app_base, minted, concurrency=16)
         start_seconds = time.perf_counter() - t0

@@ -49,9 +49,10 @@ from app.core.deps import (
     runtime,
 )
 from app.core.errors import responses
+from app.core.text import Text
 from app.exams.exceptions import ExamNotFound
 from app.grading.dependencies import scenario_registry
-from app.identity.dependencies import CurrentUserId
+from app.identity.dependencies import CurrentUserId, HotUserId
 from app.proctoring import service as proctoring_service
 from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
 
@@ -67,7 +68,7 @@ autosave_router = APIRouter(prefix="/api/v1", tags=["attempts"])
     responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
 )
 async def save_response(
-    attempt_id: uuid.UUID, ref: str, body: ResponseIn, request: Request, user_id: CurrentUserId
+    attempt_id: uuid.UUID, ref: Text, body: ResponseIn, request: Request, user_id: HotUserId
 ) -> SavedOut:
     # The hot path: no session, no unit of work (one autocommit statement writes), and
     # the app's runtime read directly instead of through per-request dependencies.
@@ -93,7 +94,7 @@ async def save_response(
     status_code=status.HTTP_201_CREATED,
     response_model=AttemptStartedOut,
     responses={
-        200: {"description": "An attempt already in progress, resumed"},
+        200: {"description": "An attempt already in progress, resumed", "model": AttemptStartedOut},
         **responses(
             ExamNotFound,
             PrerequisiteMissing,
@@ -106,7 +107,7 @@ async def save_response(
     },
 )
 async def start_attempt(
-    code: str,
+    code: Text,
     request: Request,
     session: SessionDep,
     sessionmaker: SessionmakerDep,
@@ -196,7 +197,7 @@ async def _state_out(
     responses=responses(AttemptNotFound, ItemNotFound),
 )
 async def attempt_item(
-    ref: str, request: Request, attempt: OwnedAttempt, session: SessionDep
+    ref: Text, request: Request, attempt: OwnedAttempt, session: SessionDep
 ) -> McqItemOut | ScenarioItemOut:
     if await service.item_kind(session, attempt, ref) == "scenario":
         sv = await service.scenario_view(session, attempt, ref, scenario_registry(request))
@@ -230,7 +231,7 @@ async def attempt_item(
     responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, NoRunsLeft),
 )
 async def request_run(
-    ref: str,
+    ref: Text,
     request: Request,
     attempt: OwnedAttempt,
     session: SessionDep,
@@ -260,7 +261,7 @@ async def request_run(
     responses=responses(AttemptNotFound, RunNotFound),
 )
 async def run_result(
-    ref: str, run_id: uuid.UUID, attempt: OwnedAttempt, session: SessionDep
+    ref: Text, run_id: uuid.UUID, attempt: OwnedAttempt, session: SessionDep
 ) -> RunOut:
     view = await service.public_run_view(session, attempt, ref, run_id)
     return RunOut(

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.text import Text
+
 
 class FormItemOut(BaseModel):
     ref: str
@@ -88,8 +90,8 @@ class ResponseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seq: int = Field(ge=0, le=2**31 - 1)
-    choices: list[str] | None = Field(default=None, max_length=5)
-    files: dict[str, str] | None = Field(default=None, max_length=50)
+    choices: list[Text] | None = Field(default=None, max_length=5)
+    files: dict[Text, Text] | None = Field(default=None, max_length=50)
     flagged: bool = False
 
 

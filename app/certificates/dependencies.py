@@ -20,10 +20,11 @@ from app.certificates.lookup import CertificateLookup, CertificateRecord
 from app.certificates.outbox import Mailer, mailer_for
 from app.certificates.service import Verification, verify_public
 from app.config import Settings
+from app.core.clientaddr import client_address
 from app.core.clock import Clock
 from app.core.db import driver_pool
 from app.core.errors import RateLimited
-from app.core.ratelimit import TokenBuckets
+from app.core.ratelimit import LimitStore, TokenBuckets
 from app.core.security import CredentialKeys
 
 log = structlog.get_logger("assay.certificates")
@@ -58,13 +59,18 @@ class CertificatesState:
 
 
 def install(app: FastAPI, settings: Settings, clock: Clock) -> None:
+    limits: LimitStore = app.state.limits
     app.state.certificates = CertificatesState(
         settings=settings,
         clock=clock,
         issuer=issuer_of(settings),
-        lookups=TokenBuckets(clock, capacity=settings.verify_per_minute, per_seconds=60),
-        misses=TokenBuckets(clock, capacity=settings.verify_misses_per_hour, per_seconds=3600),
-        employer_ids=TokenBuckets(clock, capacity=settings.employer_ids_per_hour, per_seconds=3600),
+        lookups=TokenBuckets(limits, "verify", capacity=settings.verify_per_minute, per_seconds=60),
+        misses=TokenBuckets(
+            limits, "verify_misses", capacity=settings.verify_misses_per_hour, per_seconds=3600
+        ),
+        employer_ids=TokenBuckets(
+            limits, "employer_ids", capacity=settings.employer_ids_per_hour, per_seconds=3600
+        ),
         mailer=mailer_for(settings),
         linkedin_organization_id=settings.linkedin_organization_id,
         batch_max=settings.employer_batch_max,
@@ -119,9 +125,8 @@ def lookup_of(state: CertificatesState) -> CertificateLookup:
 
 
 def client_key(request: Request) -> str:
-    # The peer address; behind a proxy, uvicorn's --forwarded-allow-ips makes it the
-    # client's own.
-    return request.client.host if request.client else "unknown"
+    """Rate limits are per client address (behind trusted proxies, the forwarded one)."""
+    return client_address(request)
 
 
 async def verify_for_client(
@@ -130,13 +135,17 @@ async def verify_for_client(
     """A public lookup by one client (the API and the verify page alike), within its rate
     limits. A client that spent its budget of misses is refused every lookup: it cannot
     know in advance which ID will miss, and neither can we."""
-    state.lookups.take(client)
-    if not state.misses.allows(client):
-        raise RateLimited("Too many lookups of unknown certificates; try again later.")
+    await state.lookups.take(client)
+    wait = await state.misses.wait(client)
+    if wait:
+        raise RateLimited(
+            f"Too many lookups of unknown certificates; try again in {wait} seconds.",
+            retry_after=wait,
+        )
     try:
         return await verify_public(lookup_of(state), clock, raw_id[:64], last_name)
     except CertificateNotFound:
-        state.misses.charge(client)
+        await state.misses.charge(client)
         raise
 
 

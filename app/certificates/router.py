@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.attempts.schemas import AttemptStartedOut, FormItemOut
 from app.attempts.service import remaining_seconds
@@ -42,6 +43,7 @@ from app.certificates.status import renewal_window_opens
 from app.certificates.statuslist import STATUS_LIST_ID
 from app.core.deps import ClockDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from app.core.errors import NotFound, RateLimited, responses
+from app.core.text import Text
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId, require_role
 from app.identity.models import Role, User
@@ -120,7 +122,7 @@ async def my_certificates(
     },
 )
 async def credential(
-    certificate_id: str, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
+    certificate_id: Text, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
 ) -> Response:
     """The holder's certificate as an Open Badges 3.0 credential (VC-JWT, signed ES256 or
     RS256); its header carries the public key and the URL that answers it."""
@@ -142,7 +144,7 @@ async def credential(
     },
 )
 async def baked_badge(
-    certificate_id: str, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
+    certificate_id: Text, session: SessionDep, user_id: CurrentUserId, state: CertificatesStateDep
 ) -> Response:
     """The holder's badge image with the signed credential baked in (Open Badges 3.0
     baking): one file for wallets and profiles that take images."""
@@ -165,7 +167,7 @@ async def baked_badge(
     },
 )
 async def start_renewal(
-    certificate_id: str,
+    certificate_id: Text,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -202,7 +204,7 @@ async def start_renewal(
     responses=responses(CertificateNotFound, AlreadyRevoked),
 )
 async def revoke(
-    certificate_id: str,
+    certificate_id: Text,
     body: RevocationIn,
     session: SessionDep,
     clock: ClockDep,
@@ -246,7 +248,7 @@ async def verify_batch(
         raise BatchTooLarge(
             f"At most {state.batch_max} certificates per request.", limit=state.batch_max
         )
-    state.employer_ids.take(str(employer.id), cost=max(1, len(body.certificates)))
+    await state.employer_ids.take(str(employer.id), cost=max(1, len(body.certificates)))
     found = await service.verify_batch(
         lookup_of(state), clock, [(q.certificate_id, q.last_name) for q in body.certificates]
     )
@@ -285,12 +287,21 @@ async def _verify_public(request: Request, raw_id: str, last_name: str | None) -
     return Response(body, media_type="application/json")
 
 
+@public_router.api_route(
+    "/api/v1/verify/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def verify_batch_other_methods() -> None:
+    """``/verify/batch`` is the employers' POST (router below); any other method is a 405
+    here, before ``GET /verify/{certificate_id}`` would look up a certificate "batch"."""
+    raise StarletteHTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "POST"})
+
+
 @public_router.get(
     "/api/v1/verify/{certificate_id}",
     response_model=VerificationOut,
     responses=responses(CertificateNotFound, RateLimited),
 )
-async def verify(certificate_id: str, request: Request, last_name: str | None = None) -> Response:
+async def verify(certificate_id: Text, request: Request, last_name: Text | None = None) -> Response:
     """Public. The ID alone gives the minimal record; with ``last_name`` (the holder's)
     the full one. Unknown IDs and wrong names answer the same 404."""
     return await _verify_public(request, certificate_id, last_name[:200] if last_name else None)
@@ -313,7 +324,7 @@ async def verify_with_name(body: VerifyIn, request: Request) -> Response:
     responses={200: {"content": {CREDENTIAL_MEDIA_TYPE: {}}}, **responses(NotFound)},
 )
 async def status_list(
-    list_id: str, session: SessionDep, state: CertificatesStateDep, clock: ClockDep
+    list_id: Text, session: SessionDep, state: CertificatesStateDep, clock: ClockDep
 ) -> Response:
     """The revocation list (a Bitstring Status List credential, signed like credentials)."""
     if list_id != STATUS_LIST_ID:
@@ -333,7 +344,7 @@ async def jwks(state: CertificatesStateDep) -> JSONResponse:
     response_class=JSONResponse,
     responses={200: {"content": {JWK_MEDIA_TYPE: {}}}, **responses(NotFound)},
 )
-async def public_key(thumbprint: str, state: CertificatesStateDep) -> JSONResponse:
+async def public_key(thumbprint: Text, state: CertificatesStateDep) -> JSONResponse:
     """One public key, at the URL a credential's ``kid`` names (a JWK)."""
     jwk = state.keys.public_key(thumbprint)
     if jwk is None:
@@ -359,7 +370,7 @@ async def jwt_vc_issuer(state: CertificatesStateDep) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {SVG_MEDIA_TYPE: {}}}, **responses(NotFound)},
 )
-async def badge_image(level: str) -> Response:
+async def badge_image(level: Text) -> Response:
     """A level's badge image, the ``image`` of its achievements."""
     if level not in BADGE_LEVELS:
         raise NotFound("There is no badge for this level.")

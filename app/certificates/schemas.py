@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.text import Text
+
 
 class CertificateOut(BaseModel):
     certificate_id: str
@@ -43,8 +45,8 @@ class VerificationOut(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    certificate_id: str = Field(max_length=64)
-    last_name: str = Field(max_length=200)
+    certificate_id: Text = Field(max_length=64)
+    last_name: Text = Field(max_length=200)
 
 
 class BatchIn(BaseModel):
@@ -63,4 +65,4 @@ class BatchOut(BaseModel):
 
 
 class RevocationIn(BaseModel):
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000)

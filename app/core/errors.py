@@ -78,6 +78,10 @@ class RateLimited(AssayError):
     code = "rate_limited"
     default_message = "Too many requests; slow down."
 
+    def __init__(self, message: str | None = None, *, retry_after: int, **details: Any) -> None:
+        # Every 429 says how long to wait (the Retry-After header and the body's details).
+        super().__init__(message, retry_after=retry_after, **details)
+
 
 def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}

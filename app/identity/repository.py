@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.identity.models import User
+from app.identity.models import Session, User
 
 
 class UserRepository:
@@ -30,3 +31,27 @@ class UserRepository:
         self.session.add(user)
         await self.session.flush()
         return user
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: Session) -> Session:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def revoke(self, sid: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(Session)
+            .where(Session.id == sid, Session.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def revoke_all(self, user_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(Session)
+            .where(Session.user_id == user_id, Session.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )

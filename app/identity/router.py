@@ -1,23 +1,38 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.deps import ClockDep, SessionDep, SettingsDep, TokensDep, UnitOfWorkRoute
-from app.core.errors import InvalidCredentials, InvalidRequest, responses
+from app.config import Settings
+from app.core.db import session_scope
+from app.core.deps import (
+    ClockDep,
+    SessionDep,
+    SessionmakerDep,
+    SettingsDep,
+    TokensDep,
+    UnitOfWorkRoute,
+)
+from app.core.errors import AssayError, InvalidCredentials, InvalidRequest, responses
+from app.core.text import Text
 from app.identity import service
 from app.identity.dependencies import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
+    CurrentUserId,
+    SessionEnded,
     app_csrf_key,
     csrf_token_for,
+    oauth2_scheme,
+    session_check,
+    token_claims,
 )
-from app.identity.exceptions import EmailTaken
+from app.identity.exceptions import EmailTaken, WrongPassword
 from app.identity.schemas import RegisterIn, TokenOut, UserOut
 from app.proctoring import flows as proctoring_flows
 from app.proctoring.dependencies import ClientDep
@@ -38,9 +53,26 @@ async def register(body: RegisterIn, session: SessionDep, clock: ClockDep) -> Us
     return UserOut.model_validate(user)
 
 
+class PasswordForm:
+    """The OAuth2 password form (RFC 6749 4.3), its text under the input rule (``Text``);
+    FastAPI's own form class takes any string."""
+
+    def __init__(
+        self,
+        username: Annotated[Text, Form(max_length=320)],
+        password: Annotated[Text, Form(max_length=256)],
+        grant_type: Annotated[Text | None, Form(pattern="^password$")] = None,
+        scope: Annotated[Text, Form(max_length=1000)] = "",
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.grant_type = grant_type
+        self.scopes = scope.split()
+
+
 @router.post("/auth/token", response_model=TokenOut, responses=responses(InvalidCredentials))
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     session: SessionDep,
     tokens: TokensDep,
     settings: SettingsDep,
@@ -51,7 +83,10 @@ async def token(
     # A sign-in while an attempt runs is evidence for the proctors.
     await proctoring_flows.record_login(session, clock, user.id, client, via="token")
     ttl = timedelta(minutes=settings.access_token_minutes)
-    access, _ = tokens.issue(str(user.id), "access", ttl, role=user.role.value)
+    signed_in = await service.open_session(session, clock, user, via="token", ttl=ttl)
+    access, _ = tokens.issue(
+        str(user.id), "access", ttl, role=user.role.value, sid=str(signed_in.id)
+    )
     return TokenOut(access_token=access, expires_in=int(ttl.total_seconds()))
 
 
@@ -66,8 +101,8 @@ class SessionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=256)
+    email: Text = Field(min_length=1, max_length=320)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class SessionOut(BaseModel):
@@ -97,7 +132,10 @@ async def sign_in_with_cookie(
     user = await service.authenticate(session, body.email, body.password)
     await proctoring_flows.record_login(session, clock, user.id, client, via="browser")
     ttl = timedelta(minutes=settings.access_token_minutes)
-    access, _ = tokens.issue(str(user.id), "access", ttl, role=user.role.value)
+    signed_in = await service.open_session(session, clock, user, via="browser", ttl=ttl)
+    access, _ = tokens.issue(
+        str(user.id), "access", ttl, role=user.role.value, sid=str(signed_in.id)
+    )
     csrf = csrf_token_for(app_csrf_key(request), access)
     max_age = int(ttl.total_seconds())
     # Secure except in dev/test over plain http (a local server has no TLS).
@@ -117,12 +155,68 @@ async def sign_in_with_cookie(
     return SessionOut(user=UserOut.model_validate(user), csrf_token=csrf, expires_in=max_age)
 
 
-@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT)
-async def sign_out_cookie(request: Request, settings: SettingsDep) -> Response:
-    """Signs the browser out by clearing both cookies. No CSRF value is asked: a DELETE
-    cannot be sent cross-site with the SameSite=Lax cookie, and signing out harms no one."""
+def _cleared(request: Request, settings: Settings) -> Response:
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     secure = settings.env == "production" or request.url.scheme == "https"
     for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
         response.delete_cookie(name, path="/", secure=secure, httponly=http_only, samesite="lax")
     return response
+
+
+@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out(
+    request: Request,
+    settings: SettingsDep,
+    sessionmaker: SessionmakerDep,
+    clock: ClockDep,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Response:
+    """Signs out: the session the request carries (the bearer token, else the cookie) is
+    revoked, so its token is refused from now on by every process, and the browser's
+    cookies are cleared. No CSRF value is asked: a DELETE cannot be sent cross-site with
+    the SameSite=Lax cookie, and signing out harms no one. Always 204, signed in or not."""
+    token = bearer or request.cookies.get(SESSION_COOKIE)
+    sid = None
+    if token:
+        with contextlib.suppress(AssayError):
+            _, sid = token_claims(token, request)
+    if sid is not None:
+        # Committed on its own before the cache forgets it: a check in between cannot
+        # read the row from before and keep it.
+        async with session_scope(sessionmaker) as session:
+            await service.end_session(session, clock, sid)
+        session_check(request.app).forget(sid)
+    return _cleared(request, settings)
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Text = Field(min_length=1, max_length=256)
+    new_password: Text = Field(min_length=10, max_length=256)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(WrongPassword, InvalidRequest),
+)
+async def change_password(
+    body: PasswordChangeIn,
+    request: Request,
+    settings: SettingsDep,
+    sessionmaker: SessionmakerDep,
+    clock: ClockDep,
+    user_id: CurrentUserId,
+) -> Response:
+    """A new password ends every session of the account, this one included (sign in
+    again with it); the browser's cookies are cleared."""
+    async with session_scope(sessionmaker) as session:
+        user = await service.get_user(session, user_id)
+        if user is None:
+            raise SessionEnded()
+        await service.change_password(
+            session, clock, user, body.current_password, body.new_password
+        )
+    session_check(request.app).clear()
+    return _cleared(request, settings)

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from app.core.text import NoNul, Text
 from app.identity.models import Role
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
-    password: str = Field(min_length=10, max_length=256)
-    full_name: str = Field(min_length=1, max_length=200)
+    email: Annotated[EmailStr, NoNul()]
+    password: Text = Field(min_length=10, max_length=256)
+    full_name: Text = Field(min_length=1, max_length=200)
 
     @field_validator("full_name")
     @classmethod

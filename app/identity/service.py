@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import Clock
 from app.core.errors import InvalidCredentials
 from app.core.security import hash_password, verify_password
-from app.identity.exceptions import EmailTaken
-from app.identity.models import Role, User
-from app.identity.repository import UserRepository
+from app.identity.exceptions import EmailTaken, WrongPassword
+from app.identity.models import Role, Session, User
+from app.identity.repository import SessionRepository, UserRepository
 
 
 async def create_user(
@@ -65,3 +66,29 @@ async def users_by_id(
 
 async def find_user(session: AsyncSession, email: str) -> User | None:
     return await UserRepository(session).get_by_email(email.strip())
+
+
+async def open_session(
+    session: AsyncSession, clock: Clock, user: User, *, via: str, ttl: timedelta
+) -> Session:
+    """A sign-in; its id goes into the access token (``sid``)."""
+    now = clock.now()
+    return await SessionRepository(session).add(
+        Session(id=uuid.uuid4(), user_id=user.id, via=via, created_at=now, expires_at=now + ttl)
+    )
+
+
+async def end_session(session: AsyncSession, clock: Clock, sid: uuid.UUID) -> None:
+    """Signing out: the session's token is refused from now on, everywhere."""
+    await SessionRepository(session).revoke(sid, clock.now())
+
+
+async def change_password(
+    session: AsyncSession, clock: Clock, user: User, current: str, new: str
+) -> None:
+    """A new password ends every session of the account (a thief's too)."""
+    if not verify_password(current, user.password_hash):
+        raise WrongPassword()
+    user.password_hash = hash_password(new)
+    await SessionRepository(session).revoke_all(user.id, clock.now())
+    await session.flush()

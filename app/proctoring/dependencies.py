@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from app.config import Settings
+from app.core.clientaddr import client_address
 from app.core.clock import Clock
 from app.core.ratelimit import TokenBuckets
 from app.identity.dependencies import SESSION_COOKIE, require_role
@@ -29,7 +30,9 @@ def install(app: FastAPI, settings: Settings, clock: Clock) -> None:
     policy = policy_from(settings)
     app.state.proctoring = ProctoringState(
         policy=policy,
-        events=TokenBuckets(clock, capacity=policy.events_per_minute, per_seconds=60),
+        events=TokenBuckets(
+            app.state.limits, "events", capacity=policy.events_per_minute, per_seconds=60
+        ),
     )
 
 
@@ -51,15 +54,15 @@ async def get_review_policy(request: Request) -> ReviewPolicy:
 
 
 def client_info(request: Request) -> ClientInfo:
-    """The peer address (behind a proxy, uvicorn's --forwarded-allow-ips makes it the
-    client's own), a hash of the sign-in the request carries, and its browser."""
+    """The client address (app/core/clientaddr.py: behind trusted proxies, the forwarded
+    one), a hash of the sign-in the request carries, and its browser."""
     authorization = request.headers.get("authorization", "")
     token = authorization[7:] if authorization.lower().startswith("bearer ") else ""
     token = token or request.cookies.get(SESSION_COOKIE, "")
     return ClientInfo(
-        ip=request.client.host if request.client else "unknown",
+        ip=client_address(request),
         session_key=hashlib.sha256(token.encode()).hexdigest()[:32],
-        user_agent=request.headers.get("user-agent", "")[:200],
+        user_agent=request.headers.get("user-agent", "")[:200].replace("\x00", ""),
     )
 
 

@@ -80,7 +80,7 @@ async def report_event(
     then a steady rate (429 with Retry-After beyond it), and a cap on events kept."""
     # Refused before any database work, so a flood costs almost nothing.
     try:
-        state.events.take(f"{user_id}:{attempt_id}")
+        await state.events.take(f"{user_id}:{attempt_id}")
     except RateLimited as exc:
         raise TooManyEvents(exc.message, **exc.details) from exc
     event = await flows.report_event(

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.text import Text
+
 MAX_EVENT_DATA_BYTES = 2048
 
 
@@ -30,7 +32,7 @@ class EventIn(BaseModel):
 
     type: ClientEventType
     at: AwareDatetime | None = None
-    data: dict[str, str | int | bool | None] = Field(default_factory=dict, max_length=16)
+    data: dict[Text, Text | int | bool | None] = Field(default_factory=dict, max_length=16)
 
     @field_validator("data")
     @classmethod
@@ -170,7 +172,7 @@ class ReviewDetailOut(BaseModel):
 class _Reasoned(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000)
 
 
 class DecisionIn(_Reasoned):
@@ -201,8 +203,8 @@ class AccommodationIn(_Reasoned):
     """The candidate by ``user_id`` or by ``email``; 0 minutes withdraws it."""
 
     user_id: uuid.UUID | None = None
-    email: str | None = Field(default=None, max_length=320)
-    exam_code: str = Field(min_length=1, max_length=64)
+    email: Text | None = Field(default=None, max_length=320)
+    exam_code: Text = Field(min_length=1, max_length=64)
     extra_minutes: int = Field(ge=0, le=240)
 
     @model_validator(mode="after")

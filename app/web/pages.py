@@ -16,7 +16,13 @@ from markupsafe import Markup, escape
 
 from app.core.deps import runtime
 from app.core.errors import AssayError
-from app.identity.dependencies import SESSION_COOKIE, app_csrf_key, csrf_token_for
+from app.identity.dependencies import (
+    SESSION_COOKIE,
+    app_csrf_key,
+    csrf_token_for,
+    session_check,
+    token_claims,
+)
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -62,6 +68,19 @@ def session_user_id(request: Request) -> uuid.UUID | None:
         return uuid.UUID(claims["sub"]) if claims else None
     except (ValueError, KeyError):
         return None
+
+
+async def signed_in_user_id(request: Request) -> uuid.UUID | None:
+    """The signed-in user whose session is still good (read from the database), or None:
+    pages that show an account's data ask this, not the token alone."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        user_id, sid = token_claims(token, request)
+    except AssayError:
+        return None
+    return user_id if await session_check(request.app).check(sid, user_id) else None
 
 
 def session_may_review(request: Request) -> bool:

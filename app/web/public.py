@@ -12,6 +12,7 @@ from app.certificates.achievement import achievement_document, criteria, descrip
 from app.certificates.dependencies import CertificatesStateDep
 from app.core.deps import SessionDep, UnitOfWorkRoute
 from app.core.errors import NotFound, responses
+from app.core.text import Text
 from app.exams.exceptions import ExamNotFound
 from app.web.pages import render, wants_page
 
@@ -48,7 +49,7 @@ async def issuer_profile(request: Request, state: CertificatesStateDep) -> Respo
     responses={200: {"content": {JSON_LD: {}, "text/html": {}}}, **responses(NotFound)},
 )
 async def achievement_page(
-    exam_code: str, request: Request, session: SessionDep, state: CertificatesStateDep
+    exam_code: Text, request: Request, session: SessionDep, state: CertificatesStateDep
 ) -> Response:
     """What a certificate of this exam attests: level, format, criteria and badge."""
     try:

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from app.attempts.exceptions import AttemptNotFound
 from app.attempts.models import AttemptStatus
 from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
+from app.core.text import Text
 from app.exams import service as exams_service
 from app.grading.dependencies import scenario_registry
 from app.identity import service as identity_service
@@ -21,7 +22,7 @@ from app.proctoring import flows
 from app.proctoring.dependencies import review_policy
 from app.proctoring.exceptions import OwnAttempt
 from app.proctoring.signals import duration
-from app.web.pages import error_page, render, session_user_id, to_sign_in
+from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -43,7 +44,7 @@ RULE_NAMES = {
 
 
 async def _reviewer(request: Request, session: SessionDep) -> User | Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     user = await identity_service.get_user(session, user_id)
@@ -59,7 +60,7 @@ async def queue_page(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    status: Annotated[str, Query()] = "pending",
+    status: Annotated[Text, Query()] = "pending",
 ) -> Response:
     reviewer = await _reviewer(request, session)
     if isinstance(reviewer, Response):

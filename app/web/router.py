@@ -24,11 +24,12 @@ from app.certificates.exceptions import CertificateNotFound
 from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute, runtime
 from app.core.errors import RateLimited
 from app.core.program import LEVELS
+from app.core.text import Text
 from app.exams import service as exams_service
 from app.exams.exceptions import ExamNotFound
 from app.exams.models import ExamVersion
 from app.proctoring import service as proctoring_service
-from app.web.pages import error_page, render, session_user_id, to_sign_in
+from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -60,12 +61,12 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request, next: str | None = None) -> Response:
+async def sign_in_page(request: Request, next: Text | None = None) -> Response:
     return render(request, "sign_in.html", title="Sign in", next=_safe_next(next))
 
 
 @router.get("/register")
-async def register_page(request: Request, next: str | None = None) -> Response:
+async def register_page(request: Request, next: Text | None = None) -> Response:
     return render(request, "register.html", title="Create an account", next=_safe_next(next))
 
 
@@ -124,7 +125,7 @@ def _in_level_order(exam: ExamVersion) -> tuple[int, str]:
 async def catalog_page(request: Request, session: SessionDep, clock: ClockDep) -> Response:
     exams = sorted(await exams_service.list_exams(session), key=_in_level_order)
     titles = {e.code: e.title for e in exams}
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     entries = []
     for exam in exams:
         eligible = None
@@ -136,11 +137,11 @@ async def catalog_page(request: Request, session: SessionDep, clock: ClockDep) -
 
 @router.get("/exams/{exam_code}")
 async def exam_intro_page(
-    exam_code: str, request: Request, session: SessionDep, clock: ClockDep
+    exam_code: Text, request: Request, session: SessionDep, clock: ClockDep
 ) -> Response:
     """Before the clock starts: the rules, the format, the time (with any accommodation)
     and an explicit start."""
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     try:
@@ -165,7 +166,7 @@ async def exam_intro_page(
 
 @router.get("/attempts/{attempt_id}")
 async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     try:
@@ -180,7 +181,7 @@ async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep
 
 @router.get("/attempts/{attempt_id}/result")
 async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     try:
@@ -217,7 +218,7 @@ async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionD
 
 @router.get("/certificates")
 async def certificates_page(request: Request, session: SessionDep, clock: ClockDep) -> Response:
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     today = clock.now().date()
@@ -247,11 +248,11 @@ async def certificates_page(request: Request, session: SessionDep, clock: ClockD
 
 @router.get("/certificates/{certificate_id}/print")
 async def printable_certificate(
-    certificate_id: str, request: Request, session: SessionDep, clock: ClockDep
+    certificate_id: Text, request: Request, session: SessionDep, clock: ClockDep
 ) -> Response:
     """The holder's certificate as a page to print or save as PDF, with a QR code to its
     public verification page."""
-    user_id = session_user_id(request)
+    user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
     wanted = ids.normalise(certificate_id)
@@ -335,7 +336,7 @@ def _verify_form(
 
 @router.get("/verify")
 async def verify_form(
-    request: Request, certificate_id: str | None = None, last_name: str = ""
+    request: Request, certificate_id: Text | None = None, last_name: Text = ""
 ) -> Response:
     """The form; submitted (a GET, so the answer can be bookmarked and shared), it goes
     to the certificate's own address."""
@@ -355,8 +356,8 @@ async def verify_form(
 async def verify_submitted(
     request: Request,
     clock: ClockDep,
-    certificate_id: Annotated[str, Form()] = "",
-    last_name: Annotated[str, Form()] = "",
+    certificate_id: Annotated[Text, Form()] = "",
+    last_name: Annotated[Text, Form()] = "",
 ) -> Response:
     # Forms from before verification answers had their own address; it changes
     # nothing, so it needs no CSRF value.
@@ -365,6 +366,6 @@ async def verify_submitted(
 
 @router.get("/verify/{certificate_id}")
 async def verify_page(
-    certificate_id: str, request: Request, clock: ClockDep, last_name: str = ""
+    certificate_id: Text, request: Request, clock: ClockDep, last_name: Text = ""
 ) -> Response:
     return await _verification(request, clock, certificate_id, last_name)

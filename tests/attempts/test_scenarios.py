@@ -210,3 +210,26 @@ async def test_a_scenario_counts_as_answered_only_when_its_files_change(
     await candidate.put(f"{base}/responses/{ref}", json={"files": edited, "seq": 2})
     assert (await state())["answered"] is True
     assert (await candidate.get(f"{base}/items/{ref}")).json()["seq"] == 2
+
+
+async def test_a_nul_in_a_file_is_refused_and_later_edits_are_saved(
+    candidate: Candidate, practical: None
+) -> None:
+    """PostgreSQL cannot store U+0000: a 422 the page treats as final (not retried),
+    and the item's next edit, without it, is saved as usual."""
+    attempt, ref = await _start(candidate)
+    base = f"/api/v1/attempts/{attempt['id']}"
+    item = (await candidate.get(f"{base}/items/{ref}")).json()
+    path = item["editable"][0]
+    refused = await candidate.put(
+        f"{base}/responses/{ref}", json={"files": {path: "x = 1\x00\n"}, "seq": 1}
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert "U+0000" in error["message"] and path in error["message"]
+    saved = await candidate.put(
+        f"{base}/responses/{ref}", json={"files": {path: "x = 1\n"}, "seq": 2}
+    )
+    assert saved.status_code == 200, saved.text
+    assert (await candidate.get(f"{base}/items/{ref}")).json()["files"][path] == "x = 1\n"

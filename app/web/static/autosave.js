@@ -7,6 +7,8 @@
 import { api, ApiError, NetworkError } from "./api.js";
 
 const MAX_DELAY_MS = 4000;
+// Answers that say this very request can never succeed; anything else is retried.
+const FINAL_STATUSES = new Set([400, 404, 413, 422]);
 
 export class Autosave {
   constructor({ attemptId, clockSeq, onState, onSaved, onClosed }) {
@@ -113,10 +115,12 @@ export class Autosave {
         this.onClosed();
         return;
       }
-      if (err instanceof ApiError && err.status === 422) {
-        delete this.pending[ref]; // refused as malformed: sending it again cannot help
+      if (err instanceof ApiError && FINAL_STATUSES.has(err.status)) {
+        // Refused as it is (malformed, e.g. a character that cannot be stored, or too
+        // large): sending it again cannot help. Dropped, so the next edit goes normally.
+        delete this.pending[ref];
         this.persist();
-        this.setState("error", err.message);
+        this.setState("refused", err.message);
         return;
       }
       this.setState(err instanceof NetworkError ? "offline" : "error", err.message);

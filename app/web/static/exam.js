@@ -34,10 +34,11 @@ const autosave = new Autosave({
   // A seq floor that grows with the exam's own time (tenths of a second), so a fresh
   // browser after a crash still writes above what the old one sent.
   clockSeq: () => Math.max(1, Math.floor((serverNow() - startedAtMs) / 100)),
-  onState: (state) => {
+  onState: (state, detail) => {
     const el = $("save-state");
     el.dataset.state = state;
-    el.textContent = SAVE_TEXT[state] || state;
+    el.textContent =
+      state === "refused" ? `Not saved: ${detail}. Change the answer and it is saved again.` : SAVE_TEXT[state] || state;
   },
   onSaved: () => {},
   onClosed: () => finish(),
