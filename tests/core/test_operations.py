@@ -43,6 +43,7 @@ def test_production_grades_only_in_bubblewrap_unless_allowed(
         "env": "production",
         "secret_key": "s" * 40,
         "database_url": "postgresql+asyncpg://db/assay",
+        "public_base_url": "https://certs.example.org",
     }
     assert Settings(**production).sandbox_requires_isolation
     assert not Settings(**production, sandbox_allow_process=True).sandbox_requires_isolation
