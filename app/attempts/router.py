@@ -50,6 +50,7 @@ from app.core.deps import (
 )
 from app.core.errors import responses
 from app.core.text import Text
+from app.exams import service as exams_service
 from app.exams.exceptions import ExamNotFound
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId, HotUserId
@@ -205,6 +206,7 @@ async def attempt_item(
             ref=sv.ref,
             title=sv.title,
             brief=sv.brief,
+            brief_html=exams_service.block_html(sv.brief),
             files=sv.files,
             editable=sv.editable,
             public_checks=sv.public_checks,
@@ -216,8 +218,12 @@ async def attempt_item(
     return McqItemOut(
         ref=view.ref,
         stem=view.stem,
+        stem_html=exams_service.block_html(view.stem),
         multiple=view.multiple,
-        options=[OptionOut(id=label, text=text) for label, text in view.options],
+        options=[
+            OptionOut(id=label, text=text, html=exams_service.inline_html(text))
+            for label, text in view.options
+        ],
         answer=view.answer,
         flagged=view.flagged,
         seq=view.seq,

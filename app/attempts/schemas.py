@@ -43,12 +43,15 @@ class AttemptStateOut(BaseModel):
 class OptionOut(BaseModel):
     id: str
     text: str
+    # ``text`` rendered from Markdown on the server, safe to insert as HTML.
+    html: str
 
 
 class McqItemOut(BaseModel):
     ref: str
     kind: str = "mcq"
     stem: str
+    stem_html: str
     multiple: bool
     options: list[OptionOut]
     answer: list[str]
@@ -61,6 +64,7 @@ class ScenarioItemOut(BaseModel):
     kind: str = "scenario"
     title: str
     brief: str
+    brief_html: str
     files: dict[str, str]
     editable: list[str]
     public_checks: list[str]

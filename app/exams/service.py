@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
+from app.exams import markdown
 from app.exams.content import Bank, BlueprintSpec, ItemSpec
 from app.exams.exceptions import ContentInvalid, ExamNotFound
 from app.exams.forms import PoolEntry
@@ -109,6 +110,16 @@ def blueprint_of(exam: ExamVersion) -> BlueprintSpec:
 async def list_exams(session: AsyncSession) -> Sequence[ExamVersion]:
     exams = await ExamRepository(session).current_exams()
     return [e for e in exams if e.renews is None]
+
+
+def block_html(text: str) -> str:
+    """A stem's or a brief's Markdown as safe HTML."""
+    return markdown.block_html(text)
+
+
+def inline_html(text: str) -> str:
+    """An option's Markdown as safe inline HTML."""
+    return markdown.inline_html(text)
 
 
 async def exam_title(session: AsyncSession, code: str) -> str:
