@@ -88,6 +88,14 @@ def e2e_bank(root: Path) -> Path:
         for domain, count in (("lifecycle", 4), ("data", 3))
         for n in range(1, count + 1)
     ]
+    # Markdown, as the real bank writes it: a code span and a code block in every data
+    # item's stem.
+    for it in items:
+        if it["domain"] == "data":
+            it["stem"] = (
+                f"{it['stem']}\n\nThe job runs `dvc repro` with this stage:\n\n"
+                "```yaml\nstages:\n  train:\n    cmd: python train.py\n```\n"
+            )
     return write_bank(
         root,
         [

@@ -166,3 +166,19 @@ def test_pages_work_under_their_content_security_policy(
         found = re.search(r"'(https?://[^']+)'", message)
         assert found and not found.group(1).startswith(server.url), message
     context.close()
+
+
+def test_a_markdown_stem_is_rendered(context: Any, server: Server) -> None:
+    email, token = _candidate(server, "Mark Down")
+    attempt = server.api("POST", "/api/v1/exams/e2e-foundation/attempts", token=token)
+    page = context.new_page()
+    _sign_in(page, email, f"/attempts/{attempt['id']}")
+    for slot in range(len(attempt["items"])):
+        page.locator("#navigator-list button").nth(slot).click()
+        expect(page.locator("#item-heading")).to_have_text(f"Question {slot + 1} of 5")
+        if page.locator(".stem code").count():
+            break
+    expect(page.locator(".stem code").first).to_have_text("dvc repro")
+    expect(page.locator(".stem pre code")).to_contain_text("cmd: python train.py")
+    expect(page.locator(".stem")).not_to_contain_text("```")
+    assert_accessible(page, "markdown stem")

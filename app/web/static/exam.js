@@ -115,35 +115,48 @@ async function show(index, focus) {
   navigator_.render(items, current);
   const slot = items[current];
   const label = slot.kind === "scenario" ? "Scenario" : "Question";
-  $("item-heading").textContent = `${label} ${current + 1} of ${items.length}`;
   $("prev").disabled = current === 0;
   $("next").disabled = current === items.length - 1;
   const body = $("item-body");
+  // Until the new item is there, the old one cannot be answered by mistake, and the
+  // heading still names what is shown.
+  body.inert = true;
+  body.setAttribute("aria-busy", "true");
   try {
     const item = await loadItem(slot.ref);
     if (items[current].ref !== slot.ref) return; // moved on meanwhile
     body.replaceChildren(item.kind === "scenario" ? renderScenario(item) : renderMcq(item));
     updateFlag(item.flagged);
   } catch (err) {
+    if (items[current].ref !== slot.ref) return;
     const p = document.createElement("p");
     p.className = "form-error";
     p.textContent = `This item could not be loaded (${err.message}) Try again in a moment.`;
     body.replaceChildren(p);
   }
+  $("item-heading").textContent = `${label} ${current + 1} of ${items.length}`;
+  body.inert = false;
+  body.removeAttribute("aria-busy");
   if (focus) $("item-heading").focus();
 }
 
 function renderMcq(item) {
+  const wrap = document.createElement("div");
+  // The stem is Markdown rendered by the server (raw HTML escaped there): it may hold
+  // paragraphs and code blocks, so it labels the group rather than sitting in a legend.
+  const stem = document.createElement("div");
+  stem.className = "stem";
+  stem.id = `stem-${item.ref}`;
+  stem.innerHTML = item.stem_html;
   const fieldset = document.createElement("fieldset");
-  const legend = document.createElement("legend");
-  legend.className = "stem";
-  legend.textContent = item.stem;
+  fieldset.setAttribute("aria-labelledby", stem.id);
   const hint = document.createElement("p");
   hint.className = "hint";
   hint.id = `hint-${item.ref}`;
   hint.textContent = item.multiple ? "Choose all that apply." : "Choose one answer.";
   fieldset.setAttribute("aria-describedby", hint.id);
-  fieldset.append(legend, hint);
+  fieldset.append(hint);
+  wrap.append(stem, fieldset);
   for (const option of item.options) {
     const label = document.createElement("label");
     label.className = "option";
@@ -159,11 +172,11 @@ function renderMcq(item) {
       markLocal(item.ref, { answered: chosen.length > 0 });
     });
     const text = document.createElement("span");
-    text.textContent = option.text;
+    text.innerHTML = option.html;
     label.append(input, text);
     fieldset.append(label);
   }
-  return fieldset;
+  return wrap;
 }
 
 function renderScenario(item) {
@@ -178,7 +191,7 @@ function renderScenario(item) {
   brief.tabIndex = 0;
   brief.setAttribute("role", "region");
   brief.setAttribute("aria-label", "Brief");
-  renderBrief(brief, item.brief);
+  brief.innerHTML = item.brief_html; // Markdown rendered by the server, HTML escaped
 
   const paths = Object.keys(item.files).sort((a, b) => {
     const ea = item.editable.includes(a) ? 0 : 1;
@@ -290,26 +303,6 @@ const RUN_WAIT_MS = 180000;
 
 // The brief's light markdown (paragraphs, **bold**, `code`) built as DOM nodes, never
 // as HTML, so nothing in it can run.
-function renderBrief(container, text) {
-  for (const block of text.split(/\n\s*\n/)) {
-    const p = document.createElement("p");
-    for (const part of block.split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
-      if (part.startsWith("**") && part.endsWith("**") && part.length > 4) {
-        const strong = document.createElement("strong");
-        strong.textContent = part.slice(2, -2);
-        p.append(strong);
-      } else if (part.startsWith("`") && part.endsWith("`") && part.length > 2) {
-        const code = document.createElement("code");
-        code.textContent = part.slice(1, -1);
-        p.append(code);
-      } else {
-        p.append(part);
-      }
-    }
-    container.append(p);
-  }
-}
-
 async function pollRun(ref, runId) {
   let delay = 500;
   const giveUp = Date.now() + RUN_WAIT_MS;
