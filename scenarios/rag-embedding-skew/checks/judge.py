@@ -121,15 +121,22 @@ def _score(cand, ref, inputs, kinds, what, refusals):
     for group in ([i for i in fixed if ref.data[i]["refused"]], [i for i in fixed if not ref.data[i]["refused"]]):
         if group:
             fraction *= sum(i in right for i in group) / len(group)
+    reduced = ""
     if refusals:
         # Refusing is worth something only from a service that still serves good indexes.
         serving = [i for i, c in enumerate(cases) if not c["extra"] and not ref.data[i]["refused"]]
-        fraction *= sum(cand.data[i].get("refused") is False for i in serving) / len(serving)
+        kept = sum(cand.data[i].get("refused") is False for i in serving) / len(serving)
+        if kept < 1.0:
+            fraction *= kept
+            reduced = " (Credit reduced: good configurations are refused too.)"
     if fraction == 1.0 and not all(_right(cand.data[i], ref.data[i]) for i in extra):
         fraction = 1.0 - 1.0 / len(fixed)
     if fraction == 1.0:
         return Verdict.ok(f"Right for every one of the {what}.")
-    return Verdict(fraction, f"Wrong for {max(len(fixed) - len(right), 1)} of {len(fixed)} {what}.")
+    wrong = len(fixed) - len(right)
+    if wrong == 0 and not reduced:
+        wrong = 1  # only the seeded extra cases found a failure
+    return Verdict(fraction, (f"Wrong for {wrong} of {len(fixed)} {what}." if wrong else f"Right for the {what}.") + reduced)
 
 
 def check_matched_index_serves(cand, ref, inputs):
