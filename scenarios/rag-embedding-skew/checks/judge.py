@@ -96,9 +96,28 @@ BATTERY = ["matched", "matched", "matched", "case", "case", "case_kept", "alias_
            "alias_moved", "alias_moved", "pinned_other", "pinned_other", "other_model", "other_model"]
 
 
-def make_inputs(seed):
+def _variant_case(params):
+    """The shipped situation of this variant, once served and once on the new alias."""
+    rng = random.Random("rag-embedding-skew variant")
+    name, old, new = str(params["embedder"]), str(params["index_version"]), str(params["new_version"])
+    registry = {"models": {name: {"aliases": {"latest": new, "stable": new, "previous": old},
+                                  "versions": {old: {"dim": int(params["dim"])}, new: {"dim": int(params["dim"])}}}}}
+    docs = _docs(rng, 24)
+    out = []
+    for kind, version in (("matched", old), ("alias_match", "previous"), ("alias_moved", "latest")):
+        out.append({"kind": kind, "extra": False, "registry": registry,
+                    "index": {"index": "support-kb", "name": name, "version": old, "lowercase": True},
+                    "config": {"index": "support-kb", "query": {"embedder": name, "version": version,
+                                                                "top_k": int(params["top_k"])}},
+                    "docs": docs, "queries": _queries(rng, docs, capitals=True)})
+    return out
+
+
+def make_inputs(seed, params):
     fixed = random.Random("rag-embedding-skew battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
+    if params:
+        cases += _variant_case(params)
     rng = random.Random(seed)
     cases += [_case(rng, kind, True) for kind in BATTERY]
     return {"cases": cases}
