@@ -65,8 +65,8 @@ def _approved(registry, pid):
     return [v for v, e in registry["prompts"][pid]["versions"].items() if e["approved_by"]]
 
 
-def _case(rng, kind, extra):
-    env = rng.choice(ENVIRONMENTS)
+def _case(rng, kind, extra, env=None):
+    env = env or rng.choice(ENVIRONMENTS)
     strict_pin = kind in ("pinned", "alias_strict", "missing_version", "tampered") or (
         kind == "unapproved_relaxed" and rng.random() < 0.5)
     strict_app = kind in ("pinned", "alias_strict", "missing_version", "unapproved_strict") or (
@@ -109,9 +109,13 @@ BATTERY = ["pinned", "pinned", "pinned", "alias_strict", "alias_strict", "alias_
            "tampered", "tampered"]
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     fixed = random.Random("prompt-version-pinning battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
+    if params:  # the variant's own environment, strict, once right and once with each fault
+        env = str(params["environment"])
+        for kind in ("pinned", "alias_strict", "unapproved_strict", "tampered"):
+            cases.append(_case(fixed, kind, False, env=env))
     rng = random.Random(seed)
     cases += [_case(rng, kind, True) for kind in BATTERY]
     return {"cases": cases}
@@ -184,5 +188,5 @@ def check_audit_records_complete(cand, ref, inputs):
 
 def check_shipped_routes_start(cand, ref, inputs):
     if cand.data.get("refused") is False and cand.data.get("answers") == ref.data["answers"]:
-        return Verdict.ok("The shipped routes start and answer under the production settings.")
-    return Verdict.fail("The shipped routes do not start, or do not answer as the policy requires, in production.")
+        return Verdict.ok("The shipped routes start and answer under the shipped settings.")
+    return Verdict.fail("The shipped routes do not start, or do not answer as the policy requires, under the shipped settings.")
