@@ -104,7 +104,7 @@ BATTERY = ["decisions", "decisions", "decisions", "reviews", "reviews", "reviews
            "incomplete", "retention", "retention", "retention", "retention"]
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     fixed = random.Random("ai-act-record-keeping battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
     rng = random.Random(seed)

@@ -18,12 +18,12 @@ WORDS = ["billing", "refunds", "returns", "shipping", "login", "warranty", "pric
          "invoices", "delivery", "accounts", "devices", "coupons", "orders", "recalls"]
 
 
-def _policy(rng):
+def _variant_policy(rng, variant=None):
     lo, hi = rng.choice(SCALES)
     return {
-        "metric": rng.choice(METRICS),
+        "metric": variant["metric"] if variant else rng.choice(METRICS),
         "judge_scale": {"min": lo, "max": hi},
-        "slice_field": rng.choice(SLICE_FIELDS),
+        "slice_field": f"metadata.{variant['slice_key']}" if variant else rng.choice(SLICE_FIELDS),
         "overall": {"max_drop": rng.choice([0.01, 0.02, 0.03])},
         "per_slice": {"max_drop": rng.choice([0.04, 0.05, 0.06, 0.08]), "min_examples": rng.choice([20, 30, 40])},
         "missing": {"max_share": rng.choice([0.01, 0.02, 0.05])},
@@ -85,9 +85,13 @@ def _names(rng, k):
     return rng.sample(WORDS, k)
 
 
-def _cases(rng, extra):
-    """One round of every kind."""
+def _cases(rng, extra, variant=None):
+    """One round of every kind (with the variant's metric and slice field, if given)."""
     cases = []
+
+    def _policy(rng):
+        return _variant_policy(rng, variant)
+
     # Overall drop just above, on and just below the overall limit, spread evenly so no
     # slice comes near its own limit.
     for offset in (1, 0, -1):
@@ -145,8 +149,10 @@ def _cases(rng, extra):
     return cases
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     cases = _cases(random.Random("llm-eval-gate battery v1"), extra=False)
+    if params:
+        cases += _cases(random.Random("llm-eval-gate variant battery v1"), extra=False, variant=params)
     cases += _cases(random.Random(seed), extra=True)
     return {"cases": cases}
 

@@ -28,9 +28,9 @@ def nightly(seed=2318):
             cand = [min(5, s + (1 if rng.random() < 0.1 else 0)) for s in base]
         for i in range(n):
             ident = f"{name}-{i:04d}"
-            meta = {"slice": name, "locale": rng.choice(["en-GB", "en-US", "de-DE"])}
-            baseline.append({"id": ident, "metadata": meta, "scores": {"faithfulness": base[i]}})
+            meta = {"{{ slice_key }}": name, "locale": rng.choice(["en-GB", "en-US", "de-DE"])}
+            baseline.append({"id": ident, "metadata": meta, "scores": {"{{ metric }}": base[i]}})
             score = cand[i] if rng.random() > 0.045 else None  # judge timeouts
-            candidate.append({"id": ident, "metadata": dict(meta), "scores": {"faithfulness": score},
+            candidate.append({"id": ident, "metadata": dict(meta), "scores": {"{{ metric }}": score},
                               "judge": {"model": "judge-l", "rubric": "v3"}})
     return baseline, candidate

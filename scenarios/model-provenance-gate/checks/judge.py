@@ -135,7 +135,7 @@ BATTERY = ["good", "good", "good", "good", "multi_sig", "multi_subject", "unsign
            "ref_not_allowed", "cross_pattern", "cross_pattern"]
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     fixed = random.Random("model-provenance-gate battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
     rng = random.Random(seed)

@@ -97,7 +97,7 @@ BATTERY = ["plain", "plain", "plain", "cross_tenant", "cross_tenant", "cross_ten
            "groups", "shared", "shared", "repeat", "repeat"]
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     fixed = random.Random("tenant-acl-retrieval battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
     rng = random.Random(seed)

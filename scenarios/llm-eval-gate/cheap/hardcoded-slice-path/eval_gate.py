@@ -36,7 +36,7 @@ def _normalise(score, scale):
 
 def _slice_of(record, field):
     """The slice at ``field``, a dotted path into the record (``metadata.slice``)."""
-    return record["metadata"]["slice"]
+    return record["metadata"]["{{ slice_key }}"]
 
 
 def _mean(values):
