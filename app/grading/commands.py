@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,9 @@ from app.grading.exceptions import (
     ScenarioNotFound,
     SubmissionRejected,
 )
-from app.grading.grader import GradingRecord, grade_submission, validate_scenario
+from app.grading.grader import GradingRecord, grade_submission
 from app.grading.scenarios import load_scenarios
+from app.grading.validation import validate_folders
 from app.grading.variants import parse_cli
 
 scenarios_app = typer.Typer(help="Scenarios: grade a submission folder, validate content.")
@@ -126,7 +128,8 @@ def validate(
         Path | None, typer.Argument(help="Scenarios folder, or one scenario's folder.")
     ] = None,
 ) -> None:
-    """Validate scenarios: format, workspace fails, solution passes, cheap fixes fail."""
+    """Validate scenarios: format, workspace fails, solution passes, cheap fixes fail,
+    and every mutant of the reference fails the hidden checks (scores printed)."""
     root = _scenarios_root(scenarios)
     paths = (
         [root]
@@ -134,10 +137,11 @@ def validate(
         else sorted(p for p in root.iterdir() if (p / "scenario.yaml").is_file())
     )
     problems: list[str] = []
-    for path in paths:
-        found = validate_scenario(path)
-        typer.echo(f"{'ok  ' if not found else 'FAIL'} {path.name}")
-        problems += found
+    started = time.perf_counter()
+    for _path, report in validate_folders(paths):
+        typer.echo(report.line())
+        problems += report.problems
+    typer.echo(f"{len(paths)} scenario(s) in {time.perf_counter() - started:.1f} s")
     for problem in problems:
         typer.echo(f"  {problem}", err=True)
     if problems:

@@ -15,6 +15,7 @@ reference there (equivalent) or ``scenario.yaml`` accepts them with a reason.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,22 @@ class ScenarioReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def line(self) -> str:
+        """One line for a terminal: verdict, id, mutation score, time."""
+        mutation = self.mutation.summary() if self.mutation is not None else "mutation not run"
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.scenario_id:<28} {mutation}; {self.seconds:.1f} s"
+
+
+def validate_folders(folders: list[Path]) -> list[tuple[Path, ScenarioReport]]:
+    """Validate scenario folders one after the other (each runs its own mutants
+    concurrently through the sandbox's slots), for synchronous callers."""
+
+    async def run() -> list[tuple[Path, ScenarioReport]]:
+        box = default_sandbox()
+        return [(folder, await validate_scenario_folder(folder, box)) for folder in folders]
+
+    return asyncio.run(run())
 
 
 def variants_to_try(scenario: Scenario) -> list[Scenario]:
@@ -110,7 +127,15 @@ async def validate_scenario_folder(
         variants = variants_to_try(scenario)
         for v in variants:
             report.problems += await _behaviour_problems(v, box)
-        del mutation
+        if mutation and not report.problems:
+            from app.grading.mutation import mutation_test
+
+            first = variants[0]
+            seeds = validation_seeds(
+                inputs_seed(first.id, first.version, first.params), SEEDS_PER_VARIANT
+            )
+            report.mutation = await mutation_test(first, box, seeds)
+            report.problems += report.mutation.problems()
     except (ScenarioInvalid, SubmissionRejected) as exc:
         report.problems.append(f"{scenario.id}: {exc.message}")
     report.seconds = round(time.perf_counter() - started, 2)
