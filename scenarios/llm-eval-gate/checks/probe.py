@@ -10,15 +10,12 @@ def _plain(table):
 
 
 def step_decisions(inputs):
-    import copy
-
     import eval_gate
 
     results = []
     for case in inputs["cases"]:
         try:
-            verdict = eval_gate.evaluate(copy.deepcopy(case["policy"]), copy.deepcopy(case["baseline"]),
-                                         copy.deepcopy(case["candidate"]))
+            verdict = eval_gate.evaluate(case["policy"], case["baseline"], case["candidate"])
             results.append({"passed": bool(verdict["passed"]), "slices": _plain(verdict.get("slices", {}))})
         except Exception as exc:  # one case's crash is that case's failure
             results.append({"error": type(exc).__name__})
