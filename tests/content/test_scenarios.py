@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from app.exams.validation import validate_bank
 from app.grading.grader import validate_scenario_async
 from app.grading.scenarios import load_scenarios, scenario_dirs
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
+QUESTION_BANK = Path(__file__).parents[2] / "question_bank"
 
 
 @pytest.mark.sandbox
@@ -22,11 +24,20 @@ async def test_scenario_validates(path: Path) -> None:
 
 def test_the_catalogue_covers_the_levels_and_domains() -> None:
     scenarios = load_scenarios(SCENARIOS)
-    assert len(scenarios) >= 12
+    assert len(scenarios) >= 24
     levels = Counter(s.level for s in scenarios.values())
     assert all(levels[level] >= 3 for level in ("professional", "advanced", "specialist"))
+    assert levels["advanced"] >= 8 and levels["specialist"] >= 6
     assert {s.domain for s in scenarios.values() if s.level == "specialist"} == {"governance"}
     assert len({s.domain for s in scenarios.values()}) >= 7
     for s in scenarios.values():
         assert s.public_checks and len(s.checks) >= 3, s.id
         assert s.cheap_fixes, s.id
+
+
+def test_every_exam_can_draw_two_disjoint_scenario_sets() -> None:
+    scenarios = load_scenarios(SCENARIOS)
+    pool = Counter((s.domain, s.level) for s in scenarios.values())
+    report = validate_bank(QUESTION_BANK, scenario_pool=dict(pool))
+    assert report.scenario_forms, "no exam draws scenarios"
+    assert all(sets >= 2 for sets in report.scenario_forms.values()), report.scenario_forms
