@@ -22,9 +22,9 @@ WORDS = ("salary bands holiday allowance leave expense travel policy password re
          "room booking claim training benefits insurance remote hardware").split()
 
 
-def _corpus(rng):
+def _corpus(rng, shared=None):
     tenants = rng.sample(TENANTS, 4)
-    shared = rng.choice(SHARED)
+    shared = shared or rng.choice(SHARED)
     docs = []
     sizes = [rng.randint(14, 20), rng.randint(10, 14), rng.randint(2, 4), rng.randint(3, 5)]
     for tenant, size in zip(tenants, sizes, strict=True):
@@ -49,8 +49,8 @@ def _query(rng, docs, tenant=None):
     return " ".join(rng.sample(rng.choice(pool)["text"].split(), 2))
 
 
-def _case(rng, kind, extra):
-    tenants, shared, docs, users = _corpus(rng)
+def _case(rng, kind, extra, shared=None):
+    tenants, shared, docs, users = _corpus(rng, shared)
     requests = []
 
     def ask(user, query):
@@ -100,6 +100,9 @@ BATTERY = ["plain", "plain", "plain", "cross_tenant", "cross_tenant", "cross_ten
 def make_inputs(seed, params):
     fixed = random.Random("tenant-acl-retrieval battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
+    if params:  # the region's own shared corpus, and the other cases in it
+        cases += [_case(fixed, kind, False, shared=str(params["shared_tenant"]))
+                  for kind in ("shared", "plain", "cross_tenant")]
     rng = random.Random(seed)
     cases += [_case(rng, kind, True) for kind in BATTERY]
     return {"cases": cases}

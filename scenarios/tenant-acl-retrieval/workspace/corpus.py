@@ -1,4 +1,4 @@
-"""A slice of the eu-1 corpus and the requests from the security ticket."""
+"""A slice of the {{ region }} corpus and the requests from the security ticket."""
 
 DOCS = [
     {"id": "acme-001", "tenant": "acme", "groups": ["hr"], "text": "Salary bands 2027 for engineering and sales"},
@@ -14,8 +14,8 @@ DOCS = [
     {"id": "acme-007", "tenant": "acme", "groups": ["support"], "text": "Holiday rota for the support desk"},
     {"id": "init-001", "tenant": "initech", "groups": [], "text": "Holiday calendar and bank holidays"},
     {"id": "init-002", "tenant": "initech", "groups": [], "text": "How to book a meeting room"},
-    {"id": "pub-001", "tenant": "public", "groups": [], "text": "How to reset your password in the assistant"},
-    {"id": "pub-002", "tenant": "public", "groups": [], "text": "Uploading documents and who can read them"},
+    {"id": "pub-001", "tenant": "{{ shared_tenant }}", "groups": [], "text": "How to reset your password in the assistant"},
+    {"id": "pub-002", "tenant": "{{ shared_tenant }}", "groups": [], "text": "Uploading documents and who can read them"},
 ]
 
 USERS = {

@@ -14,7 +14,7 @@ def readable(user, doc, policy):
     """Whether ``user`` may read ``doc``: documents of the user's own tenant that are
     open to the whole tenant (no groups) or to one of the user's groups, and every
     document of the shared corpus."""
-    if doc["tenant"] == "public":
+    if doc["tenant"] == "{{ shared_tenant }}":
         return True
     if doc["tenant"] != user["tenant"]:
         return False
