@@ -58,8 +58,10 @@ def _at(moment, rng):
     return moment.astimezone(_tz(rng)).isoformat()
 
 
-def _case(rng, kind, extra):
+def _case(rng, kind, extra, retention=None):
     policy = _policy(rng)
+    if retention is not None:
+        policy["retention_days"] = retention
     ops = []
     t = START + datetime.timedelta(days=rng.randint(0, 200), minutes=rng.randint(0, 1000))
     n = rng.randint(1, 9000)
@@ -107,6 +109,8 @@ BATTERY = ["decisions", "decisions", "decisions", "reviews", "reviews", "reviews
 def make_inputs(seed, params):
     fixed = random.Random("ai-act-record-keeping battery v1")
     cases = [_case(fixed, kind, False) for kind in BATTERY]
+    if params:  # the deployment's own retention period
+        cases.append(_case(fixed, "retention", False, retention=int(params["retention_days"])))
     rng = random.Random(seed)
     cases += [_case(rng, kind, True) for kind in BATTERY]
     return {"cases": cases}
