@@ -57,6 +57,9 @@ def _shift(scores, points, lo, hi):
     return out
 
 
+UNSLICED_KINDS = ("slice", "small", "clean")
+
+
 def _case(rng, kind, policy, slices, extra, constant=False):
     """``slices``: [(name, n, drop_points, missing)]. Drop points lower the candidate's
     total on that slice (negative raise it); missing examples lose their score."""
@@ -76,6 +79,13 @@ def _case(rng, kind, policy, slices, extra, constant=False):
                 record = {"id": ident, "scores": {metric: value, "fluency": rng.randint(lo, hi)}}
                 _put(record, policy["slice_field"], name)
                 run.append(record)
+    if kind in UNSLICED_KINDS:
+        # Smoke-test examples the harness exports without a slice: nothing at the
+        # path's root, a root without the next key, a root that is text.
+        keys = policy["slice_field"].split(".")
+        for j, shape in enumerate(({}, {keys[0]: {"locale": "en-GB"}}, {keys[0]: f"{keys[1]}-unknown"})):
+            for run in (baseline, candidate):
+                run.append({"id": f"smoke{j}", "scores": {metric: hi - 1, "fluency": lo}, **shape})
     order = list(range(len(baseline)))
     rng.shuffle(order)
     return {"kind": kind, "extra": extra, "policy": policy,
