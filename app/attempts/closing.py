@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.attempts.exceptions import (
     AttemptNotFound,
 )
-from app.attempts.items import GRADE_RUN, chosen_options, scenario_of
+from app.attempts.items import GRADE_RUN, chosen_options, scenario_of, scenario_variant
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import (
     AttemptRepository,
@@ -97,6 +97,7 @@ async def close_attempt(
             scenario=scenario_of(scenarios, slot.scenario_id or ""),
             files=dict(response.files or {}) if response else {},
             seed=secrets.randbits(31),
+            params=slot.scenario_params,
         )
         jobs.add(GRADE_RUN, {"run_id": str(run.id)})
     attempt.status = AttemptStatus.grading
@@ -184,7 +185,7 @@ async def score_attempt(
                 and r.choices
             ],
             scenarios=[
-                _scenario_work(slot, responses.get(slot.ref), scenarios.get(slot.scenario_id or ""))
+                _scenario_work(slot, responses.get(slot.ref), scenario_variant(scenarios, slot))
                 for slot in items
                 if slot.kind == "scenario"
             ],

@@ -63,6 +63,7 @@ async def request_public_run(
         scenario=scenario,
         files=dict(response.files or {}) if response else {},
         seed=secrets.randbits(31),
+        params=slot.scenario_params,
     )
     jobs.add(GRADE_RUN, {"run_id": str(run.id)})
     return run.id

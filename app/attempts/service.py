@@ -25,7 +25,7 @@ from app.attempts.exceptions import (
     AttemptClosed,
     AttemptNotFound,
 )
-from app.attempts.items import GRADE_RUN
+from app.attempts.items import GRADE_RUN, scenario_variant
 from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.repository import (
     AttemptRepository,
@@ -75,6 +75,7 @@ __all__ = [
     "run_grading_job",
     "running_attempt_ids",
     "save_response",
+    "scenario_variant",
     "scenario_view",
     "score_attempt",
     "start_attempt",

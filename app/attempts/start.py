@@ -117,6 +117,9 @@ async def start_attempt(
                     section=slot.section,
                     scenario_id=scenario.id,
                     scenario_version=scenario.version,
+                    # The attempt's variant: drawn from its seed, so two candidates'
+                    # correct fixes differ and a shared answer does not transfer.
+                    scenario_params=dict(scenario.draw_params(seed)) or None,
                 )
             )
             continue

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.attempts.exceptions import (
     ItemNotFound,
 )
-from app.attempts.items import OPTION_LABELS, chosen_options, scenario_of
+from app.attempts.items import OPTION_LABELS, chosen_options, scenario_for, scenario_variant
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import (
     AttemptRepository,
@@ -54,7 +54,7 @@ async def attempt_view(
         if response is None:
             continue
         if item.kind == "scenario":
-            scenario = scenarios.get(item.scenario_id or "")
+            scenario = scenario_variant(scenarios, item)
             workspace = scenario.workspace_files if scenario else {}
             if any(workspace.get(path) != text for path, text in (response.files or {}).items()):
                 answered.add(item.ref)
@@ -129,7 +129,7 @@ async def scenario_view(
     slot = await repo.item(attempt.id, ref)
     if slot is None or slot.scenario_id is None:
         raise ItemNotFound()
-    scenario = scenario_of(scenarios, slot.scenario_id)
+    scenario = scenario_for(scenarios, slot)
     response = await repo.response(attempt.id, ref)
     used = await grading_service.public_runs_used(session, attempt.id, ref)
     return ScenarioView(
