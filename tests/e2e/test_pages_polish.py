@@ -182,3 +182,61 @@ def test_a_markdown_stem_is_rendered(context: Any, server: Server) -> None:
     expect(page.locator(".stem pre code")).to_contain_text("cmd: python train.py")
     expect(page.locator(".stem")).not_to_contain_text("```")
     assert_accessible(page, "markdown stem")
+
+
+def test_strike_outs_and_notes_survive_a_reload_and_the_exam_keeps_its_chrome(
+    context: Any, server: Server, screenshots: Any
+) -> None:
+    email, token = _candidate(server, "Strike Note")
+    attempt = server.api("POST", "/api/v1/exams/e2e-foundation/attempts", token=token)
+    page = context.new_page()
+    _sign_in(page, email, f"/attempts/{attempt['id']}")
+    expect(page.locator("#item-heading")).to_have_text("Question 1 of 5")
+    # No site navigation during the exam: one way out, which saves.
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
+    expect(page.get_by_role("link", name="Exams")).to_have_count(0)
+
+    page.get_by_role("button", name="Strike out option a").click()
+    expect(page.get_by_role("button", name="Strike out option a")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.get_by_text("My note on this item").click()
+    page.get_by_label("My note on this item (kept on this device, not graded)").fill(
+        "check the rollback order"
+    )
+    assert_accessible(page, "exam with strike-out and note")
+    page.screenshot(path=screenshots / "exam-marks.png", full_page=True)
+
+    page.reload()
+    expect(page.locator("#item-heading")).to_have_text("Question 1 of 5")
+    expect(page.get_by_role("button", name="Strike out option a")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.locator("label.option.struck")).to_have_count(1)
+    expect(
+        page.get_by_label("My note on this item (kept on this device, not graded)")
+    ).to_have_value("check the rollback order")
+
+    # The review before submitting lists what is left, with a way back to each.
+    page.get_by_role("button", name="Submit exam…").click()
+    dialog = page.get_by_role("dialog", name="Submit your exam?")
+    dialog.get_by_role("button", name="Go to question 3 (unanswered)").click()
+    expect(page.locator("#item-heading")).to_have_text("Question 3 of 5")
+
+    # The reload was not the candidate hiding the exam: proctors see no such event.
+    proctor = f"proctor-{uuid.uuid4().hex[:8]}@example.org"
+    server.cli("users", "create", "--email", proctor, "--password", PASSWORD, "--role", "proctor")
+    detail = server.api(
+        "GET", f"/api/v1/review/attempts/{attempt['id']}", token=server.token(proctor)
+    )
+    seen = {entry["type"] for entry in detail["timeline"]} | {
+        entry["kind"] for entry in detail["timeline"]
+    }
+    assert "tab_hidden" not in seen and "focus_lost" not in seen, seen
+
+    page.get_by_role("button", name="Save and leave the exam").click()
+    page.get_by_role("dialog", name="Leave the exam?").get_by_role(
+        "button", name="Save and leave"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/exams$"))
+    expect(page.get_by_role("link", name="Resume MLOps Foundation (test)")).to_be_visible()

@@ -14,12 +14,25 @@ export class EventReporter {
     this.pausedUntil = 0;
     this.stopped = false;
     this.offlineSince = null;
+    this.unloading = false;
   }
 
   start() {
-    window.addEventListener("blur", () => this.report("focus_lost"));
+    // A reload or leaving by the exam's own button hides the tab on the way out: that
+    // is not the candidate looking elsewhere, so nothing is reported while unloading.
+    const unloading = () => {
+      this.unloading = true;
+    };
+    window.addEventListener("beforeunload", unloading);
+    window.addEventListener("pagehide", unloading);
+    window.addEventListener("pageshow", () => {
+      this.unloading = false;
+    });
+    window.addEventListener("blur", () => {
+      if (!this.unloading) this.report("focus_lost");
+    });
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") this.report("tab_hidden");
+      if (document.visibilityState === "hidden" && !this.unloading) this.report("tab_hidden");
     });
     document.addEventListener("paste", (event) => {
       const text = event.clipboardData ? event.clipboardData.getData("text") : "";

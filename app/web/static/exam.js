@@ -7,11 +7,13 @@ import { Countdown } from "./timer.js";
 import { Navigator } from "./navigator.js";
 import { createEditor } from "./editor.js";
 import { EventReporter } from "./events.js";
+import { Marks } from "./marks.js";
 
 const root = document.getElementById("exam");
 const attemptId = root.dataset.attempt;
 const base = `/api/v1/attempts/${attemptId}`;
 const $ = (id) => document.getElementById(id);
+const marks = new Marks(attemptId);
 
 const SAVE_TEXT = {
   saved: "All answers saved",
@@ -174,9 +176,40 @@ function renderMcq(item) {
     const text = document.createElement("span");
     text.innerHTML = option.html;
     label.append(input, text);
-    fieldset.append(label);
+    const row = document.createElement("div");
+    row.className = "option-row";
+    const strike = document.createElement("button");
+    strike.type = "button";
+    strike.className = "strike";
+    strike.textContent = "Strike out";
+    strike.setAttribute("aria-label", `Strike out option ${option.id}`);
+    const showStruck = (struck) => {
+      label.classList.toggle("struck", struck);
+      strike.setAttribute("aria-pressed", String(struck));
+    };
+    showStruck(marks.isStruck(item.ref, option.id));
+    strike.addEventListener("click", () => showStruck(marks.toggleStruck(item.ref, option.id)));
+    row.append(label, strike);
+    fieldset.append(row);
   }
+  wrap.append(noteFor(item));
   return wrap;
+}
+
+function noteFor(item) {
+  const details = document.createElement("details");
+  details.className = "note";
+  const summary = document.createElement("summary");
+  summary.textContent = "My note on this item";
+  const area = document.createElement("textarea");
+  area.id = `note-${item.ref}`;
+  area.rows = 3;
+  area.value = marks.note(item.ref);
+  area.setAttribute("aria-label", "My note on this item (kept on this device, not graded)");
+  area.addEventListener("input", () => marks.setNote(item.ref, area.value));
+  details.open = area.value !== "";
+  details.append(summary, area);
+  return details;
 }
 
 function renderScenario(item) {
@@ -370,12 +403,43 @@ $("submit-open").addEventListener("click", () => {
   };
   add(`Unanswered (${unanswered.length}): ${listItems(unanswered)}`, "unanswered-list");
   add(`Flagged for review (${flagged.length}): ${listItems(flagged)}`, "flagged-list");
+  const toReview = [...new Set([...unanswered, ...flagged])].sort((a, b) => a - b);
+  if (toReview.length) {
+    const list = document.createElement("ul");
+    list.className = "review-jumps";
+    list.setAttribute("aria-label", "Go back to an item");
+    for (const number of toReview) {
+      const li = document.createElement("li");
+      const go = document.createElement("button");
+      go.type = "button";
+      const why = [unanswered.includes(number) && "unanswered", flagged.includes(number) && "flagged"].filter(Boolean);
+      go.textContent = `Go to ${items[number - 1].kind === "scenario" ? "scenario" : "question"} ${number} (${why.join(", ")})`;
+      go.addEventListener("click", () => {
+        $("submit-dialog").close();
+        show(number - 1, true);
+      });
+      li.append(go);
+      list.append(li);
+    }
+    summary.append(list);
+  }
   if (autosave.hasPending()) {
     add("Some answers are still being saved; submitting waits for them.", "pending-note");
   }
   $("submit-dialog").showModal();
 });
 $("submit-cancel").addEventListener("click", () => $("submit-dialog").close());
+$("leave-exam").addEventListener("click", () => $("leave-dialog").showModal());
+$("leave-cancel").addEventListener("click", () => $("leave-dialog").close());
+$("leave-confirm").addEventListener("click", async () => {
+  const button = $("leave-confirm");
+  button.disabled = true;
+  button.textContent = "Saving…";
+  // Unsent answers are kept on this device and sent when the exam is opened again:
+  // leaving never waits long for a network that is down.
+  await Promise.race([autosave.settled(), new Promise((resolve) => setTimeout(resolve, 5000))]);
+  window.location.assign("/exams");
+});
 $("submit-confirm").addEventListener("click", async () => {
   const button = $("submit-confirm");
   button.disabled = true;
