@@ -35,6 +35,23 @@ REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, only the tests that use the database: the rest (content
+    validation, the sandbox, the browser tests with their own server) do not depend on
+    it and ran already on the SQLite run, so CI pays for them once."""
+    if not os.environ.get("ASSAY_TEST_DATABASE_URL"):
+        return
+
+    def uses_database(item: pytest.Item) -> bool:
+        return bool({"engine", "database_url"} & set(getattr(item, "fixturenames", ())))
+
+    keep = [i for i in items if uses_database(i)]
+    dropped = [i for i in items if not uses_database(i)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def _database_url(tmp_root: Path) -> str:
     return os.environ.get("ASSAY_TEST_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tmp_root / 'assay-test.db'}"
