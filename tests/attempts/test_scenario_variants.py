@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.attempts import service as attempts_service
+from app.attempts import start as attempt_start
 from app.attempts.models import AttemptItem
 from app.core.db import session_scope
 from app.grading.models import ScenarioRun
@@ -37,7 +37,7 @@ async def test_two_attempts_get_different_variants_graded_as_their_own(
     seed = {"now": 3}
     assert toy.draw_params(3) != toy.draw_params(4)
     monkeypatch.setattr(
-        attempts_service, "secrets", SimpleNamespace(randbits=lambda _bits: seed["now"])
+        attempt_start, "secrets", SimpleNamespace(randbits=lambda _bits: seed["now"])
     )
     other = await sign_up(candidate.client, name="Grace Hopper")
     views = []
