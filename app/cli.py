@@ -105,22 +105,25 @@ def content_report(bank_root: Path, scenario_root: Path) -> tuple[ValidationRepo
     against the scenarios there are. Returns the report and every problem found."""
     from app.exams.validation import validate_bank
     from app.grading.exceptions import ScenarioInvalid
-    from app.grading.grader import validate_scenario
     from app.grading.scenarios import Scenario, load_scenarios, scenario_dirs
+    from app.grading.validation import validate_folders
 
     problems: list[str] = []
+    lines: list[str] = []
     loaded: dict[str, Scenario] = {}
     if not scenario_root.is_dir():
         problems.append(f"{scenario_root}: scenarios folder not found")
     else:
-        for folder in scenario_dirs(scenario_root):
-            problems += [f"{folder}: {problem}" for problem in validate_scenario(folder)]
+        for folder, found in validate_folders(scenario_dirs(scenario_root)):
+            problems += [f"{folder}: {problem}" for problem in found.problems]
+            lines.append(found.line())
         # A broken scenario is listed above with its problems; the pool is then empty.
         with contextlib.suppress(ScenarioInvalid):
             loaded = load_scenarios(scenario_root)
     pool = Counter((s.domain, s.level) for s in loaded.values())
     report = validate_bank(bank_root, scenario_pool=dict(pool))
     report.scenario_ids = sorted(loaded)
+    report.scenario_lines = lines
     return report, [str(p) for p in report.problems] + problems
 
 
@@ -144,6 +147,8 @@ def content_validate(
     for problem in problems:
         typer.echo(problem)
     typer.echo(summary_table(report))
+    for line in report.scenario_lines:
+        typer.echo(line)
     typer.echo(f"Scenarios: {len(report.scenario_ids)} ({', '.join(report.scenario_ids)})")
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)

@@ -73,6 +73,9 @@ class AttemptItem(Base):
     # For scenario items: which scenario, at the version the attempt was given.
     scenario_id: Mapped[str | None] = mapped_column(String(64))
     scenario_version: Mapped[int | None] = mapped_column(Integer)
+    # The variant this attempt got: the scenario's parameters drawn from the attempt's
+    # seed (None for a scenario without parameters).
+    scenario_params: Mapped[dict[str, Any] | None]
 
 
 class Response(Base):

@@ -55,6 +55,7 @@ from app.exams.content import BlueprintSpec
 from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading import service as grading_service
+from app.grading.exceptions import ScenarioInvalid
 from app.grading.scenarios import Scenario
 from app.grading.scoring import SectionResult, score_choice_item, score_exam
 from app.identity import service as identity_service
@@ -148,6 +149,9 @@ async def start_attempt(
                     section=slot.section,
                     scenario_id=scenario.id,
                     scenario_version=scenario.version,
+                    # The attempt's variant: drawn from its seed, so two candidates'
+                    # correct fixes differ and a shared answer does not transfer.
+                    scenario_params=dict(scenario.draw_params(seed)) or None,
                 )
             )
             continue
@@ -256,7 +260,7 @@ async def attempt_view(
         if response is None:
             continue
         if item.kind == "scenario":
-            scenario = scenarios.get(item.scenario_id or "")
+            scenario = scenario_variant(scenarios, item)
             workspace = scenario.workspace_files if scenario else {}
             if any(workspace.get(path) != text for path, text in (response.files or {}).items()):
                 answered.add(item.ref)
@@ -331,7 +335,7 @@ async def scenario_view(
     slot = await repo.item(attempt.id, ref)
     if slot is None or slot.scenario_id is None:
         raise ItemNotFound()
-    scenario = _scenario(scenarios, slot.scenario_id)
+    scenario = _variant(scenarios, slot)
     response = await repo.response(attempt.id, ref)
     used = await grading_service.public_runs_used(session, attempt.id, ref)
     return ScenarioView(
@@ -352,6 +356,21 @@ def _scenario(scenarios: Mapping[str, Scenario], scenario_id: str) -> Scenario:
     if scenario is None:
         raise ScenarioUnavailable()
     return scenario
+
+
+def _variant(scenarios: Mapping[str, Scenario], slot: AttemptItem) -> Scenario:
+    """The scenario as this attempt got it: rendered with the item's parameters."""
+    scenario = _scenario(scenarios, slot.scenario_id or "")
+    return scenario.variant(slot.scenario_params) if slot.scenario_params else scenario
+
+
+def scenario_variant(scenarios: Mapping[str, Scenario], slot: AttemptItem) -> Scenario | None:
+    if scenarios.get(slot.scenario_id or "") is None:
+        return None
+    try:
+        return _variant(scenarios, slot)
+    except ScenarioInvalid:
+        return None
 
 
 def _checked_files(files: dict[str, str], scenario: Scenario) -> dict[str, str]:
@@ -455,6 +474,7 @@ async def request_public_run(
         scenario=scenario,
         files=dict(response.files or {}) if response else {},
         seed=secrets.randbits(31),
+        params=slot.scenario_params,
     )
     jobs.add(GRADE_RUN, {"run_id": str(run.id)})
     return run.id
@@ -548,6 +568,7 @@ async def _close(
             scenario=_scenario(scenarios, slot.scenario_id or ""),
             files=dict(response.files or {}) if response else {},
             seed=secrets.randbits(31),
+            params=slot.scenario_params,
         )
         jobs.add(GRADE_RUN, {"run_id": str(run.id)})
     attempt.status = AttemptStatus.grading
@@ -639,7 +660,7 @@ async def score_attempt(
                 and r.choices
             ],
             scenarios=[
-                _scenario_work(slot, responses.get(slot.ref), scenarios.get(slot.scenario_id or ""))
+                _scenario_work(slot, responses.get(slot.ref), scenario_variant(scenarios, slot))
                 for slot in items
                 if slot.kind == "scenario"
             ],

@@ -36,6 +36,8 @@ class ValidationReport:
     scenario_forms: dict[str, int] = field(default_factory=dict)
     scenario_pool: dict[tuple[str, str], int] = field(default_factory=dict)
     scenario_ids: list[str] = field(default_factory=list)
+    # One line per scenario validated: its verdict, mutation score and time.
+    scenario_lines: list[str] = field(default_factory=list)
 
 
 def validate_bank(

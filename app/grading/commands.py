@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,8 +16,10 @@ from app.grading.exceptions import (
     ScenarioNotFound,
     SubmissionRejected,
 )
-from app.grading.grader import GradingRecord, grade_submission, validate_scenario
+from app.grading.grader import GradingRecord, grade_submission
 from app.grading.scenarios import load_scenarios
+from app.grading.validation import validate_folders
+from app.grading.variants import parse_cli
 
 scenarios_app = typer.Typer(help="Scenarios: grade a submission folder, validate content.")
 
@@ -44,6 +46,9 @@ def _read_submission(folder: Path, editable: list[str]) -> dict[str, str]:
 
 def _print_record(record: GradingRecord) -> None:
     typer.echo(f"{record.scenario_id} v{record.scenario_version}  seed {record.seed}")
+    if record.params:
+        shown = ", ".join(f"{k}={v}" for k, v in record.params.items())
+        typer.echo(f"variant: {shown}")
     typer.echo(f"sandbox: {record.sandbox_layer}  grader {record.grader_version}")
     for check in record.checks:
         mark = "PASS" if check.passed else "FAIL"
@@ -68,7 +73,16 @@ def grade(
         ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed for this run's inputs (default: random).")
+        int | None,
+        typer.Option(help="Ignored: the inputs' seed comes from the scenario and variant."),
+    ] = None,
+    params: Annotated[
+        str | None,
+        typer.Option("--params", help="The variant's parameters: name=value,... or a JSON object."),
+    ] = None,
+    variant_seed: Annotated[
+        int | None,
+        typer.Option("--variant-seed", help="Grade variant N (as an attempt seeded N draws)."),
     ] = None,
     public_only: Annotated[
         bool, typer.Option("--public-only", help="Only the public checks.")
@@ -82,15 +96,24 @@ def grade(
             raise ScenarioNotFound(f"no scenario {scenario_id!r}")
         if not folder.is_dir():
             raise SubmissionRejected(f"{folder} is not a folder")
+        if params is not None and variant_seed is not None:
+            raise SubmissionRejected("give --params or --variant-seed, not both")
+        chosen: dict[str, Any] | None = None
+        if params is not None:
+            try:
+                chosen = parse_cli(params)
+            except ValueError as exc:
+                raise SubmissionRejected(f"--params: {exc}") from exc
+        elif variant_seed is not None:
+            chosen = dict(scenario.draw_params(variant_seed))
         files = _read_submission(folder, scenario.editable)
-        run_seed = seed if seed is not None else secrets.randbelow(2**31)
         record = asyncio.run(
-            grade_submission(scenario, files, seed=run_seed, public_only=public_only)
+            grade_submission(scenario, files, params=chosen, public_only=public_only)
         )
     except GradingUnavailable as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(EXIT_UNAVAILABLE) from exc
-    except (ScenarioNotFound, ScenarioInvalid, SubmissionRejected, OSError) as exc:
+    except (ScenarioNotFound, ScenarioInvalid, SubmissionRejected, OSError, ValueError) as exc:
         typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
         raise typer.Exit(EXIT_CANNOT_GRADE) from exc
     if as_json:
@@ -105,7 +128,8 @@ def validate(
         Path | None, typer.Argument(help="Scenarios folder, or one scenario's folder.")
     ] = None,
 ) -> None:
-    """Validate scenarios: format, workspace fails, solution passes, cheap fixes fail."""
+    """Validate scenarios: format, workspace fails, solution passes, cheap fixes fail,
+    and every mutant of the reference fails the hidden checks (scores printed)."""
     root = _scenarios_root(scenarios)
     paths = (
         [root]
@@ -113,10 +137,11 @@ def validate(
         else sorted(p for p in root.iterdir() if (p / "scenario.yaml").is_file())
     )
     problems: list[str] = []
-    for path in paths:
-        found = validate_scenario(path)
-        typer.echo(f"{'ok  ' if not found else 'FAIL'} {path.name}")
-        problems += found
+    started = time.perf_counter()
+    for _path, report in validate_folders(paths):
+        typer.echo(report.line())
+        problems += report.problems
+    typer.echo(f"{len(paths)} scenario(s) in {time.perf_counter() - started:.1f} s")
     for problem in problems:
         typer.echo(f"  {problem}", err=True)
     if problems:

@@ -1,7 +1,8 @@
 """Grade a submission to a scenario: run it and the reference in the sandbox on the same
-freshly generated inputs, then judge the difference here, outside.
+generated inputs, then judge the difference here, outside.
 
-    inputs = judge.make_inputs(seed)                       (grader)
+    seed   = inputs_seed(scenario id, version, variant's parameters)   never chance
+    inputs = judge.make_inputs(seed, params)               (grader)
     cand   = sandbox(driver + probe, workspace + candidate's files, inputs)
     ref    = sandbox(driver + probe, workspace + solution/, inputs)    (concurrently)
     per check: judge.check_<name>(cand step data, ref step data, inputs) -> Verdict
@@ -45,10 +46,11 @@ from app.grading.scenarios import (
     MAX_FILE_BYTES,
     MAX_WORKSPACE_BYTES,
     Scenario,
-    ScenarioFormatError,
-    load_scenario,
+    call_make_inputs,
     load_scenarios,
 )
+from app.grading.variants import Params
+from app.grading.variants import inputs_seed as derive_inputs_seed
 
 __all__ = [
     "GRADER_VERSION",
@@ -61,11 +63,10 @@ __all__ = [
     "validate_scenario_async",
 ]
 
-GRADER_VERSION = "1.0"
+GRADER_VERSION = "2.0"
 DRIVER_SOURCE = (Path(__file__).parent / "driver.py").read_bytes()
 START_ATTEMPTS = 3
 OUTPUT_FOR_JUDGES = 64 * 1024
-VALIDATION_SEEDS = (1009, 2027)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class GradingRecord:
     scenario_version: int
     grader_version: str
     sandbox_layer: str
+    # The seed the judge's inputs were made from: derived from the scenario and the
+    # variant (see ``inputs_seed``), so the same submission meets the same inputs.
     seed: int
     input_hash: str
     candidate_output_hash: str
@@ -104,6 +107,8 @@ class GradingRecord:
     reference_cached: bool = False
     # The tail of what the candidate's code printed; for the candidate and proctors.
     output_tail: str = ""
+    # The variant graded: the attempt's parameters ({} when the scenario has none).
+    params: Params = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -352,25 +357,71 @@ async def grade_submission(
     scenario: Scenario,
     files: dict[str, str],
     *,
-    seed: int,
+    seed: int | None = None,
+    params: Mapping[str, Any] | None = None,
     public_only: bool = False,
     sandbox: Sandbox | None = None,
 ) -> GradingRecord:
     """Grade ``files`` (the candidate's versions of editable files; the rest comes from
-    the workspace) on inputs generated from ``seed``.
+    the workspace) against the variant of ``scenario`` with ``params`` (the attempt's
+    parameters; None: ``scenario`` as passed, or variant 0 of a template).
+
+    The judge's inputs come from a seed derived from the scenario's id, version and the
+    variant's parameters, so the same submission always gets the same grade; ``seed`` is
+    accepted for old callers and ignored.
 
     Raises ``SubmissionRejected`` for paths outside the editable list,
     ``GradingUnavailable`` when a sandbox cannot start after retries, and
     ``ScenarioInvalid`` when the reference itself fails; never for what the candidate's
     code does when it runs.
     """
+    del seed
+    graded = await grade_run(
+        scenario, files, params=params, public_only=public_only, sandbox=sandbox
+    )
+    return graded.record
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A grading with the raw runs it judged, for validation and mutation testing."""
+
+    record: GradingRecord
+    candidate: RunOutcome
+    reference: RunOutcome
+
+
+def variant_of(scenario: Scenario, params: Mapping[str, Any] | None) -> Scenario:
+    """The variant to grade: ``params`` applied, or variant 0 of a template."""
+    if params is not None or scenario.is_template:
+        return scenario.variant(params)
+    return scenario
+
+
+async def grade_run(
+    scenario: Scenario,
+    files: Mapping[str, str],
+    *,
+    params: Mapping[str, Any] | None = None,
+    public_only: bool = False,
+    sandbox: Sandbox | None = None,
+    inputs_seed: int | None = None,
+) -> Graded:
+    """``grade_submission`` with the runs; ``inputs_seed`` overrides the derived seed
+    (validation tries more seeds than the one candidates meet, never grading)."""
     started = time.perf_counter()
+    scenario = variant_of(scenario, params)
     box = sandbox or default_sandbox()
     merged = _check_files(scenario, files)
     checks = scenario.public_checks if public_only else list(scenario.checks)
     steps = list(dict.fromkeys(c.step for c in checks))
+    seed = (
+        inputs_seed
+        if inputs_seed is not None
+        else derive_inputs_seed(scenario.id, scenario.version, scenario.params)
+    )
     try:
-        inputs = scenario.judge.make_inputs(seed)
+        inputs = call_make_inputs(scenario.judge, seed, scenario.params)
         input_hash = _hash_json(inputs)
     except ScenarioInvalid:
         raise
@@ -441,7 +492,7 @@ async def grade_submission(
     possible = sum(c.points for c in checks)
     assert candidate.result is not None
     timings["total_seconds"] = round(time.perf_counter() - started, 4)
-    return GradingRecord(
+    record = GradingRecord(
         scenario_id=scenario.id,
         scenario_version=scenario.version,
         grader_version=GRADER_VERSION,
@@ -458,7 +509,9 @@ async def grade_submission(
         sandbox=dict(box.details),
         reference_cached=reference_cached,
         output_tail=candidate.output[-4000:],
+        params=dict(scenario.params),
     )
+    return Graded(record=record, candidate=candidate, reference=reference)
 
 
 def _check_reference(scenario: Scenario, reference: RunOutcome, steps: list[str]) -> None:
@@ -480,57 +533,11 @@ def _check_reference(scenario: Scenario, reference: RunOutcome, steps: list[str]
 
 
 async def validate_scenario_async(path: Path, sandbox: Sandbox | None = None) -> list[str]:
-    """Every problem with one scenario folder; an empty list means fit to ship.
+    """Every problem with one scenario folder (see ``app.grading.validation``)."""
+    from app.grading.validation import validate_scenario_folder
 
-    Format first (files, yaml, checks, probe steps, judge functions); then behaviour:
-    the workspace as given must fail, the solution must pass every check on two seeds,
-    and each cheap fix must fail (and fail the checks it names).
-    """
-    try:
-        scenario = load_scenario(path)
-    except ScenarioFormatError as exc:
-        return [f"{path.name}: {p}" for p in exc.problems]
-    problems: list[str] = []
-    try:
-        judge = scenario.judge
-    except ScenarioInvalid as exc:
-        return [exc.message]
-    if not callable(getattr(judge, "make_inputs", None)):
-        problems.append(f"{scenario.id}: checks/judge.py has no make_inputs(seed)")
-    for check in scenario.checks:
-        if not callable(getattr(judge, f"check_{check.name}", None)):
-            problems.append(f"{scenario.id}: checks/judge.py has no check_{check.name}()")
-    if problems:
-        return problems
-    box = sandbox or default_sandbox()
-
-    def failing(record: GradingRecord) -> list[str]:
-        return [f"{c.name} ({c.message})" for c in record.checks if not c.passed]
-
-    try:
-        for seed in VALIDATION_SEEDS:
-            record = await grade_submission(
-                scenario, scenario.solution_files, seed=seed, sandbox=box
-            )
-            if record.score < 1.0:
-                problems.append(
-                    f"{scenario.id}: the solution fails on seed {seed}: {'; '.join(failing(record))}"
-                )
-        seed = VALIDATION_SEEDS[0]
-        as_given = await grade_submission(scenario, {}, seed=seed, sandbox=box)
-        if as_given.score >= 1.0:
-            problems.append(f"{scenario.id}: the workspace as given passes every check")
-        for fix in scenario.cheap_fixes:
-            record = await grade_submission(scenario, fix.files, seed=seed, sandbox=box)
-            if record.score >= 1.0:
-                problems.append(f"{scenario.id}: cheap fix {fix.name!r} passes every check")
-            passed = {c.name for c in record.checks if c.passed}
-            for name in fix.fails:
-                if name in passed:
-                    problems.append(f"{scenario.id}: cheap fix {fix.name!r} passes {name}")
-    except (ScenarioInvalid, SubmissionRejected) as exc:
-        problems.append(f"{scenario.id}: {exc.message}")
-    return problems
+    report = await validate_scenario_folder(path, sandbox=sandbox)
+    return report.problems
 
 
 def validate_scenario(path: Path) -> list[str]:

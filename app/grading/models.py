@@ -28,6 +28,8 @@ class ScenarioRun(Base):
     scenario_version: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(Integer)
     files: Mapped[dict[str, Any]]
+    # The variant graded (the attempt item's parameters); None: no parameters.
+    params: Mapped[dict[str, Any] | None]
     attempts_made: Mapped[int] = mapped_column(Integer, default=0)
     record: Mapped[dict[str, Any] | None]
     score: Mapped[float | None] = mapped_column(Float)

@@ -15,13 +15,20 @@ at grading time, see ``Scenario.judge``) and never runs anything.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
+import inspect
+import json
+import re
 import sys
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -29,6 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from app.core.program import Domain, ScenarioLevel
 from app.grading.driver import FORBIDDEN_NAMES, safe_relative_path
 from app.grading.exceptions import ScenarioInvalid
+from app.grading.variants import PARAM_NAME, ParameterSpec, Params, render
+from app.grading.variants import checked as checked_params
+from app.grading.variants import draw as draw_params
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_WORKSPACE_BYTES = 1024 * 1024
@@ -55,6 +65,13 @@ class CheapFixSpec(_Strict):
     fails: list[str] = Field(default_factory=list)
 
 
+class AcceptedMutantSpec(_Strict):
+    """A mutant of the reference that the hidden checks may let through, and why."""
+
+    id: str = Field(min_length=3, max_length=200)
+    reason: str = Field(min_length=10, max_length=500)
+
+
 class LimitsSpec(_Strict):
     step_seconds: float = Field(default=3.0, gt=0, le=30)
     run_seconds: float = Field(default=15.0, gt=0, le=120)
@@ -73,6 +90,8 @@ class ScenarioSpec(_Strict):
     max_public_runs: int = Field(ge=1, le=100)
     cheap_fixes: list[CheapFixSpec] = Field(min_length=1)
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
+    accepted_mutants: list[AcceptedMutantSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
@@ -90,6 +109,12 @@ class ScenarioSpec(_Strict):
             unknown = set(fix.fails) - set(names)
             if unknown:
                 raise ValueError(f"cheap fix {fix.name!r} names unknown checks {sorted(unknown)}")
+        for pname in self.parameters:
+            if not re.fullmatch(PARAM_NAME, pname):
+                raise ValueError(f"parameter name {pname!r} is not snake_case")
+        ids = [m.id for m in self.accepted_mutants]
+        if len(set(ids)) != len(ids):
+            raise ValueError("an accepted mutant is listed twice")
         return self
 
 
@@ -110,8 +135,61 @@ class CheapFix:
 
 
 @dataclass(frozen=True)
+class AcceptedMutant:
+    id: str
+    reason: str
+
+
+_judges: dict[tuple[str, str], ModuleType] = {}
+_judges_lock = threading.Lock()
+
+
+def _load_judge(scenario_id: str, version: int, judge_path: Path) -> ModuleType:
+    """A judge module, loaded once per process per content (every variant of a scenario
+    shares it). Our own content, reviewed in git, run in the grader."""
+    try:
+        source = judge_path.read_bytes()
+    except OSError as exc:
+        raise ScenarioInvalid(f"{scenario_id}: cannot read checks/judge.py") from exc
+    key = (str(judge_path), hashlib.sha256(source).hexdigest())
+    with _judges_lock:
+        hit = _judges.get(key)
+        if hit is not None:
+            return hit
+        module_name = f"assay_judge_{scenario_id.replace('-', '_')}_v{version}_{key[1][:12]}"
+        spec = importlib.util.spec_from_file_location(module_name, judge_path)
+        if spec is None or spec.loader is None:
+            raise ScenarioInvalid(f"{scenario_id}: cannot load checks/judge.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(module_name, None)
+            raise ScenarioInvalid(f"{scenario_id}: checks/judge.py fails to load: {exc}") from exc
+        _judges[key] = module
+        return module
+
+
+def call_make_inputs(judge: ModuleType, seed: int, params: Mapping[str, Any]) -> Any:
+    """``make_inputs(seed, params)``, or ``make_inputs(seed)`` for a judge written before
+    variants existed."""
+    fn = judge.make_inputs
+    try:
+        takes_params = len(inspect.signature(fn).parameters) >= 2
+    except (TypeError, ValueError):
+        takes_params = False
+    return fn(seed, dict(params)) if takes_params else fn(seed)
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """One scenario, as loaded. The first block is what may be shown to candidates."""
+    """One scenario, as loaded. The first block is what may be shown to candidates.
+
+    A scenario that declares parameters is loaded as templates; ``variant(params)`` is the
+    scenario one attempt gets, with every file and the brief rendered. Grading always
+    works on a variant (``grade_submission`` takes the parameters).
+    """
 
     id: str
     version: int
@@ -131,6 +209,12 @@ class Scenario:
     cheap_fixes: list[CheapFix] = field(repr=False)
     step_seconds: float = 3.0
     run_seconds: float = 15.0
+    parameters: dict[str, ParameterSpec] = field(default_factory=dict, repr=False)
+    accepted_mutants: list[AcceptedMutant] = field(default_factory=list, repr=False)
+    # The variant's parameters ({} for a scenario without any, or still as templates).
+    params: Params = field(default_factory=dict)
+    # The templates this variant was rendered from (None: this is the template).
+    base: Scenario | None = field(default=None, repr=False, compare=False)
 
     @property
     def public_checks(self) -> list[Check]:
@@ -140,12 +224,54 @@ class Scenario:
     def total_points(self) -> int:
         return sum(c.points for c in self.checks)
 
+    @property
+    def is_template(self) -> bool:
+        """True for a scenario with parameters that no variant has been drawn for."""
+        return bool(self.parameters) and not self.params
+
+    def draw_params(self, variant_seed: int) -> Params:
+        """The parameters of variant ``variant_seed``: deterministic, per scenario."""
+        return draw_params(self.parameters, self.id, variant_seed)
+
+    def variant(self, params: Mapping[str, Any] | None = None) -> Scenario:
+        """The scenario as one attempt gets it. ``params`` are checked against the
+        declared parameters (``ScenarioInvalid`` if they do not fit); None means
+        variant 0. A scenario without parameters is its own only variant."""
+        base = self.base or self
+        if not base.parameters:
+            if params:
+                raise ScenarioInvalid(f"{self.id}: this scenario has no parameters")
+            return base
+        try:
+            values = (
+                checked_params(base.parameters, params)
+                if params is not None
+                else base.draw_params(0)
+            )
+        except ValueError as exc:
+            raise ScenarioInvalid(f"{self.id}: {exc}") from exc
+        if self.base is not None and values == self.params:
+            return self
+        return dataclasses.replace(
+            base,
+            brief=render(base.brief, values),
+            workspace_files={k: render(v, values) for k, v in base.workspace_files.items()},
+            solution_files={k: render(v, values) for k, v in base.solution_files.items()},
+            cheap_fixes=[
+                CheapFix(fix.name, {k: render(v, values) for k, v in fix.files.items()}, fix.fails)
+                for fix in base.cheap_fixes
+            ],
+            params=values,
+            base=base,
+        )
+
     @cached_property
     def content_digest(self) -> str:
         """Changes whenever anything that decides a grade changes, so a cached
         reference result can never outlive the content it came from."""
         h = hashlib.sha256()
         h.update(f"{self.id}\0{self.version}\0".encode())
+        h.update(json.dumps(self.params, sort_keys=True).encode())
         for label, files in (("w", self.workspace_files), ("s", self.solution_files)):
             for name in sorted(files):
                 h.update(f"{label}\0{name}\0".encode())
@@ -154,23 +280,10 @@ class Scenario:
         h.update((self.path / "checks" / "judge.py").read_bytes())
         return h.hexdigest()
 
-    @cached_property
+    @property
     def judge(self) -> ModuleType:
-        """The scenario's judge module: our own content, reviewed in git, run in the
-        grader. Loaded once per process under a name of its own."""
-        judge_path = self.path / "checks" / "judge.py"
-        module_name = f"assay_judge_{self.id.replace('-', '_')}_v{self.version}"
-        spec = importlib.util.spec_from_file_location(module_name, judge_path)
-        if spec is None or spec.loader is None:
-            raise ScenarioInvalid(f"{self.id}: cannot load checks/judge.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            sys.modules.pop(module_name, None)
-            raise ScenarioInvalid(f"{self.id}: checks/judge.py fails to load: {exc}") from exc
-        return module
+        """The scenario's judge module (shared by every variant)."""
+        return _load_judge(self.id, self.version, self.path / "checks" / "judge.py")
 
 
 class ScenarioFormatError(Exception):
@@ -308,6 +421,8 @@ def load_scenario(path: Path) -> Scenario:
         cheap_fixes=cheap,
         step_seconds=spec.limits.step_seconds,
         run_seconds=spec.limits.run_seconds,
+        parameters=dict(spec.parameters),
+        accepted_mutants=[AcceptedMutant(m.id, m.reason.strip()) for m in spec.accepted_mutants],
     )
 
 

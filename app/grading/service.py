@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import structlog
 from sqlalchemy import func, select
@@ -61,6 +62,7 @@ async def create_run(
     scenario: Scenario,
     files: dict[str, str],
     seed: int,
+    params: Mapping[str, Any] | None = None,
 ) -> ScenarioRun:
     run = ScenarioRun(
         id=uuid.uuid4(),
@@ -72,6 +74,7 @@ async def create_run(
         scenario_version=scenario.version,
         seed=seed,
         files=files,
+        params=dict(params) if params else None,
         attempts_made=0,
         created_at=clock.now(),
     )
@@ -142,14 +145,17 @@ async def execute_run(
             return run
         run.status = "running"
         run.attempts_made += 1
-        kind, files, seed = run.kind, dict(run.files), run.seed
+        kind, files = run.kind, dict(run.files)
+        params = dict(run.params) if run.params else None
         scenario = scenarios.get(run.scenario_id)
 
     status, record, score = "done", None, None
     try:
         if scenario is None:
             raise ScenarioInvalid(f"scenario {run.scenario_id} is no longer installed")
-        result = await grade_submission(scenario, files, seed=seed, public_only=kind == "public")
+        result = await grade_submission(
+            scenario, files, params=params, public_only=kind == "public"
+        )
         record, score = result.to_dict(), result.score
     except SubmissionRejected as exc:
         # Saved files are checked on save; this is a file the rules changed since.

@@ -233,7 +233,7 @@ async def detail(
     for item in view.items:
         if item.kind != "scenario":
             continue
-        scenario = scenarios.get(item.scenario_id or "")
+        scenario = attempts_service.scenario_variant(scenarios, item)
         workspace = scenario.workspace_files if scenario else {}
         submitted = _submitted_files(finals.get(item.ref), view.responses.get(item.ref))
         changes.append(

@@ -17,6 +17,7 @@ from app.grading.exceptions import GradingUnavailable, SandboxStartError, Submis
 from app.grading.grader import grade_submission, parse_channel, validate_scenario_async
 from app.grading.sandbox import Limits, Sandbox, SandboxResult
 from app.grading.scenarios import Scenario, load_scenario, load_scenarios
+from app.grading.variants import inputs_seed
 
 pytestmark = pytest.mark.sandbox
 
@@ -199,7 +200,9 @@ async def test_the_record_is_json_and_says_what_ran(scenario: Scenario) -> None:
     assert data["scenario_id"] == "toy-pipeline" and data["scenario_version"] == 3
     assert data["grader_version"] == grader.GRADER_VERSION
     assert data["sandbox_layer"] in ("bubblewrap", "process")
-    assert data["seed"] == 7 and len(data["input_hash"]) == 64
+    # The seed is the scenario's own (id, version, variant), never the caller's.
+    assert data["seed"] == inputs_seed("toy-pipeline", 3, {}) and len(data["input_hash"]) == 64
+    assert data["params"] == {}
     assert len(data["candidate_output_hash"]) == 64
     assert set(data["durations"]) >= {"candidate_seconds", "total_seconds"}
     assert data["checks"][0] == {
@@ -212,14 +215,15 @@ async def test_the_record_is_json_and_says_what_ran(scenario: Scenario) -> None:
     }
 
 
-async def test_same_seed_same_inputs_and_reference_is_reused(scenario: Scenario) -> None:
+async def test_same_inputs_whatever_the_seed_and_reference_is_reused(scenario: Scenario) -> None:
     grader.clear_reference_cache()
     first = await grade_submission(scenario, {}, seed=8)
-    second = await grade_submission(scenario, {}, seed=8)
-    other = await grade_submission(scenario, {}, seed=9)
-    assert first.input_hash == second.input_hash != other.input_hash
+    second = await grade_submission(scenario, {}, seed=9)
+    assert first.input_hash == second.input_hash and first.seed == second.seed
     assert not first.reference_cached and second.reference_cached
     assert first.checks == second.checks
+    other = await grader.grade_run(scenario, {}, inputs_seed=first.seed + 1)
+    assert other.record.input_hash != first.input_hash and not other.record.reference_cached
 
 
 class FlakySandbox(Sandbox):

@@ -1,170 +1,250 @@
-"""Judge for k8s-manifest: rules over the parsed manifest (no cluster involved)."""
+"""Judge for k8s-manifest: the manifest as the cluster would see it.
 
-import re
+Everything runs on the text the candidate wrote, parsed and validated here (strict
+schemas of Kubernetes 1.33 and the API server's own rules, see
+app/grading/validators/kubernetes.py), then held to the runbook: the approved release's
+digest from the registry listing, probes on the server's port and endpoints, a start-up
+window that covers the model load and still restarts a hung pod within two minutes,
+requests and limits that fit the server, and a Service that reaches the pods.
+
+A Deployment the API server would refuse (schema, selector not matching the pod labels,
+a request above its limit) runs no pod: every check about what the pods do scores 0.
+"""
 
 from app.grading.judging import Verdict
+from app.grading.validators.kubernetes import (
+    ManifestError,
+    parse_manifests,
+    parse_quantity,
+    validate_manifests,
+)
 
-RELEASE = "2.4.1"
-PORT = 9000
+REPO = "registry.internal/ml/churn-server"
+NAME, NAMESPACE, REPLICAS, SERVICE_PORT = "churn-server", "ml-serving", 3, 80
 LOAD_SECONDS = 45
+RESTART_WITHIN = 120
 MIB = 1024 * 1024
+REFUSED = ("schema", "selector", "requests-limits", "quantity", "yaml")
 
 
-def make_inputs(seed):
-    return {}
+def make_inputs(seed, params):
+    # The manifest is static: the battery is the runbook's rules, for this variant's
+    # port and digest. Nothing depends on the seed.
+    return {"port": int(params["port"]), "digest": "sha256:" + str(params["digest"])}
 
 
-def _find(docs, kind):
-    return [d for d in docs if isinstance(d, dict) and d.get("kind") == kind]
+def _analyse(cand, inputs):
+    text = cand.data.get("text") if isinstance(cand.data, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        docs = parse_manifests(text)
+    except ManifestError as exc:
+        return {"error": str(exc)}
+    findings = validate_manifests(text, pinned={REPO: inputs["digest"]})
+    deployments = [d for d in docs if d.get("kind") == "Deployment"]
+    services = [d for d in docs if d.get("kind") == "Service"]
+    dep = deployments[0] if len(deployments) == 1 else None
+    container = None
+    if dep is not None:
+        containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers"
+        ) or []
+        named = [c for c in containers if isinstance(c, dict) and c.get("name") == "server"]
+        container = named[0] if named else (containers[0] if containers else None)
+    return {
+        "docs": docs,
+        "findings": findings,
+        "dep": dep,
+        "container": container,
+        "service": services[0] if len(services) == 1 else None,
+    }
 
 
-def _container(docs):
-    deps = _find(docs, "Deployment")
-    if not deps:
-        return None, None
-    pod = ((deps[0].get("spec") or {}).get("template") or {})
-    containers = (pod.get("spec") or {}).get("containers") or []
-    return deps[0], (containers[0] if containers and isinstance(containers[0], dict) else None)
+def _refusal(a):
+    """Why the cluster runs no pod of this Deployment, or None."""
+    if a is None:
+        return "The manifest could not be read."
+    if "error" in a:
+        return f"The manifest is not valid: {a['error']}"
+    if a["dep"] is None or a["container"] is None:
+        return "The file needs exactly one Deployment with the server container."
+    for f in a["findings"]:
+        if f.rule in REFUSED and f.where.startswith("Deployment/"):
+            return f"The cluster refuses the Deployment, so no pod runs: {f.message}"
+    return None
 
 
-def _port_of(container, port):
-    """A probe/service port (number or name) as the number it means, or None."""
+def _resolve(container, port):
+    """A probe or Service port (name or number) as the number it reaches."""
+    if isinstance(port, bool):
+        return None
     if isinstance(port, int):
         return port
     for p in container.get("ports") or []:
         if isinstance(p, dict) and p.get("name") == port:
             return p.get("containerPort")
-    if isinstance(port, str) and port.isdigit():
-        return int(port)
-    return None
+    return int(port) if isinstance(port, str) and port.isdigit() else None
 
 
-def _quantity(value, cpu):
-    if value is None:
-        return None
-    text = str(value).strip()
-    units = {"Ki": 1024, "Mi": MIB, "Gi": 1024 * MIB, "Ti": 1024**4, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
-    m = re.fullmatch(r"([0-9.]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?", text)
-    if not m:
-        return None
-    num, unit = float(m.group(1)), m.group(2)
-    if cpu:
-        return num / 1000 if unit == "m" else num if unit is None else None
-    if unit == "m":
-        return num / 1000
-    return num * units.get(unit, 1) if unit else num
+def check_manifest_admitted(cand, ref, inputs):
+    a = _analyse(cand, inputs)
+    if a is None or "error" in a:
+        return Verdict.fail(_refusal(a))
+    refused = [f for f in a["findings"] if f.rule in REFUSED]
+    if refused:
+        f = refused[0]
+        return Verdict.fail(f"kubectl apply is refused for {f.where}: {f.message}")
+    return Verdict.ok("Every object passes strict validation and admission.")
+
+
+def check_rollout_in_place(cand, ref, inputs):
+    a = _analyse(cand, inputs)
+    problem = _refusal(a)
+    if problem:
+        return Verdict.fail(problem)
+    dep, svc = a["dep"], a["service"]
+    meta = dep.get("metadata") or {}
+    good = 0
+    good += meta.get("name") == NAME and meta.get("namespace") == NAMESPACE
+    good += (dep.get("spec") or {}).get("replicas") == REPLICAS
+    smeta = (svc or {}).get("metadata") or {}
+    good += smeta.get("name") == NAME and smeta.get("namespace") == NAMESPACE
+    if good == 3:
+        return Verdict.ok("The fix updates the running Deployment and Service in place.")
+    return Verdict.share(
+        good, 3, "The fix does not update the objects callers and the deploy job know, as the runbook has them."
+    )
 
 
 def check_image_pinned(cand, ref, inputs):
-    _, c = _container(cand.data)
-    image = (c or {}).get("image", "")
-    if not isinstance(image, str) or not image:
-        return Verdict.fail("No container image found in the Deployment.")
-    if "@sha256:" in image:
-        return Verdict.ok("The image is pinned by digest.")
-    tag = image.rsplit("/", 1)[-1].partition(":")[2]
-    if tag == RELEASE:
-        return Verdict.ok("The image is pinned to the release.")
-    if tag in ("", "latest"):
-        return Verdict.fail("The image uses a moving tag, so nobody can tell which build runs.")
-    return Verdict.fail("The image tag is not the release to deploy.")
+    a = _analyse(cand, inputs)
+    problem = _refusal(a)
+    if problem:
+        return Verdict.fail(problem)
+    image = a["container"].get("image")
+    if not isinstance(image, str) or "@" not in image:
+        return Verdict.fail("The image is not pinned by digest, so the build that runs can change.")
+    if [f for f in a["findings"] if f.rule == "image-digest"]:
+        return Verdict.fail("The pinned digest is not the approved release's digest in the registry.")
+    if image.partition("@")[0].rsplit(":", 1)[0] != REPO and image.partition("@")[0] != REPO:
+        return Verdict.fail("The image is not the churn-server repository.")
+    return Verdict.ok("The pods run the approved release, pinned by digest.")
 
 
-def _probe(container, name):
-    probe = container.get(name)
-    if not isinstance(probe, dict):
-        return None, None, probe
-    http = probe.get("httpGet") or {}
-    return http.get("path"), _port_of(container, http.get("port")), probe
+def _window(probe, default_period=10, default_failures=3):
+    delay = probe.get("initialDelaySeconds", 0) or 0
+    period = probe.get("periodSeconds", default_period) or default_period
+    failures = probe.get("failureThreshold", default_failures) or default_failures
+    return delay + period * failures, delay
 
 
 def check_probes_target_server(cand, ref, inputs):
-    _, c = _container(cand.data)
-    if c is None:
-        return Verdict.fail("No container found in the Deployment.")
+    a = _analyse(cand, inputs)
+    problem = _refusal(a)
+    if problem:
+        return Verdict.fail(problem)
+    c, port = a["container"], inputs["port"]
+    if any(f.rule == "probe-port" for f in a["findings"]):
+        return Verdict.fail("A probe targets a port the container does not expose.")
     good, notes = 0, []
-    path, port, _ = _probe(c, "readinessProbe")
-    if path == "/readyz" and port == PORT:
-        good += 1
-    else:
-        notes.append("readiness does not ask whether the model is loaded on the server's port")
-    path, port, _ = _probe(c, "livenessProbe")
-    if path == "/healthz" and port == PORT:
-        good += 1
-    else:
-        notes.append("liveness does not check the process on the server's port")
+    for key, path, note in (
+        ("readinessProbe", "/readyz", "readiness does not wait for the model to be loaded"),
+        ("livenessProbe", "/healthz", "liveness does not check that the process serves HTTP"),
+    ):
+        probe = c.get(key)
+        http = probe.get("httpGet") if isinstance(probe, dict) else None
+        if isinstance(http, dict) and http.get("path") == path and _resolve(c, http.get("port")) == port:
+            good += 1
+        else:
+            notes.append(note + " on the server's port")
     if good == 2:
-        return Verdict.ok("Readiness and liveness probe the server correctly.")
+        return Verdict.ok("Readiness and liveness probe the server as its runbook says.")
     return Verdict.share(good, 2, "; ".join(notes).capitalize() + ".")
 
 
-def _tolerated_seconds(probe):
-    """How long after start a probe can keep failing before it restarts the pod."""
-    if not isinstance(probe, dict):
-        return None
-    delay = probe.get("initialDelaySeconds", 0) or 0
-    period = probe.get("periodSeconds", 10) or 10
-    failures = probe.get("failureThreshold", 3) or 3
-    return delay + period * failures
-
-
 def check_survives_model_load(cand, ref, inputs):
-    _, c = _container(cand.data)
-    if c is None:
-        return Verdict.fail("No container found in the Deployment.")
+    a = _analyse(cand, inputs)
+    problem = _refusal(a)
+    if problem:
+        return Verdict.fail(problem)
+    c, port = a["container"], inputs["port"]
     live = c.get("livenessProbe")
     if not isinstance(live, dict):
-        return Verdict(0.5, "Without a liveness probe a hung server is never restarted.")
+        return Verdict.fail("Without a liveness probe a hung server is never restarted.")
+    live_window, live_delay = _window(live)
     startup = c.get("startupProbe")
     if isinstance(startup, dict):
-        window = _tolerated_seconds(startup)
-        path, port, _ = _probe(c, "startupProbe")
-        if window >= LOAD_SECONDS and port == PORT and path in ("/healthz", "/readyz"):
-            return Verdict.ok("The startup probe gives the model time to load.")
-        return Verdict.fail("The startup probe gives up before the model has loaded, or probes the wrong endpoint.")
-    if _tolerated_seconds(live) >= LOAD_SECONDS + 5:
-        return Verdict.ok("Liveness waits long enough for the model to load.")
-    return Verdict.fail("Liveness restarts the pod before the model can finish loading.")
+        window, _ = _window(startup)
+        http = startup.get("httpGet") or {}
+        on_server = _resolve(c, http.get("port")) == port and http.get("path") in ("/healthz", "/readyz")
+        if not on_server:
+            return Verdict.fail("The start-up probe does not reach the server.")
+        if window < LOAD_SECONDS:
+            return Verdict.fail("Pods are restarted before the model can finish loading.")
+        if window > RESTART_WITHIN or live_window > RESTART_WITHIN:
+            return Verdict.fail("A pod that hangs is not restarted within the runbook's two minutes.")
+        return Verdict.ok("Pods get time to load the model and a hung pod is restarted in time.")
+    if live_window < LOAD_SECONDS + 5:
+        return Verdict.fail("Pods are restarted before the model can finish loading.")
+    if live_window > RESTART_WITHIN or live_delay > RESTART_WITHIN:
+        return Verdict.fail("A pod that hangs is not restarted within the runbook's two minutes.")
+    return Verdict.ok("Liveness waits for the model load and still restarts a hung pod in time.")
 
 
 def check_resources_bounded(cand, ref, inputs):
-    _, c = _container(cand.data)
-    res = (c or {}).get("resources") or {}
+    a = _analyse(cand, inputs)
+    problem = _refusal(a)
+    if problem:
+        return Verdict.fail(problem)
+    res = a["container"].get("resources") or {}
     req, lim = res.get("requests") or {}, res.get("limits") or {}
+    cpu_req, cpu_lim = parse_quantity(req.get("cpu")), parse_quantity(lim.get("cpu"))
+    mem_req, mem_lim = parse_quantity(req.get("memory")), parse_quantity(lim.get("memory"))
     good, notes = 0, []
-    cpu_req, cpu_lim = _quantity(req.get("cpu"), True), _quantity(lim.get("cpu"), True)
-    mem_req, mem_lim = _quantity(req.get("memory"), False), _quantity(lim.get("memory"), False)
-    if cpu_req and cpu_lim and 0.25 <= cpu_req <= cpu_lim <= 4:
+    if cpu_req is not None and cpu_lim is not None and 0.5 <= cpu_req <= cpu_lim and 1 <= cpu_lim <= 4:
         good += 1
     else:
-        notes.append("CPU needs a request and a limit that fit the server")
-    if mem_req and mem_lim and 900 * MIB <= mem_req <= mem_lim <= 3 * 1024 * MIB:
+        notes.append("CPU needs a request covering the steady state and a limit that allows the bursts")
+    if (
+        mem_req is not None
+        and mem_lim is not None
+        and 900 * MIB <= mem_req <= mem_lim
+        and 1229 * MIB <= mem_lim <= 2048 * MIB
+    ):
         good += 1
     else:
-        notes.append("memory needs a request that covers the server's steady state and a limit below what took the node down")
+        notes.append("memory needs a request covering the steady state and a limit between what the release needs and what the runbook calls an incident")
     if good == 2:
-        return Verdict.ok("Requests and limits are set and fit the server.")
+        return Verdict.ok("Requests and limits fit the server.")
     return Verdict.share(good, 2, "; ".join(notes).capitalize() + ".")
 
 
 def check_service_selects_pods(cand, ref, inputs):
-    dep, c = _container(cand.data)
-    services = _find(cand.data, "Service")
-    if dep is None or c is None or not services:
-        return Verdict.fail("The Deployment or the Service is missing.")
-    labels = ((dep.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
-    svc = services[0].get("spec") or {}
-    selector = svc.get("selector") or {}
+    a = _analyse(cand, inputs)
+    problem = _refusal(a)
+    if problem:
+        return Verdict.fail(problem)
+    svc = a["service"]
+    if svc is None:
+        return Verdict.fail("The file needs exactly one Service.")
     good, notes = 0, []
-    if selector and all(labels.get(k) == v for k, v in selector.items()):
+    selector = (svc.get("spec") or {}).get("selector")
+    if not selector or any(f.rule == "service-selector" for f in a["findings"]):
+        notes.append("the Service selects no pod of the Deployment")
+    else:
+        good += 1
+    ports = [p for p in (svc.get("spec") or {}).get("ports") or [] if isinstance(p, dict)]
+    c = a["container"]
+    if (
+        ports
+        and not any(f.rule == "service-port" for f in a["findings"])
+        and any(p.get("port") == SERVICE_PORT for p in ports)
+        and all(_resolve(c, p.get("targetPort", p.get("port"))) == inputs["port"] for p in ports)
+    ):
         good += 1
     else:
-        notes.append("the Service's selector matches no pod of the Deployment")
-    ports = svc.get("ports") or []
-    if ports and all(_port_of(c, p.get("targetPort", p.get("port"))) == PORT for p in ports if isinstance(p, dict)):
-        good += 1
-    else:
-        notes.append("the Service does not send traffic to the server's port")
+        notes.append("callers on port 80 do not reach the server's port")
     if good == 2:
-        return Verdict.ok("The Service selects the pods on the right port.")
+        return Verdict.ok("The Service reaches the pods on the server's port.")
     return Verdict.share(good, 2, "; ".join(notes).capitalize() + ".")

@@ -1,15 +1,7 @@
-# Inside the sandbox: parse the candidate's manifest (safe loader) and return it as data.
-
-
-def _docs():
-    import yaml
-
-    with open("deploy/model-server.yaml") as fh:
-        return [d for d in yaml.safe_load_all(fh) if d is not None]
+# Inside the sandbox: hand the manifest file back as text. The grader parses it with
+# the parser the cluster's tooling uses and validates it there, outside the sandbox.
 
 
 def step_manifest(inputs):
-    import json
-
-    # Round-trip through JSON so only plain data leaves (YAML can hold dates, sets...).
-    return json.loads(json.dumps(_docs(), default=str))
+    with open("deploy/model-server.yaml", encoding="utf-8") as fh:
+        return {"text": fh.read()}
