@@ -143,19 +143,20 @@ def check_rolls_back_on_latency(cand, ref, inputs):
 def check_healthy_release_promotes(cand, ref, inputs):
     traces = inputs["traces"]
     idx = [i for i, t in enumerate(traces) if t["kind"] in ("healthy", "blip")]
-    oks = [cand.data[i].get("final") == "promoted" and isinstance(cand.data[i].get("at"), int)
+    oks = [cand.data[i].get("final") == "promoted" and (cand.data[i].get("weights") or [0])[-1] == 100
+           and isinstance(cand.data[i].get("at"), int)
            and cand.data[i]["at"] < 60 for i in idx]
     good, total = _graded(oks, [traces[i] for i in idx])
     if good == total:
         return Verdict.ok("Healthy canaries are promoted in time.")
-    return Verdict.share(good, total, f"{total - good} of {total} healthy canaries were not promoted within 60 minutes.")
+    return Verdict.share(good, total, f"{total - good} of {total} healthy canaries did not reach 100% of the traffic within 60 minutes.")
 
 
 def check_gradual_exposure(cand, ref, inputs):
     oks = []
     for run in cand.data:
         weights, analysed = run.get("weights") or [], run.get("analysed") or []
-        ok = bool(weights) and weights[0] <= 25 and not any(
+        ok = bool(weights) and weights[0] <= 25 and all(0 <= w <= 100 for w in weights) and not any(
             w > 50 and a < 10 for w, a in zip(weights, analysed, strict=False))
         oks.append(ok)
     good, total = _graded(oks, inputs["traces"])
