@@ -148,10 +148,29 @@ def make_inputs(seed):
     return {"cases": _battery() + _extras(random.Random(seed))}
 
 
+def _broken(case):
+    """Names of the guardrails the case's candidate breaks."""
+    out = []
+    for name, bound in case["policy"]["guardrails"].items():
+        value = case["candidate"].get(name)
+        if ("max" in bound and value > bound["max"]) or ("min" in bound and value < bound["min"]):
+            out.append(name)
+    return out
+
+
+def _explained(result, case):
+    """The reasons name the primary metric when there is a production model to compare
+    with, and every guardrail the candidate breaks (the runbook's contract)."""
+    reasons = " ".join(str(r) for r in result.get("reasons") or [])
+    if case["production"] is not None and case["policy"]["primary"]["metric"] not in reasons:
+        return False
+    return all(name in reasons for name in _broken(case))
+
+
 def _graded(cand, ref, inputs, kind):
     cases = inputs["cases"]
     idx = [i for i, c in enumerate(cases) if c["kind"] == kind]
-    oks = [cand.data[i].get("promote") is ref.data[i]["promote"] for i in idx]
+    oks = [cand.data[i].get("promote") is ref.data[i]["promote"] and _explained(cand.data[i], cases[i]) for i in idx]
     battery = [ok for ok, i in zip(oks, idx, strict=True) if cases[i]["battery"]]
     extra_failed = any(not ok for ok, i in zip(oks, idx, strict=True) if not cases[i]["battery"])
     good = sum(battery) - (1 if extra_failed and all(battery) else 0)
@@ -162,7 +181,7 @@ def _score(cand, ref, inputs, kind, what):
     good, total = _graded(cand, ref, inputs, kind)
     if good == total:
         return Verdict.ok(f"Right decision for {what}.")
-    return Verdict.share(good, total, f"Wrong decision for {total - good} of {total} {what}.")
+    return Verdict.share(good, total, f"Wrong decision, or reasons that do not say why, for {total - good} of {total} {what}.")
 
 
 def check_lower_error_wins(cand, ref, inputs):
