@@ -19,7 +19,7 @@ SCENARIOS = Path(__file__).parents[2] / "scenarios"
 KNOWN_INVALID = {
     "canary-rollback": "a cheap fix passes on an extra seed: the battery misses it",
     "holdout-overlap-gate": "4 mutants survive (policy inlined, pass/fail branch swapped)",
-    "latency-slo-alert": "the window's boundary (<= vs <) survives",
+    "latency-slo-alert": "the window's boundary (<= vs <) and the inlined fire threshold survive",
     "promotion-gate": "dropping the decision's reasons survives",
     "registry-lineage": "not writing the artifact survives",
 }
