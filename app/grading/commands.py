@@ -127,6 +127,9 @@ def validate(
     scenarios: Annotated[
         Path | None, typer.Argument(help="Scenarios folder, or one scenario's folder.")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every mutant with its outcome.")
+    ] = False,
 ) -> None:
     """Validate scenarios: format, workspace fails, solution passes, cheap fixes fail,
     and every mutant of the reference fails the hidden checks (scores printed)."""
@@ -140,6 +143,11 @@ def validate(
     started = time.perf_counter()
     for _path, report in validate_folders(paths):
         typer.echo(report.line())
+        if verbose and report.mutation is not None:
+            for result in report.mutation.results:
+                typer.echo(
+                    f"    {result.status:<10} {result.mutant.id}: {result.mutant.description}"
+                )
         problems += report.problems
     typer.echo(f"{len(paths)} scenario(s) in {time.perf_counter() - started:.1f} s")
     for problem in problems:

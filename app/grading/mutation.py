@@ -3,8 +3,9 @@
 Every mutant of the reference (``app.grading.mutants``) is graded like a submission, in
 the same sandbox, on each seed validation tries (the one candidates meet first). Then:
 
-- **equivalent**: on every seed, every probe step returned what the reference's did and
-  the run printed the same: no judge could tell, so it does not count;
+- **equivalent**: on every seed (and on a few more tried for this only), every probe
+  step returned what the reference's did and the run printed the same: no judge could
+  tell, so it does not count;
 - **killed**: it scores below 100% on every seed;
 - **survived**: it behaves differently somewhere, yet scores 100% on at least one seed:
   either the checks miss the fault or only some seeds' extra cases catch it (then the
@@ -99,29 +100,47 @@ def _same_behaviour(cand: RunOutcome, ref: RunOutcome) -> bool:
 
 
 async def _run_mutant(
-    scenario: Scenario, mutant: Mutant, seeds: tuple[int, ...], box: Sandbox
+    scenario: Scenario,
+    mutant: Mutant,
+    seeds: tuple[int, ...],
+    more_seeds: tuple[int, ...],
+    box: Sandbox,
 ) -> tuple[bool, tuple[int, ...]]:
-    """(equivalent on every seed, seeds where it passed while behaving differently)."""
+    """(equivalent on every seed, seeds where it passed while behaving differently).
+
+    A mutant that behaves like the reference on ``seeds`` is tried on ``more_seeds``
+    before it is called equivalent: if some other seed's inputs tell it apart, the
+    seeds where it passed are seeds whose battery misses it."""
     files = {mutant.path: mutant.source}
     equivalent = True
     passed_on: list[int] = []
-    differs = False
     for seed in seeds:
         graded = await grade_run(scenario, files, sandbox=box, inputs_seed=seed)
         same = _same_behaviour(graded.candidate, graded.reference)
         equivalent = equivalent and same
-        differs = differs or not same
         if graded.record.score >= 1.0:
             passed_on.append(seed)
-        if differs and passed_on:
-            break  # already a survivor
-    return equivalent, tuple(passed_on) if differs else ()
+        if not equivalent and passed_on:
+            return False, tuple(passed_on)  # already a survivor
+    if not equivalent:
+        return False, ()
+    for seed in more_seeds:
+        graded = await grade_run(scenario, files, sandbox=box, inputs_seed=seed)
+        if not _same_behaviour(graded.candidate, graded.reference):
+            return False, tuple(passed_on)
+    return True, ()
 
 
 async def mutation_test(
-    scenario: Scenario, box: Sandbox, seeds: list[int], *, concurrency: int = MAX_CONCURRENT
+    scenario: Scenario,
+    box: Sandbox,
+    seeds: list[int],
+    more_seeds: list[int] | None = None,
+    *,
+    concurrency: int = MAX_CONCURRENT,
 ) -> MutationReport:
-    """Run the chosen mutants of ``scenario``'s reference (a variant, rendered)."""
+    """Run the chosen mutants of ``scenario``'s reference (a variant, rendered) on
+    ``seeds``; ``more_seeds`` only decide whether a mutant is really equivalent."""
     started = time.perf_counter()
     every, chosen = generate(scenario.solution_files, scenario.workspace_files)
     accepted = {m.id: m.reason for m in scenario.accepted_mutants}
@@ -136,7 +155,9 @@ async def mutation_test(
 
     async def one(mutant: Mutant) -> MutantResult:
         async with gate:
-            equivalent, surviving = await _run_mutant(scenario, mutant, tuple(seeds), box)
+            equivalent, surviving = await _run_mutant(
+                scenario, mutant, tuple(seeds), tuple(more_seeds or ()), box
+            )
         if equivalent:
             return MutantResult(mutant, "equivalent")
         if not surviving:

@@ -280,7 +280,7 @@ class Scenario:
         h.update((self.path / "checks" / "judge.py").read_bytes())
         return h.hexdigest()
 
-    @property
+    @cached_property
     def judge(self) -> ModuleType:
         """The scenario's judge module (shared by every variant)."""
         return _load_judge(self.id, self.version, self.path / "checks" / "judge.py")

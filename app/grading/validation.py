@@ -31,6 +31,9 @@ from app.grading.variants import inputs_seed, validation_seeds
 # Seeds tried per variant: the one candidates meet plus extras.
 SEEDS_PER_VARIANT = 3
 VARIANTS_TRIED = 3
+# More seeds tried on a mutant that behaved like the reference on the ones above, before
+# it is called equivalent.
+EQUIVALENCE_SEEDS = 5
 
 
 @dataclass
@@ -54,6 +57,8 @@ class ScenarioReport:
 def validate_folders(folders: list[Path]) -> list[tuple[Path, ScenarioReport]]:
     """Validate scenario folders one after the other (each runs its own mutants
     concurrently through the sandbox's slots), for synchronous callers."""
+    if not folders:
+        return []
 
     async def run() -> list[tuple[Path, ScenarioReport]]:
         box = default_sandbox()
@@ -132,9 +137,12 @@ async def validate_scenario_folder(
 
             first = variants[0]
             seeds = validation_seeds(
-                inputs_seed(first.id, first.version, first.params), SEEDS_PER_VARIANT
+                inputs_seed(first.id, first.version, first.params),
+                SEEDS_PER_VARIANT + EQUIVALENCE_SEEDS,
             )
-            report.mutation = await mutation_test(first, box, seeds)
+            report.mutation = await mutation_test(
+                first, box, seeds[:SEEDS_PER_VARIANT], seeds[SEEDS_PER_VARIANT:]
+            )
             report.problems += report.mutation.problems()
     except (ScenarioInvalid, SubmissionRejected) as exc:
         report.problems.append(f"{scenario.id}: {exc.message}")

@@ -161,3 +161,22 @@ async def test_a_stale_accepted_mutant_is_reported(tmp_path: Path) -> None:
     )
     report = await validate_scenario_folder(build(tmp_path, JUDGE_WITH_BOUNDARY, stale))
     assert any("no longer generated" in p for p in report.problems)
+
+
+def test_the_cli_prints_the_mutation_score_and_fails_on_a_survivor(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.grading.commands import scenarios_app
+
+    runner = CliRunner()
+    weak = runner.invoke(
+        scenarios_app, ["validate", str(build(tmp_path / "a", JUDGE_WITHOUT_BOUNDARY)), "-v"]
+    )
+    assert weak.exit_code == 1
+    assert "FAIL toy-threshold" in weak.output and "mutation 75%" in weak.output
+    assert f"survived   {MUTANT}" in weak.output
+    strong = runner.invoke(
+        scenarios_app, ["validate", str(build(tmp_path / "b", JUDGE_WITH_BOUNDARY))]
+    )
+    assert strong.exit_code == 0, strong.output
+    assert "ok   toy-threshold" in strong.output and "mutation 100%" in strong.output
