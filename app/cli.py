@@ -119,10 +119,13 @@ def worker() -> None:
     asyncio.run(run())
 
 
-def content_report(bank_root: Path, scenario_root: Path) -> tuple[ValidationReport, list[str]]:
+def content_report(
+    bank_root: Path, scenario_root: Path, *, run_scenarios: bool = True
+) -> tuple[ValidationReport, list[str]]:
     """The whole content check: every scenario run (the workspace must fail, the
-    solution pass, each cheap fix fail), then the bank, with scenario sections checked
-    against the scenarios there are. Returns the report and every problem found."""
+    solution pass, each cheap fix and each mutant of the reference fail), then the bank,
+    with scenario sections checked against the scenarios there are. Returns the report
+    and every problem found. ``run_scenarios=False`` only loads the scenarios."""
     from app.exams.validation import validate_bank
     from app.grading.exceptions import ScenarioInvalid
     from app.grading.scenarios import Scenario, load_scenarios, scenario_dirs
@@ -134,7 +137,8 @@ def content_report(bank_root: Path, scenario_root: Path) -> tuple[ValidationRepo
     if not scenario_root.is_dir():
         problems.append(f"{scenario_root}: scenarios folder not found")
     else:
-        for folder, found in validate_folders(scenario_dirs(scenario_root)):
+        folders = scenario_dirs(scenario_root) if run_scenarios else []
+        for folder, found in validate_folders(folders):
             problems += [f"{folder}: {problem}" for problem in found.problems]
             lines.append(found.line())
         # A broken scenario is listed above with its problems; the pool is then empty.

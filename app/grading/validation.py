@@ -57,6 +57,8 @@ class ScenarioReport:
 def validate_folders(folders: list[Path]) -> list[tuple[Path, ScenarioReport]]:
     """Validate scenario folders one after the other (each runs its own mutants
     concurrently through the sandbox's slots), for synchronous callers."""
+    if not folders:
+        return []
 
     async def run() -> list[tuple[Path, ScenarioReport]]:
         box = default_sandbox()

@@ -1,4 +1,7 @@
-"""Judge for download-access. Each call has a kind; checks score their kinds."""
+"""Judge for download-access. Each call has a kind; checks score their kinds. The
+battery is fixed (every ACL team alone and among others, near-miss team and role
+names, every crafted version and model name); seeded extra calls on other models can
+only find more failures, so a handler's grade is the same on every seed."""
 
 import random
 
@@ -7,47 +10,90 @@ from app.grading.judging import Verdict
 TEAMS = ["risk", "marketing", "fraud", "growth", "platform"]
 
 
-def make_inputs(seed):
-    rng = random.Random(seed)
-    models = {f"{name}-{rng.randint(10, 99)}": [f"v{n}" for n in sorted(rng.sample(range(1, 30), 3))] for name in ("credit", "churn", "upsell")}
-    acl = {m: rng.sample(TEAMS, rng.randint(1, 2)) for m in models}
+BATTERY_SEED = 20240517
+
+
+def _calls(rng, models, acl, battery):
     calls = []
 
     def user(teams, roles=()):
         return {"name": f"u{rng.randint(1000, 9999)}", "teams": list(teams), "roles": list(roles)}
 
+    def add(kind, u, m, v):
+        calls.append({"kind": kind, "user": u, "model": m, "version": v, "battery": battery})
+
     for m, versions in models.items():
         outsiders = [t for t in TEAMS if t not in acl[m]]
-        for _ in range(2):
-            calls.append({"kind": "owner", "user": user([rng.choice(acl[m])]), "model": m, "version": rng.choice(versions)})
-        calls.append({"kind": "owner", "user": user([rng.choice(outsiders)], ["auditor"]), "model": m, "version": rng.choice(versions)})
-        for _ in range(2):
-            calls.append({"kind": "other", "user": user([rng.choice(outsiders)], rng.choice([[], ["analyst"]])), "model": m, "version": rng.choice(versions)})
-        calls.append({"kind": "other", "user": user([]), "model": m, "version": "v999"})
+        for team in acl[m]:  # every team of the ACL, alone and among other teams
+            add("owner", user([team]), m, rng.choice(versions))
+            add("owner", user([rng.choice(outsiders), team]), m, rng.choice(versions))
+        add("owner", user([rng.choice(outsiders)], ["auditor"]), m, rng.choice(versions))
+        add("owner", user([], ["analyst", "auditor"]), m, versions[-1])
+        # Near misses: a team named like an allowed one, a role named like auditor.
+        add("other", user([acl[m][0] + "-analytics"]), m, versions[0])
+        add("other", user([acl[m][0].capitalize()]), m, versions[0])
+        add("other", user([rng.choice(outsiders)], ["auditors"]), m, versions[0])
+        add("other", user([rng.choice(outsiders)], rng.choice([[], ["analyst"]])), m, rng.choice(versions))
+        add("other", user([]), m, versions[0])
+        # No access and a version that does not exist: the same Denied, nothing revealed.
+        add("other", user([rng.choice(outsiders)]), m, "v999")
+        add("other", user([rng.choice(outsiders)]), m, "../../keys")
         owner = user([acl[m][0]])
-        for bad in ("../../keys", "v1/../../../keys", "..", f"v{rng.randint(1, 9)}/../../../keys", "/etc", "v1\x00"):
-            calls.append({"kind": "traversal", "user": owner, "model": m, "version": bad})
-    owner = user(["platform"], ["auditor"])
-    calls.append({"kind": "traversal", "user": owner, "model": "../models-staging", "version": "v1"})
-    rng.shuffle(calls)
-    return {"models": models, "acl": acl, "calls": calls, "secret": f"-----BEGIN PRIVATE KEY----- {rng.getrandbits(64):x}"}
+        v = versions[0]
+        for bad in ("../../keys", f"{v}/../../../keys", "..", f"{v}/../{versions[-1]}", "/etc", f"{v}\x00",
+                    f"{v}/", f"{v} ", "V" + v[1:], "v", f"{v}a", "v-1", "./" + v):
+            add("traversal", owner, m, bad)
+        add("missing", owner, m, "v998")
+    auditor = user(["platform"], ["auditor"])
+    add("traversal", auditor, "../models-staging", "v1")
+    add("traversal", auditor, "credit/../../keys", "v1")
+    add("missing", auditor, "no-such-model", "v1")
+    return calls
+
+
+def make_inputs(seed):
+    """A fixed battery (every ACL team, near-miss teams and roles, every crafted version)
+    always runs; seeded extra calls on other models can only find more failures."""
+    b, x = random.Random(BATTERY_SEED), random.Random(seed)
+    models = {"credit-42": ["v3", "v7", "v12"], "churn-17": ["v1", "v2", "v10"], "upsell-88": ["v5", "v21", "v29"]}
+    acl = {"credit-42": ["risk"], "churn-17": ["growth", "marketing"], "upsell-88": ["fraud", "platform"]}
+    calls = _calls(b, models, acl, True)
+    extra_models = {f"{name}-{x.randint(10, 99)}x": [f"v{n}" for n in sorted(x.sample(range(1, 30), 3))]
+                    for name in ("pricing", "ranker")}
+    extra_acl = {m: x.sample(TEAMS, x.randint(1, 2)) for m in extra_models}
+    calls += _calls(x, extra_models, extra_acl, False)
+    return {"models": {**models, **extra_models}, "acl": {**acl, **extra_acl}, "calls": calls,
+            "secret": f"-----BEGIN PRIVATE KEY----- {b.getrandbits(64):x}"}
+
+
+def _tally(oks, idx, inputs):
+    calls = inputs["calls"]
+    battery = [ok for ok, i in zip(oks, idx, strict=True) if calls[i]["battery"]]
+    good = sum(battery) - (1 if all(battery) and not all(oks) else 0)
+    return max(good, 0), len(battery)
 
 
 def _kind(inputs, kind):
     return [i for i, c in enumerate(inputs["calls"]) if c["kind"] == kind]
 
 
+def _outcomes(cand, ref):
+    return cand.data["results"], ref.data["results"]
+
+
 def check_owners_can_download(cand, ref, inputs):
     idx = _kind(inputs, "owner")
-    good = sum(cand.data["results"][i]["outcome"] == ref.data["results"][i]["outcome"] for i in idx)
-    if good == len(idx):
+    c, r = _outcomes(cand, ref)
+    good, n = _tally([c[i]["outcome"] == r[i]["outcome"] for i in idx], idx, inputs)
+    if good == n:
         return Verdict.ok("Team members and auditors get their artifacts.")
-    return Verdict.share(good, len(idx), f"{len(idx) - good} of {len(idx)} allowed downloads were refused or served the wrong file.")
+    return Verdict.share(good, n, f"{n - good} of {n} allowed downloads were refused or served the wrong file.")
 
 
 def _served_share(cand, ref, inputs):
-    idx = _kind(inputs, "owner")
-    return sum(cand.data["results"][i]["outcome"] == ref.data["results"][i]["outcome"] for i in idx) / len(idx)
+    idx = [i for i in _kind(inputs, "owner") if inputs["calls"][i]["battery"]]
+    c, r = _outcomes(cand, ref)
+    return sum(c[i]["outcome"] == r[i]["outcome"] for i in idx) / len(idx)
 
 
 def _scaled(verdict, cand, ref, inputs):
@@ -59,24 +105,25 @@ def _scaled(verdict, cand, ref, inputs):
 
 def check_others_denied(cand, ref, inputs):
     idx = _kind(inputs, "other")
-    good = sum(cand.data["results"][i]["outcome"] == "Denied" for i in idx)
-    if good == len(idx):
+    c, _ = _outcomes(cand, ref)
+    good, n = _tally([c[i]["outcome"] == "Denied" for i in idx], idx, inputs)
+    if good == n:
         verdict = Verdict.ok("Users without access are refused, whether or not the version exists.")
     else:
-        verdict = Verdict.share(good, len(idx), f"{len(idx) - good} of {len(idx)} calls by users without access were not refused with Denied.")
+        verdict = Verdict.share(good, n, f"{n - good} of {n} calls by users without access were not refused with Denied.")
     return _scaled(verdict, cand, ref, inputs)
 
 
 def check_traversal_refused(cand, ref, inputs):
-    idx = _kind(inputs, "traversal")
-    leaked = sum(cand.data["results"][i]["leaked"] for i in idx)
-    good = sum(cand.data["results"][i]["outcome"] in ("Denied", "NotFound") for i in idx)
-    if leaked:
+    idx = _kind(inputs, "traversal") + _kind(inputs, "missing")
+    c, r = _outcomes(cand, ref)
+    if any(c[i]["leaked"] for i in idx):
         return Verdict.fail("A crafted version or model name served a file from outside the model's folder.")
-    if good == len(idx):
+    good, n = _tally([c[i]["outcome"] == r[i]["outcome"] for i in idx], idx, inputs)
+    if good == n:
         verdict = Verdict.ok("Crafted versions and names serve nothing.")
     else:
-        verdict = Verdict.share(good, len(idx), f"{len(idx) - good} of {len(idx)} crafted requests were not refused cleanly.")
+        verdict = Verdict.share(good, n, f"{n - good} of {n} crafted or unknown versions and names were not refused as the contract says.")
     return _scaled(verdict, cand, ref, inputs)
 
 
@@ -84,7 +131,8 @@ def check_every_call_audited(cand, ref, inputs):
     audit, want = cand.data["audit"], ref.data["audit"]
     if len(audit) != len(inputs["calls"]):
         return Verdict.fail(f"{len(inputs['calls'])} calls left {len(audit)} audit events.")
-    good = sum(a == w for a, w in zip(audit, want))
-    if good == len(want):
+    idx = list(range(len(want)))
+    good, n = _tally([a == w for a, w in zip(audit, want, strict=True)], idx, inputs)
+    if good == n:
         return Verdict.ok("Every call is audited with its outcome.")
-    return Verdict.share(good, len(want), f"{len(want) - good} of {len(want)} audit events lack a field or record the wrong outcome.")
+    return Verdict.share(good, n, f"{n - good} of {n} audit events lack a field or record the wrong outcome.")

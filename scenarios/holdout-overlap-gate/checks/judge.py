@@ -43,51 +43,83 @@ def _table(rng, kind, run, holdout_days, first_id):
     return rows
 
 
-def make_inputs(seed):
-    rng = random.Random(seed)
-    cfg = {
-        "holdout_days": rng.choice([12, 14]),
-        "min_holdout_rows": rng.choice([120, 150]),
-        "min_accuracy": rng.choice([0.72, 0.75]),
-    }
-    kinds = ["stable", "stable", "shifted", "shifted", "stalled", "stalled"]
-    rng.shuffle(kinds)
-    cases, next_id = [], rng.randint(1, 5000)
-    for kind in kinds:
+BATTERY_SEED = 20240415
+
+
+def _holdout_count(rows, run, holdout_days):
+    start = (run - timedelta(days=holdout_days)).isoformat()
+    return sum(1 for r in rows if start <= r[2] < run.isoformat())
+
+
+def _cases(rng, plan, battery, next_id):
+    """``plan``: (kind, holdout_days, min_accuracy, min_holdout_rows or "exact"/"exact+1")."""
+    cases = []
+    for kind, days, min_acc, min_rows in plan:
         run = date(2024, 1, 1) + timedelta(days=rng.randint(60, 300))
-        rows = _table(rng, kind, run, cfg["holdout_days"], next_id)
+        rows = _table(rng, kind, run, days, next_id)
         next_id = max(r[0] for r in rows) + rng.randint(1, 50)
-        cases.append({"run_date": run.isoformat(), "rows": rows})
-    return {"cfg": cfg, "cases": cases}
+        if min_rows in ("exact", "exact+1"):
+            # The policy's minimum exactly at this table's holdout size, or one above it.
+            min_rows = _holdout_count(rows, run, days) + (1 if min_rows == "exact+1" else 0)
+        cfg = {"holdout_days": days, "min_holdout_rows": min_rows, "min_accuracy": min_acc}
+        cases.append({"run_date": run.isoformat(), "rows": rows, "cfg": cfg, "battery": battery})
+    return cases, next_id
+
+
+def make_inputs(seed):
+    """A fixed battery (settings vary per table: holdout length, minimum rows, minimum
+    accuracy; minimum rows exactly at and one above a table's holdout size) plus seeded
+    extra tables that can only find more failures."""
+    b, x = random.Random(BATTERY_SEED), random.Random(seed)
+    plan = [
+        ("stable", 14, 0.75, 150), ("stable", 7, 0.65, 60), ("stable", 21, 0.9, 120),
+        ("shifted", 12, 0.72, 120), ("shifted", 14, 0.55, 100), ("stalled", 14, 0.75, 150),
+        ("stalled", 12, 0.6, 40), ("stable", 10, 0.7, "exact"), ("stable", 10, 0.7, "exact+1"),
+        ("shifted", 7, 0.6, "exact"), ("stable", 14, 0.8, 300),
+    ]
+    cases, next_id = _cases(b, plan, True, b.randint(1, 5000))
+    extra_plan = [(x.choice(["stable", "shifted", "stalled"]), x.choice([7, 10, 14, 21]),
+                   x.choice([0.6, 0.7, 0.75, 0.85]), x.choice([60, 120, 200])) for _ in range(2)]
+    extra, _ = _cases(x, extra_plan, False, next_id)
+    return {"cases": cases + extra}
+
+
+def _tally(oks, idx, inputs):
+    cases = inputs["cases"]
+    battery = [ok for ok, i in zip(oks, idx, strict=True) if cases[i]["battery"]]
+    good = sum(battery) - (1 if all(battery) and not all(oks) else 0)
+    return max(good, 0), len(battery)
 
 
 def _judged(ref):
     return [i for i, r in enumerate(ref.data) if r["accuracy"] is not None]
 
 
-def _later_ids(case, cfg):
-    start = (date.fromisoformat(case["run_date"]) - timedelta(days=cfg["holdout_days"])).isoformat()
+def _later_ids(case):
+    start = (date.fromisoformat(case["run_date"]) - timedelta(days=case["cfg"]["holdout_days"])).isoformat()
     return {r[0] for r in case["rows"] if r[2] >= start}
 
 
 def check_gate_decision(cand, ref, inputs):
     idx = _judged(ref)
-    good = sum(
-        cand.data[i]["passed"] == ref.data[i]["passed"] and close(cand.data[i]["accuracy"], ref.data[i]["accuracy"], 1e-9)
+    oks = [
+        cand.data[i]["passed"] == ref.data[i]["passed"]
+        and close(cand.data[i]["accuracy"], ref.data[i]["accuracy"], 1e-9)
+        and (cand.data[i]["passed"] or bool(cand.data[i]["reasons"]))  # a failed gate says why
         for i in idx
-    )
-    if good == len(idx):
+    ]
+    good, n = _tally(oks, idx, inputs)
+    if good == n:
         return Verdict.ok("The gate reports the holdout accuracy and decides as the policy says.")
-    return Verdict.share(good, len(idx), f"In {len(idx) - good} of {len(idx)} CI runs the gate reports another accuracy or takes another decision than an honest evaluation would.")
+    return Verdict.share(good, n, f"In {n - good} of {n} CI runs the gate reports another accuracy or takes another decision than an honest evaluation would (or fails without saying why).")
 
 
 def check_holdout_not_trained_on(cand, ref, inputs):
     idx = _judged(ref)
-    leaked = sum(
-        bool(set(cand.data[i]["trained_on"]) & _later_ids(inputs["cases"][i], inputs["cfg"])) for i in idx
-    )
-    good = sum(cand.data[i]["trained_on"] == ref.data[i]["trained_on"] for i in idx)
-    if good == len(idx):
+    leaked = sum(bool(set(cand.data[i]["trained_on"]) & _later_ids(inputs["cases"][i])) for i in idx)
+    good, n = _tally([cand.data[i]["trained_on"] == ref.data[i]["trained_on"] for i in idx], idx, inputs)
+    idx = range(n)
+    if good == n:
         return Verdict.ok("The evaluated model is trained only on rows dated before the holdout period.")
     if leaked:
         return Verdict.share(good, len(idx), f"In {leaked} of {len(idx)} CI runs the evaluated model was trained on rows of the holdout period or later.")
@@ -96,14 +128,15 @@ def check_holdout_not_trained_on(cand, ref, inputs):
 
 def check_holdout_window(cand, ref, inputs):
     idx = _judged(ref)
-    good = sum(cand.data[i]["scored"] == ref.data[i]["scored"] for i in idx)
+    good, n = _tally([cand.data[i]["scored"] == ref.data[i]["scored"] for i in idx], idx, inputs)
+    idx = range(n)
     if good == len(idx):
         return Verdict.ok("The gate evaluates on exactly the holdout days before the run date.")
     return Verdict.share(good, len(idx), f"In {len(idx) - good} of {len(idx)} CI runs the gate evaluates on other rows than those of the holdout days before the run date.")
 
 
 def check_small_holdout_fails(cand, ref, inputs):
-    idx = [i for i, r in enumerate(ref.data) if r["accuracy"] is None]
+    idx = [i for i, r in enumerate(ref.data) if r["accuracy"] is None and inputs["cases"][i]["battery"]]
     score = 0.0
     for i in idx:
         got = cand.data[i]
@@ -113,7 +146,7 @@ def check_small_holdout_fails(cand, ref, inputs):
     if score < len(idx):
         verdict = Verdict(score / len(idx), "With too few holdout rows the gate still passes, or reports an accuracy it could not measure honestly, or gives no reason.")
     # Failing is only worth credit from a gate that also passes good models.
-    wanted = [i for i in _judged(ref) if ref.data[i]["passed"]]
+    wanted = [i for i in _judged(ref) if ref.data[i]["passed"] and inputs["cases"][i]["battery"]]
     if wanted:
         share = sum(cand.data[i]["passed"] for i in wanted) / len(wanted)
         if share < 1.0:

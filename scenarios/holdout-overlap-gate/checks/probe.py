@@ -43,5 +43,4 @@ def _run(case, cfg):
 
 
 def step_gate_runs(inputs):
-    cfg = _cfg(inputs["cfg"])
-    return [_run(case, cfg) for case in inputs["cases"]]
+    return [_run(case, _cfg(case["cfg"])) for case in inputs["cases"]]

@@ -19,8 +19,29 @@ def _next_load(t, hour=None):
     return load
 
 
+BATTERY_SEED = 20240301
+
+
 def make_inputs(seed):
-    rng = random.Random(seed)
+    """A fixed battery replay (always the same nights, events and retry, with loads
+    landing exactly at a run's time), plus a few seeded extra events that can only find
+    more failures: a job's grade is the same on every seed."""
+    inputs = _replay(random.Random(BATTERY_SEED))
+    x = random.Random(seed)
+    runs = [datetime.fromisoformat(r) for r in inputs["runs"]]
+    accounts = sorted({row[1] for row in inputs["events"]})
+    extra = []
+    for k in range(12):
+        arrival = x.choice(runs[1:]) - timedelta(hours=x.choice([0, 0, 3, 20]), minutes=x.choice([0, 25]))
+        happened = arrival - timedelta(days=x.choice([0.01, 2, 9, 45]))
+        extra.append([2_000_000 + k, x.choice(accounts), _iso(happened), _iso(arrival), x.randint(0, 30),
+                      round(x.uniform(0, 240), 1), x.choice([0, 1, 2])])
+    inputs["events"] = inputs["events"] + extra
+    inputs["battery_ids"] = sorted(row[0] for row in inputs["events"] if row[0] < 2_000_000)
+    return inputs
+
+
+def _replay(rng):
     first_run = datetime(2024, 3, 1, 2, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 200))
     nights = 8
     runs = [first_run + timedelta(days=d) for d in range(nights)]
@@ -47,6 +68,11 @@ def make_inputs(seed):
     redelivery = _next_load(runs[rng.randint(2, len(runs) - 2)] + timedelta(hours=rng.uniform(1, 20)))
     for _ in range(rng.randint(25, 40)):
         add(redelivery - timedelta(days=rng.uniform(32, 60)), redelivery)
+    # Loads that land exactly at a run's start, the retry's included: visible to that
+    # run, and never again.
+    for run in runs[1:]:
+        for _ in range(3):
+            add(run - timedelta(hours=rng.uniform(0.5, 50)), run)
     rng.shuffle(events)  # a table has no order
     weights = {"bias": round(rng.uniform(-2, 0), 3), "sessions": round(rng.uniform(-0.2, -0.05), 3),
                "minutes": round(rng.uniform(-0.01, 0.0), 4), "tickets": round(rng.uniform(0.3, 1.0), 3)}
@@ -55,7 +81,10 @@ def make_inputs(seed):
 
 def _late_ids(inputs):
     late = set()
+    battery = set(inputs["battery_ids"])
     for row in inputs["events"]:
+        if row[0] not in battery:
+            continue
         delay = datetime.fromisoformat(row[3]) - datetime.fromisoformat(row[2])
         if delay >= timedelta(days=1):
             late.add(row[0])
@@ -73,7 +102,7 @@ def _calls(nights):
 def _factors(cand, inputs):
     """(share of called events called only once, share of events called at all)."""
     counts = _calls(cand.data)
-    everything = {row[0] for row in inputs["events"]}
+    everything = set(inputs["battery_ids"])
     called = everything & counts.keys()
     once = sum(1 for i in called if counts[i] == 1)
     return (once / len(called) if called else 0.0), len(called) / len(everything)
@@ -104,11 +133,21 @@ def _scaled(fraction, once, ok, message):
     return Verdict(fraction * once, message)
 
 
+def _extras_fail(cand, ref, inputs):
+    """Whether a seeded extra event was not scored exactly once, on arrival."""
+    battery = set(inputs["battery_ids"])
+    extra = [row[0] for row in inputs["events"] if row[0] not in battery]
+    counts = _calls(cand.data)
+    return any(counts.get(i) != 1 for i in extra) or _on_arrival(cand, ref, extra) < 1.0
+
+
 def check_each_event_scored_once(cand, ref, inputs):
     counts = _calls(cand.data)
-    everything = {row[0] for row in inputs["events"]}
+    everything = set(inputs["battery_ids"])
     once = sum(1 for i in everything if counts.get(i) == 1)
-    calls = sum(counts.values())
+    calls = sum(counts.get(i, 0) for i in everything)
+    if once == len(everything) and _extras_fail(cand, ref, inputs):
+        once -= 1
     if once == len(everything) and calls == once:
         return Verdict.ok("Over the nights every event went to the model exactly once.")
     missing = sum(1 for i in everything if i not in counts)
@@ -125,15 +164,19 @@ def check_late_events_scored(cand, ref, inputs):
     late = _late_ids(inputs)
     once, _ = _factors(cand, inputs)
     share = _on_arrival(cand, ref, late)
+    if share == 1.0 and _extras_fail(cand, ref, inputs):
+        share = (len(late) - 1) / len(late)
     return _scaled(share, once, "Events that reach the table late are scored in the first run after they arrive.",
                    f"{round((1 - share) * len(late))} of {len(late)} events that reached the table late were not scored in the first run after they arrived.")
 
 
 def check_new_events_scored(cand, ref, inputs):
     late = _late_ids(inputs)
-    fresh = [row[0] for row in inputs["events"] if row[0] not in late]
+    fresh = [i for i in inputs["battery_ids"] if i not in late]
     once, _ = _factors(cand, inputs)
     share = _on_arrival(cand, ref, fresh)
+    if share == 1.0 and _extras_fail(cand, ref, inputs):
+        share = (len(fresh) - 1) / len(fresh)
     return _scaled(share, once, "New events are scored in the first run after they arrive.",
                    f"{round((1 - share) * len(fresh))} of {len(fresh)} events that arrived on time were not scored, with the model's score, in the first run after they arrived.")
 

@@ -47,11 +47,21 @@ def _evaluate_cases(cases):
 
 
 def step_incident(inputs):
-    return _replay(inputs["incident"])
+    return [_replay(sim) for sim in inputs["incident"]]
 
 
 def step_bursty(inputs):
-    return _replay(inputs["bursty"])
+    return [_replay(sim) for sim in inputs["bursty"]]
+
+
+def step_transitions(inputs):
+    import alert
+
+    out = []
+    for t in inputs["transitions"]:
+        firing, event = alert.update(t["firing"], {"value_ms": t["value_ms"], "breach": None}, _rule(t["rule"]))
+        out.append([firing is True, None if event is None else str(event)])
+    return out
 
 
 def step_percentile_cases(inputs):

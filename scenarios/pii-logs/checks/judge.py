@@ -32,7 +32,7 @@ def make_inputs(seed):
             "monthly_spend": round(rng.uniform(5, 150), 2),
             "support_tickets": rng.randint(0, 6),
         })
-    return {"requests": requests}
+    return {"other_key": "prod-%016x" % random.Random(seed).getrandbits(64), "requests": requests}
 
 
 def _leaks(text, inputs):
@@ -93,6 +93,9 @@ def check_keyed_pseudonyms(cand, ref, inputs):
                 guessable.add(hashlib.new(algo, variant.encode()).hexdigest())
     if any(str(k).lower() in guessable or str(k) in emails for k in keys):
         return Verdict(0.3, "The customer key can be recomputed from the email by anyone: use the service's secret.")
+    other = cand.data.get("keys_other_secret") or []
+    if len(other) != len(keys) or any(str(a) == str(b) for a, b in zip(keys, other, strict=True)):
+        return Verdict(0.3, "The customer key does not depend on the service's secret: anyone with the code can recompute it.")
     return Verdict.ok("Customer keys are stable and keyed.")
 
 

@@ -31,5 +31,19 @@ def step_no_pii_in_logs(inputs):
 def step_snapshot(inputs):
     import json
 
+    import config
+
     _, snapshot, scores = _handle_all(inputs)
-    return {"snapshot": json.loads(json.dumps(snapshot, default=str)), "scores": scores}
+    # The same requests under another deployment's secret (production's key is not the
+    # development one): a keyed pseudonym must change with the key.
+    original = config.PSEUDONYM_KEY
+    config.PSEUDONYM_KEY = inputs["other_key"].encode()
+    try:
+        _, other, _ = _handle_all(inputs)
+    finally:
+        config.PSEUDONYM_KEY = original
+    return {
+        "snapshot": json.loads(json.dumps(snapshot, default=str)),
+        "scores": scores,
+        "keys_other_secret": [str(row.get("customer_key")) for row in other],
+    }

@@ -1,11 +1,36 @@
-"""Join a tiny example: python run.py"""
+"""Build a training set from the sample exports and print it: python run.py
 
-from join import build_training_set
+labels_sample.csv and feature_rows_sample.csv are small extracts of the label table
+and of the feature store's offline table for a handful of customers.
+"""
 
-labels = [{"entity_id": "c1", "event_time": "2024-03-05T10:00:00+00:00", "label": 1}]
-features = [
-    {"entity_id": "c1", "feature": "txn_count_7d", "available_at": "2024-03-04T00:00:00+00:00", "value": 3},
-    {"entity_id": "c1", "feature": "txn_count_7d", "available_at": "2024-03-09T00:00:00+00:00", "value": 41},
-]
-for row in build_training_set(labels, features):
-    print(row)
+import csv
+
+from join import FEATURES, build_training_set
+
+
+def read(path, numeric=()):
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for key in numeric:
+            row[key] = float(row[key]) if key in row else None
+    return rows
+
+
+def main():
+    labels = read("labels_sample.csv")
+    for label in labels:
+        label["label"] = int(label["label"])
+    features = read("feature_rows_sample.csv", numeric=("value",))
+    rows = build_training_set(labels, features)
+    print(f"{len(labels)} labels -> {len(rows)} training rows")
+    for row in rows:
+        cells = [f"{row['entity_id']} {row['event_time']} label={row['label']}"]
+        for f in FEATURES:
+            cells.append(f"{f}={row[f]} (available {row[f + '_at']})")
+        print("  ".join(cells))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,19 @@
-# Inside the sandbox: ask the gate about generated cases; report its decisions.
+# Inside the sandbox: ask the gate about generated cases, each with its own policy;
+# report its decisions.
 
 
 def step_decisions(inputs):
-    import yaml
+    import copy
 
     import gate
 
-    with open("policy.yaml") as fh:
-        policy = yaml.safe_load(fh)
     out = []
     for case in inputs["cases"]:
-        result = gate.decide(dict(case["candidate"]), case["production"] and dict(case["production"]),
-                             case["previous"] and dict(case["previous"]), policy)
-        out.append({"promote": bool(result["promote"]), "reasons": [str(r) for r in result.get("reasons", [])]})
+        result = gate.decide(
+            dict(case["candidate"]),
+            case["production"] and dict(case["production"]),
+            case["previous"] and dict(case["previous"]),
+            copy.deepcopy(case["policy"]),
+        )
+        out.append({"promote": result["promote"] is True, "reasons": [str(r) for r in result.get("reasons", [])]})
     return out

@@ -25,7 +25,7 @@ def decide(candidate, production, previous_candidate, policy):
             reasons.append(f"{metric} better than production by {gain:.1%}")
         else:
             promote = False
-            reasons.append(f"{metric} not better than production by {primary['min_improvement']:.0%}")
+            reasons.append(f"{metric} not better than production by {primary['min_improvement']:.1%}")
     for name, bound in policy["guardrails"].items():
         value = candidate.get(name)
         if value is None:

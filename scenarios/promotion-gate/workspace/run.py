@@ -1,12 +1,18 @@
-"""Replay Tuesday's decision: python run.py"""
+"""Replay Tuesday's promotion stage for every pipeline: python run.py"""
 
-import yaml
+from pipeline import load_registry, promotion_stage
 
-from gate import decide
 
-with open("policy.yaml") as fh:
-    policy = yaml.safe_load(fh)
-production = {"rmse": 41.2, "latency_p95_ms": 88, "coverage": 0.97}
-previous = {"rmse": 45.0, "latency_p95_ms": 90, "coverage": 0.97}
-candidate = {"rmse": 48.7, "latency_p95_ms": 91, "coverage": 0.96}
-print(decide(candidate, production, previous, policy))
+def main():
+    registry = load_registry()
+    for pipeline in registry:
+        candidate, production, decision = promotion_stage(pipeline, registry)
+        verdict = "PROMOTE" if decision["promote"] else "keep production"
+        against = f"v{production['version']}" if production else "nothing in production"
+        print(f"{pipeline}: candidate v{candidate['version']} vs {against}: {verdict}")
+        for reason in decision["reasons"]:
+            print(f"    - {reason}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,22 +1,18 @@
-# Inside the sandbox: run the candidate's monitor on generated sample pairs.
+# Inside the sandbox: run the candidate's monitor on generated sample pairs, each with
+# the policy the inputs give.
 
 
-def _run(pairs):
+def step_monitor(inputs):
     import math
 
     import drift
 
     out = []
-    for p in pairs:
-        result = drift.check(list(p["reference"]), list(p["current"]))
-        value = float(result["psi"])
-        out.append({"psi": value if math.isfinite(value) else str(value), "alert": bool(result["alert"])})
+    for case in inputs["cases"]:
+        try:
+            result = drift.check(list(case["reference"]), list(case["current"]), dict(case["policy"]))
+            value = float(result["psi"])
+            out.append({"psi": value if math.isfinite(value) else str(value), "alert": result["alert"] is True})
+        except (ArithmeticError, ValueError) as exc:
+            out.append({"psi": f"raised {type(exc).__name__}", "alert": None})
     return out
-
-
-def step_monitor(inputs):
-    return _run(inputs["pairs"])
-
-
-def step_empty_bins_safe(inputs):
-    return _run(inputs["sparse_pairs"])

@@ -39,6 +39,9 @@ def psi(reference, current, bins=None, epsilon=None):
     return total
 
 
-def check(reference, current):
-    value = psi(reference, current)
-    return {"psi": value, "alert": value > POLICY["alert_threshold"]}
+def check(reference, current, policy=None):
+    """PSI of ``current`` against ``reference`` and whether it alerts, under ``policy``
+    (a model's override of monitor.yaml; monitor.yaml when None)."""
+    policy = policy or POLICY
+    value = psi(reference, current, policy["bins"], policy["epsilon"])
+    return {"psi": value, "alert": value > policy["alert_threshold"]}

@@ -1,12 +1,11 @@
-"""Stable vs shifted: python run.py"""
+"""Replay the drift job for card-fraud over the incident (hours 0-5: before the
+partner's change; 6-11: amounts reported in a new unit): python run.py"""
 
-import random
+import monitor_job
 
-import drift
-
-rng = random.Random(3)
-reference = [rng.lognormvariate(3, 0.6) for _ in range(2000)]
-stable = [rng.lognormvariate(3, 0.6) for _ in range(1000)]
-shifted = [3 * rng.lognormvariate(3, 0.6) for _ in range(1000)]
-print("stable ", drift.check(reference, stable))
-print("shifted", drift.check(reference, shifted))
+for hour in range(12):
+    shifted = ("amount",) if hour >= 6 else ()
+    rows = monitor_job.run_hour("card-fraud", hour, shifted)
+    line = "  ".join(f"{r['feature']}={r['psi']:+.4f}{'!' if r['alert'] else ''}" for r in rows)
+    print(f"hour {hour:>2}  {line}")
+    monitor_job.page(rows)

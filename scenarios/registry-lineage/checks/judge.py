@@ -8,19 +8,26 @@ from app.grading.judging import Verdict
 FIELDS = ("dataset_sha256", "dataset_rows", "code_version", "params", "artifact_sha256")
 
 
+def _job(rng, newline="\n", trailing=True):
+    n = rng.randint(30, 90)
+    lines = ["score,label"] + [f"{rng.random():.4f},{int(rng.random() < 0.25)}" for _ in range(n)]
+    return {
+        "csv": newline.join(lines) + (newline if trailing else ""),
+        "rows": n,
+        "params": {"quantile": round(rng.uniform(0.6, 0.95), 3), "note": rng.choice(["nightly", "manual"])},
+        "code_version": "%07x" % rng.getrandbits(28),
+    }
+
+
 def make_inputs(seed):
-    rng = random.Random(seed)
-    jobs = []
-    for _ in range(3):
-        n = rng.randint(30, 90)
-        lines = ["score,label"] + [f"{rng.random():.4f},{int(rng.random() < 0.25)}" for _ in range(n)]
-        jobs.append({
-            "csv": "\n".join(lines) + "\n",
-            "rows": n,
-            "params": {"quantile": round(rng.uniform(0.6, 0.95), 3), "note": rng.choice(["nightly", "manual"])},
-            "code_version": "%07x" % rng.getrandbits(28),
-        })
-    return {"name": rng.choice(["fraud", "churn", "upsell"]), "jobs": jobs}
+    """A fixed battery of jobs (Unix and Windows line endings, a file without a final
+    newline, the same data registered twice, more than nine versions) and one seeded extra job at the end."""
+    b, x = random.Random(20240214), random.Random(seed)
+    jobs = [_job(b), _job(b, "\r\n"), _job(b, trailing=False)]
+    jobs.append(dict(jobs[0], params={"quantile": 0.5, "note": "rerun"}, code_version="%07x" % b.getrandbits(28)))
+    jobs += [_job(b) for _ in range(7)]  # past version 9: versions are numbers, not text
+    jobs.append(_job(x, x.choice(["\n", "\r\n"]), x.random() < 0.5))
+    return {"name": "fraud", "jobs": jobs}
 
 
 def _final(cand):
@@ -58,7 +65,12 @@ def check_dataset_fingerprint_true(cand, ref, inputs):
 
 def check_artifact_fingerprint_true(cand, ref, inputs):
     final = _final(cand)
-    good = sum((v["entry"].get("lineage") or {}).get("artifact_sha256") == v["artifact_sha256"] for v in final.values())
+    trained = cand.data.get("trained_sha256") or []
+    good = sum(
+        (v["entry"].get("lineage") or {}).get("artifact_sha256") == v["artifact_sha256"]
+        and v["artifact_sha256"] in trained
+        for v in final.values()
+    )
     n = len(inputs["jobs"])
     if good == n and len(final) == n:
         return Verdict.ok("Artifact fingerprints match the stored artifacts.")

@@ -37,14 +37,17 @@ def _run(inputs):
 
     tmp = tempfile.mkdtemp()
     root = os.path.join(tmp, "registry")
-    returned, snapshots = [], []
+    import hashlib
+
+    returned, snapshots, trained = [], [], []
     for i, job in enumerate(inputs["jobs"]):
         data = os.path.join(tmp, f"data-{i}.csv")
         _write(data, job["csv"])
         artifact, metrics = train.train(data, job["params"])
+        trained.append(hashlib.sha256(artifact).hexdigest())
         returned.append(registry.register(root, inputs["name"], artifact, metrics, data, job["params"], job["code_version"]))
         snapshots.append(_entries(root, inputs["name"]))
-    return {"returned": returned, "snapshots": snapshots}
+    return {"returned": returned, "snapshots": snapshots, "trained_sha256": trained}
 
 
 def step_lineage(inputs):

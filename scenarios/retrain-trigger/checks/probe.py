@@ -1,32 +1,27 @@
-# Inside the sandbox: replay hourly scheduler calls and single decisions.
-
-
-def _policy():
-    import yaml
-
-    with open("policy.yaml") as fh:
-        return yaml.safe_load(fh)
+# Inside the sandbox: replay hourly scheduler calls and single decisions, each with the
+# policy the inputs give.
 
 
 def step_simulation(inputs):
     import trigger
 
-    policy = _policy()
-    last, labels, fired = inputs["last_trained_at"], 0, []
-    for hour in inputs["hours"]:
-        labels += hour["labels"]
-        decision = trigger.should_retrain(last, hour["now"], hour["drift"], labels, policy)
-        if decision["retrain"]:
-            fired.append(hour["now"])
-            last, labels = hour["now"], 0
-    return fired
+    out = []
+    for sim in inputs["simulations"]:
+        last, labels, fired = sim["last_trained_at"], 0, []
+        for hour in sim["hours"]:
+            labels += hour["labels"]
+            decision = trigger.should_retrain(last, hour["now"], hour["drift"], labels, dict(sim["policy"]))
+            if decision["retrain"] is True:
+                fired.append(hour["now"])
+                last, labels = hour["now"], 0
+        out.append(fired)
+    return out
 
 
 def step_decisions(inputs):
     import trigger
 
-    policy = _policy()
     return [
-        bool(trigger.should_retrain(c["last"], c["now"], c["drift"], c["labels"], policy)["retrain"])
+        trigger.should_retrain(c["last"], c["now"], c["drift"], c["labels"], dict(c["policy"]))["retrain"] is True
         for c in inputs["cases"]
     ]

@@ -1,17 +1,26 @@
-"""Replay a quiet day, hour by hour: python run.py"""
+"""Replay Monday 2024-06-03, a quiet day, hour by hour: python run.py
 
-from datetime import datetime, timedelta, timezone
+Last trainings before that day: see LAST_TRAINED below (from the job history).
+"""
 
-import yaml
+from scheduler import GPU_HOURS_PER_TRAINING, load_signals, replay
 
-from trigger import should_retrain
+LAST_TRAINED = {
+    "recommender": "2024-05-31T00:00:00+00:00",
+    "search-ranker": "2024-06-01T09:30:00+02:00",
+    "churn": "2024-05-30T18:00:00-04:00",
+}
 
-with open("policy.yaml") as fh:
-    policy = yaml.safe_load(fh)
-start = datetime(2024, 6, 3, tzinfo=timezone.utc)
-last, runs = (start - timedelta(days=3)).isoformat(), 0
-for hour in range(24):
-    now = (start + timedelta(hours=hour)).isoformat()
-    if should_retrain(last, now, drift_score=0.03, new_labels=12 * hour, policy=policy)["retrain"]:
-        last, runs = now, runs + 1
-print(f"{runs} retrains in a quiet day")
+
+def main():
+    signals = load_signals("signals_2024-06-03.csv")
+    total = 0
+    for model, hours in signals.items():
+        started = replay(model, hours, LAST_TRAINED[model], print)
+        total += len(started)
+        print(f"== {model}: {len(started)} trainings in 24 hours\n")
+    print(f"GPU-hours spent on retraining: {total * GPU_HOURS_PER_TRAINING}")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,13 +16,20 @@ def _row(rng, plan=None, tenure="draw"):
 
 
 def make_inputs(seed):
-    rng = random.Random(seed)
+    """A fixed battery (every age edge and one either side, zero tenure, zero income)
+    plus seeded extra requests."""
+    rng = random.Random(20240520)
+    x = random.Random(seed)
+    edges = [{"age": a, "income": inc, "tenure": t, "plan": p}
+             for a, inc, t, p in [(25, 52000, 0, "basic"), (24.5, 0, 12, "plus"), (25.5, 310.5, 96, "pro"),
+                                  (35, 41000, 0, "plus"), (50, 87000.25, 3, "pro"), (65, 1, 0, "basic"),
+                                  (65.01, 23000, 40, "plus"), (34.99, 64000, 1, "basic")]]
     train = [_row(rng) for _ in range(rng.randint(41, 60))]
     for r in rng.sample(train, 5):
         r["tenure"] = None
     return {
         "train": train,
-        "complete": [_row(rng) for _ in range(40)],
+        "complete": edges + [_row(rng) for _ in range(40)] + [_row(x) for _ in range(5)],
         "missing_tenure": [_row(rng, tenure=None) for _ in range(10)],
         "unseen_plan": [_row(rng, plan=rng.choice(["enterprise", "trial", "edu"])) for _ in range(10)],
     }

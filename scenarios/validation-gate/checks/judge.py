@@ -1,103 +1,186 @@
-"""Judge for validation-gate."""
+"""Judge for validation-gate. Every batch carries its own data contract (column names,
+types, bounds and allowed values differ: the transactions feed, a sensor feed, an
+orders feed), so a gate with today's contract.yaml copied into code is wrong on most of
+them. The battery is fixed and always runs: valid rows exactly on every bound, and
+one fault at a time per column: the value just outside each bound, a missing or blank
+value, a value that is not a finite number of the declared type. A seeded extra
+contract runs too; it can only find more failures (an extra failure costs one battery
+row), so a gate's grade is the same on every seed."""
 
 import random
 
 from app.grading.judging import Verdict
 
-CURRENCIES = ["EUR", "USD", "GBP"]
+CONTRACTS = [
+    ("transaction_id", {
+        "transaction_id": {"type": "int", "min": 1},
+        "customer_age": {"type": "int", "min": 18, "max": 120},
+        "amount": {"type": "float", "min": 0.01, "max": 50000},
+        "currency": {"type": "str", "allowed": ["EUR", "USD", "GBP"]},
+        "risk_score": {"type": "float", "min": 0.0, "max": 1.0},
+    }),
+    ("reading_id", {
+        "reading_id": {"type": "int", "min": 1},
+        "temperature_c": {"type": "float", "min": -40, "max": 85},
+        "humidity_pct": {"type": "float", "min": 0, "max": 100},
+        "status": {"type": "str", "allowed": ["ok", "degraded"]},
+        "firmware": {"type": "str"},
+        "battery_mv": {"type": "int", "min": 2800, "max": 4200},
+    }),
+    ("order_id", {
+        "order_id": {"type": "int", "min": 1},
+        "items": {"type": "int", "min": 1, "max": 99},
+        "discount": {"type": "float", "max": 0.5},
+        "basket_value": {"type": "float", "min": 0},
+        "channel": {"type": "str", "allowed": ["web", "app", "store"]},
+    }),
+]
+BAD_TEXT = ["NaN", "nan", "inf", "-inf", "12abc", "1,5", "0x10", "true"]
 
 
-def _valid(rng, tid, as_text):
-    row = {
-        "transaction_id": tid,
-        "customer_age": rng.choice([18, 120, rng.randint(18, 120)]),
-        "amount": rng.choice([0.01, 50000, round(rng.uniform(0.01, 50000), 2)]),
-        "currency": rng.choice(CURRENCIES),
-        "risk_score": rng.choice([0.0, 1.0, round(rng.random(), 4)]),
-    }
-    if as_text:  # rows read from CSV arrive as text
-        row = {k: str(v) for k, v in row.items()}
-    return row
+def _step(rule):
+    return 1 if rule["type"] == "int" else 0.01
+
+
+def _inside(rng, rule):
+    """A valid value: on a bound or in between."""
+    if rule["type"] == "str":
+        return rng.choice(rule["allowed"]) if "allowed" in rule else rng.choice(["v1.2.0", "2024.06-rc1"])
+    lo, hi = rule.get("min"), rule.get("max")
+    lo = lo if lo is not None else (hi - 1000 if hi is not None else 0)
+    hi = hi if hi is not None else lo + 1000
+    if rule["type"] == "int":
+        return rng.choice([lo, hi, rng.randint(lo, hi)])
+    return rng.choice([lo, hi, round(rng.uniform(lo, hi), 2)])
+
+
+def _valid(rng, id_col, columns, next_id, as_text):
+    row = {col: _inside(rng, rule) for col, rule in columns.items()}
+    row[id_col] = next_id
+    return {k: str(v) for k, v in row.items()} if as_text else row
+
+
+def _batches(rng, id_col, columns, first_id, battery):
+    ids = iter(range(first_id, first_id + 10_000))
+    valid, nulls, ranges, bad = [], [], [], []
+
+    def base():
+        return _valid(rng, id_col, columns, next(ids), rng.random() < 0.5)
+
+    for col, rule in columns.items():
+        # Valid rows exactly on each bound of this column (the others anywhere inside).
+        for bound in ("min", "max"):
+            if bound in rule:
+                r = base()
+                r[col] = str(rule[bound]) if isinstance(r[col], str) else rule[bound]
+                valid.append(r)
+        if col == id_col:
+            continue
+        for fault in (None, "", "   ", "drop"):
+            r = base()
+            if fault == "drop":
+                del r[col]
+            else:
+                r[col] = fault
+            nulls.append(r)
+        if rule["type"] in ("int", "float"):
+            for bound, sign in (("min", -1), ("max", 1)):
+                if bound in rule:
+                    r = base()
+                    value = round(rule[bound] + sign * _step(rule), 2)
+                    r[col] = str(value) if isinstance(r[col], str) else value
+                    ranges.append(r)
+            for text in BAD_TEXT + (["34.5"] if rule["type"] == "int" else []):
+                r = base()
+                r[col] = text
+                bad.append(r)
+            r = base()
+            r[col] = True
+            bad.append(r)
+        elif "allowed" in rule:
+            for value in (rule["allowed"][0].lower() if rule["allowed"][0] != rule["allowed"][0].lower()
+                          else rule["allowed"][0].upper(), "XXX", rule["allowed"][0] + " "):
+                r = base()
+                r[col] = value
+                ranges.append(r)
+    for _ in range(8):
+        valid.append(base())
+    rng.shuffle(valid)
+    out = {}
+    for key, rows in (("valid", valid), ("nulls", nulls), ("out_of_range", ranges), ("bad_numbers", bad)):
+        out[key] = {"id_column": id_col, "contract": {"columns": columns}, "rows": rows, "battery": battery}
+    return out
 
 
 def make_inputs(seed):
-    rng = random.Random(seed)
-    ids = iter(rng.sample(range(1000, 99999), 400))
-    valid = [_valid(rng, next(ids), rng.random() < 0.5) for _ in range(30)]
-    nulls, out_of_range, bad = [], [], []
-    for _ in range(20):
-        r = _valid(rng, next(ids), rng.random() < 0.5)
-        col = rng.choice([c for c in r if c != "transaction_id"])
-        choice = rng.random()
-        if choice < 0.4:
-            r[col] = None
-        elif choice < 0.7:
-            r[col] = "" if rng.random() < 0.5 else "   "
-        else:
-            del r[col]
-        nulls.append(r)
-    for _ in range(20):
-        r = _valid(rng, next(ids), rng.random() < 0.5)
-        col, value = rng.choice([
-            ("customer_age", rng.choice([17, 121, 212, -3])),
-            ("amount", rng.choice([0, -5.5, 50000.01, 1e9])),
-            ("risk_score", rng.choice([-0.01, 1.7, 42])),
-            ("currency", rng.choice(["JPY", "eur", "EURO", ""])),
-        ])
-        if value == "":
-            value = "XXX"
-        r[col] = str(value) if isinstance(r[col], str) else value
-        out_of_range.append(r)
-    for _ in range(20):
-        r = _valid(rng, next(ids), True)
-        col = rng.choice(["customer_age", "amount", "risk_score"])
-        r[col] = rng.choice(["NaN", "nan", "inf", "-inf", "12abc", "1,5", "0x10", "true"])
-        if col == "customer_age" and rng.random() < 0.3:
-            r[col] = "34.5"
-        bad.append(r)
-    for _ in range(5):
-        r = _valid(rng, next(ids), False)
-        r[rng.choice(["customer_age", "amount"])] = True
-        bad.append(r)
-    return {"valid": valid, "nulls": nulls, "out_of_range": out_of_range, "bad_numbers": bad}
+    b, x = random.Random(20240610), random.Random(seed)
+    batches = {"valid": [], "nulls": [], "out_of_range": [], "bad_numbers": []}
+    for k, (id_col, columns) in enumerate(CONTRACTS):
+        for key, batch in _batches(b, id_col, columns, 1000 + 20_000 * k, True).items():
+            batches[key].append(batch)
+    # A seeded extra contract: today's, with its bounds moved.
+    id_col, columns = CONTRACTS[0]
+    moved = {c: dict(r) for c, r in columns.items()}
+    moved["customer_age"].update(min=x.choice([16, 18, 21]), max=x.choice([99, 110, 120]))
+    moved["amount"]["max"] = x.choice([10000, 25000, 75000])
+    moved["currency"]["allowed"] = x.sample(["EUR", "USD", "GBP", "CHF", "SEK"], 3)
+    for key, batch in _batches(x, id_col, moved, 90_000, False).items():
+        batches[key].append(batch)
+    return batches
+
+
+def _ids(inputs, key, battery):
+    return [r[b["id_column"]] for b in inputs[key] if b["battery"] is battery for r in b["rows"]
+            if b["id_column"] in r]
+
+
+def _accepted(cand):
+    return {a for batch in cand.data for a in batch["accepted"]} if isinstance(cand.data, list) else set()
 
 
 def check_keeps_valid_rows(cand, ref, inputs):
-    want = [r["transaction_id"] for r in inputs["valid"]]
-    got = cand.data["accepted"]
-    if got == want:
+    want = [[r[b["id_column"]] for r in b["rows"]] for b in inputs["valid"]]
+    got = [batch["accepted"] for batch in cand.data] if isinstance(cand.data, list) else []
+    battery = [i for i, b in enumerate(inputs["valid"]) if b["battery"]]
+    if len(got) == len(want) and all(got[i] == want[i] for i in range(len(want))):
         return Verdict.ok("All valid rows are accepted, in order.")
-    kept = sum(1 for t in want if t in got)
-    return Verdict.share(kept, len(want), f"{len(want) - kept} of {len(want)} valid rows are not accepted (or the order changed).")
+    n = sum(len(want[i]) for i in battery)
+    kept = sum(1 for i in battery for t in want[i] if i < len(got) and t in got[i])
+    if kept == n:
+        kept -= 1  # in order, or on the extra contract, something is off
+    return Verdict.share(kept, n, f"{n - kept} of {n} valid rows are not accepted (or the order changed).")
 
 
 def _kept_share(cand, inputs):
     """A gate that also refuses good rows is not doing its job: rejection credit is
-    scaled by the share of valid rows it keeps."""
+    scaled by the share of valid battery rows it keeps."""
     valid = cand.steps.get("keeps_valid_rows")
-    if valid is None:
-        return 1.0
-    want = [r["transaction_id"] for r in inputs["valid"]]
-    return sum(1 for t in want if t in valid["accepted"]) / len(want)
+    if not isinstance(valid, list):
+        return 0.0
+    accepted = {a for batch in valid for a in batch["accepted"]}
+    want = _ids(inputs, "valid", True)
+    return sum(1 for t in want if t in accepted) / len(want)
 
 
 def _rejects(cand, inputs, key, what):
-    verdict = _rejects_only(cand, inputs, key, what)
+    accepted = _accepted(cand)
+    battery, extra = _ids(inputs, key, True), _ids(inputs, key, False)
+    through = [t for t in battery if t in accepted]
+    good = len(battery) - len(through)
+    if not through and any(t in accepted for t in extra):
+        good -= 1
+    reasons = isinstance(cand.data, list) and all(batch["reasons_given"] for batch in cand.data)
+    n = len(battery)
+    if good == n and reasons:
+        verdict = Verdict.ok(f"Rows with {what} are rejected.")
+    elif good == n:
+        verdict = Verdict(0.5, f"Rows with {what} are rejected, but some rejections give no reason.")
+    else:
+        verdict = Verdict.share(good, n, f"{n - good} of {n} rows with {what} are accepted.")
     kept = _kept_share(cand, inputs)
     if kept < 1.0:
         return Verdict(verdict.fraction * kept, verdict.message + " (Credit is reduced because valid rows are rejected too.)")
     return verdict
-
-
-def _rejects_only(cand, inputs, key, what):
-    bad_ids = [r["transaction_id"] for r in inputs[key]]
-    let_through = [t for t in bad_ids if t in cand.data["accepted"]]
-    if not let_through and cand.data["reasons_given"]:
-        return Verdict.ok(f"Rows with {what} are rejected.")
-    if not let_through:
-        return Verdict(0.5, f"Rows with {what} are rejected, but some rejections give no reason.")
-    n = len(bad_ids)
-    return Verdict.share(n - len(let_through), n, f"{len(let_through)} of {n} rows with {what} are accepted.")
 
 
 def check_rejects_nulls(cand, ref, inputs):
@@ -105,8 +188,8 @@ def check_rejects_nulls(cand, ref, inputs):
 
 
 def check_rejects_out_of_range(cand, ref, inputs):
-    return _rejects(cand, inputs, "out_of_range", "out-of-range values")
+    return _rejects(cand, inputs, "out_of_range", "out-of-range or unlisted values")
 
 
 def check_rejects_bad_numbers(cand, ref, inputs):
-    return _rejects(cand, inputs, "bad_numbers", "values that are not finite numbers")
+    return _rejects(cand, inputs, "bad_numbers", "values that are not finite numbers of the declared type")

@@ -1,0 +1,48 @@
+"""Nightly batch scoring: score every customer, write predictions for the CRM.
+
+Idempotent by construction: each run date owns one partition that a run replaces as
+a whole. Rows go to a temporary file in the same folder, which is renamed over the
+partition's file only once complete (rename is atomic on one file system), so a
+failed run leaves the previous complete output untouched and a rerun overwrites
+instead of appending.
+"""
+
+import csv
+import os
+import tempfile
+
+
+def _partition(out_dir, run_date):
+    return os.path.join(out_dir, f"date={run_date}")
+
+
+def score_batch(customers, out_dir, run_date, model):
+    """Score ``customers`` (dicts with "customer_id") with ``model`` (a callable)."""
+    folder = _partition(out_dir, run_date)
+    os.makedirs(folder, exist_ok=True)
+    final = os.path.join(folder, "predictions.csv")
+    if os.path.exists(final):
+        os.remove(final)  # a rerun starts from a clean partition
+    try:
+        with open(final, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["customer_id", "score"])
+            seen = set()
+            for customer in customers:
+                if customer["customer_id"] in seen:
+                    continue
+                seen.add(customer["customer_id"])
+                writer.writerow([customer["customer_id"], f"{model(customer):.6f}"])
+    except BaseException:
+        os.remove(final)  # never leave a partial file behind
+        raise
+    return final
+
+
+def read_predictions(out_dir, run_date):
+    """[(customer_id, score)] of one run date, as downstream reads them."""
+    path = os.path.join(_partition(out_dir, run_date), "predictions.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as fh:
+        return [(r["customer_id"], float(r["score"])) for r in csv.DictReader(fh)]

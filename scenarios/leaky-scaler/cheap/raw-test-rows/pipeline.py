@@ -1,0 +1,43 @@
+"""Feature preparation for the churn model."""
+
+import math
+import random
+
+
+def fit_scaler(rows, columns):
+    """Mean and (population) standard deviation of each column."""
+    scaler = {}
+    for col in columns:
+        values = [float(r[col]) for r in rows]
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        scaler[col] = {"mean": mean, "std": math.sqrt(var) or 1.0}
+    return scaler
+
+
+def transform(rows, scaler, columns):
+    out = []
+    for r in rows:
+        t = dict(r)
+        for col in columns:
+            t[col] = (float(r[col]) - scaler[col]["mean"]) / scaler[col]["std"]
+        out.append(t)
+    return out
+
+
+def split(rows, test_fraction, seed):
+    """Deterministic shuffle-split by row order and seed."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n_test = int(round(len(rows) * test_fraction))
+    test_idx = set(order[:n_test])
+    train = [r for i, r in enumerate(rows) if i not in test_idx]
+    test = [r for i, r in enumerate(rows) if i in test_idx]
+    return train, test
+
+
+def prepare(rows, columns, test_fraction=0.25, seed=0):
+    """Split first, learn the scaler on train only, apply it to both."""
+    train, test = split(rows, test_fraction, seed)
+    scaler = fit_scaler(train, columns)
+    return transform(train, scaler, columns), [dict(r) for r in test], scaler

@@ -1,0 +1,17 @@
+"""Continuous-training trigger, asked every hour by the scheduler."""
+
+from datetime import datetime
+
+
+def should_retrain(last_trained_at, now, drift_score, new_labels, policy):
+    if last_trained_at is None:
+        return {"retrain": True, "reason": "no model yet"}
+    elapsed = datetime.fromisoformat(now[:19]) - datetime.fromisoformat(last_trained_at[:19])  # wall clock
+    hours = elapsed.total_seconds() / 3600
+    if hours < policy["min_interval_hours"]:
+        return {"retrain": False, "reason": "cooldown"}
+    if drift_score > policy["drift_threshold"]:
+        return {"retrain": True, "reason": "drift"}
+    if new_labels >= policy["min_new_labels"]:
+        return {"retrain": True, "reason": "new labels"}
+    return {"retrain": False, "reason": "nothing new"}
