@@ -149,12 +149,11 @@ async def test_background_processes_do_not_survive(sandbox: Sandbox) -> None:
     )
     assert reported(result) == "parent done"
     if os.geteuid() == 0:
-        assert not _processes_of_slot_uids()
+        assert not _processes_of_slot_uids(sandbox)
 
 
-def _processes_of_slot_uids() -> list[int]:
-    from app.grading.sandbox import DEFAULT_UID_BASE, UID_SPAN
-
+def _processes_of_slot_uids(box: Sandbox) -> list[int]:
+    uids = box.slot_uids
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -164,7 +163,7 @@ def _processes_of_slot_uids() -> list[int]:
                 uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        if DEFAULT_UID_BASE <= uid < DEFAULT_UID_BASE + UID_SPAN:
+        if uid in uids:
             found.append(int(name))
     return found
 
