@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import textwrap
@@ -24,6 +25,7 @@ import pytest
 from app.grading.grader import GradingRecord, clear_reference_cache, grade_submission
 from app.grading.sandbox import (
     BubblewrapSandbox,
+    Limits,
     ProcessSandbox,
     Sandbox,
 )
@@ -303,6 +305,40 @@ async def test_attacks_on_the_machine_score_zero(
     scenario: Scenario, sandbox: Sandbox, attack: str
 ) -> None:
     await grade(scenario, hostile(attack), sandbox)
+    await still_healthy(scenario, sandbox)
+
+
+FILE_FLOOD = """
+import os
+made, refusals = 0, {}
+places = [".", os.environ.get("TMPDIR", "/tmp"), "/tmp", "/dev/shm", "/dev"]
+try:
+    while made < 100_000 and places:
+        place = places[made % len(places)]
+        try:
+            os.close(os.open(os.path.join(place, f"f{made}"), os.O_CREAT | os.O_WRONLY, 0o600))
+            made += 1
+        except OSError as exc:
+            refusals[place] = exc.strerror
+            places.remove(place)
+finally:
+    print(f"files made: {made}; refused: {refusals}", flush=True)
+"""
+
+
+async def test_a_flood_of_files_stops_at_the_inode_cap(
+    scenario: Scenario, sandbox: Sandbox
+) -> None:
+    """100,000 empty files would cost the kernel ~500 MB of inodes and dentries that no
+    byte cap sees: the run's storage refuses the file past its inode cap, everywhere
+    the run can write, and the host's shared memory directory gets none of them."""
+    shm_before = set(os.listdir("/dev/shm"))
+    record = await grade(scenario, hostile(FILE_FLOOD), sandbox)
+    found = re.search(r"files made: (\d+)", record.output_tail)
+    assert found is not None, record.output_tail
+    assert int(found.group(1)) <= Limits().tmpfs_inodes, record.output_tail
+    assert "No space left on device" in record.output_tail
+    assert set(os.listdir("/dev/shm")) == shm_before
     await still_healthy(scenario, sandbox)
 
 

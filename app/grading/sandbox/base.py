@@ -20,6 +20,7 @@ from app.grading.sandbox.launch import HOLD, confine_tree, prlimit_args
 from app.grading.sandbox.pipes import PipeCollector, PipeFeeder
 from app.grading.sandbox.results import Limits, SandboxResult
 from app.grading.sandbox.slots import Slot, SlotPool, become_subreaper, env_uid_base, lock_uids
+from app.grading.sandbox.storage import Storage
 from app.grading.sandbox.sweep import sweep
 
 DEFAULT_PYTHON = "/usr/bin/python3"
@@ -54,7 +55,25 @@ class Sandbox(ABC):
             )
         self._prlimit, self._setpriv = prlimit, setpriv
         self._setup_slots()
+        self._storage = self._find_storage()
         atexit.register(self.close)
+
+    def _find_storage(self) -> Storage | None:
+        """The run's capped storage (``storage.py``), if user namespaces allow it here."""
+        assert self._pool is not None
+        storage = Storage.find()
+        if storage is None:
+            problem: str | None = "util-linux `unshare` or `mount` is missing"
+        else:
+            problem = storage.works(self._launcher(self._pool.slots[0], self.limits))
+        if storage is None or problem is not None:
+            self.details["storage"] = f"not bounded in files ({problem})"
+            return None
+        self.details["storage"] = (
+            f"private tmpfs per run: {self.limits.tmpfs_bytes // (1024 * 1024)} MiB, "
+            f"{self.limits.tmpfs_inodes} inodes"
+        )
+        return storage
 
     def _setup_slots(self) -> None:
         as_root = os.geteuid() == 0

@@ -15,6 +15,7 @@ from app.grading.sandbox.base import Sandbox, nothing
 from app.grading.sandbox.pipes import memfd
 from app.grading.sandbox.results import Limits
 from app.grading.sandbox.slots import Slot
+from app.grading.sandbox.storage import SHM, STORAGE
 from app.grading.sandbox.sweep import sweep_once
 from app.grading.seccomp import seccomp_program
 
@@ -62,14 +63,7 @@ class BubblewrapSandbox(Sandbox):
             *self._system_binds(),
             "--dev",
             "/dev",
-            "--size",
-            str(limits.tmpfs_bytes),
-            "--tmpfs",
-            "/tmp",  # noqa: S108 - a private tmpfs inside the sandbox
-            "--size",
-            str(limits.tmpfs_bytes),
-            "--tmpfs",
-            self.WORKDIR,
+            *self._writable(limits),
             "--dir",
             "/opt/assay",
             "--ro-bind-data",
@@ -87,7 +81,31 @@ class BubblewrapSandbox(Sandbox):
             argv += ["--setenv", key, value]
         argv += ["--chdir", self.WORKDIR, "--", self.python, "-I", "-B", self.SCRIPT_PATH]
         argv.append(str(channel_fd))
+        if self._storage is not None:
+            argv = [*self._storage.prefix(limits, STORAGE), *argv]
         return argv, fds, None, nothing
+
+    def _writable(self, limits: Limits) -> list[str]:
+        """The only writable places: the working directory, ``/tmp`` and ``/dev/shm``,
+        all on the run's storage (one budget of bytes and inodes), and ``/dev`` itself
+        read only (bubblewrap's ``/dev`` is a tmpfs with no cap of its own)."""
+        if self._storage is not None:
+            work, tmp = f"{STORAGE}/work", f"{STORAGE}/tmp"  # noqa: S108
+            return [
+                *("--bind", work, self.WORKDIR),
+                *("--bind", tmp, "/tmp"),  # noqa: S108 - inside the sandbox
+                *("--bind", tmp, SHM),
+                *("--remount-ro", "/dev"),
+            ]
+        # No private storage (no ``unshare`` here): bubblewrap's own tmpfs, capped in
+        # bytes only.
+        size = str(limits.tmpfs_bytes)
+        return [
+            *("--size", size, "--tmpfs", "/tmp"),  # noqa: S108 - inside the sandbox
+            *("--size", size, "--tmpfs", self.WORKDIR),
+            *("--size", size, "--tmpfs", SHM),
+            *("--remount-ro", "/dev"),
+        ]
 
     def smoke_test(self) -> None:
         """Start one sandbox the way a grading does (synchronously, so it works inside a

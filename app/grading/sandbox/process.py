@@ -1,4 +1,5 @@
-"""The process layer: a fresh private directory on the host, rlimits and a uid."""
+"""The process layer: rlimits, a uid, and a private capped tmpfs over /tmp where user
+namespaces allow (else a fresh private directory on the host)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from app.grading.sandbox.base import Sandbox
+from app.grading.sandbox.base import Sandbox, nothing
+from app.grading.sandbox.pipes import memfd
 from app.grading.sandbox.results import Limits
 from app.grading.sandbox.slots import Slot
+from app.grading.sandbox.storage import SHM, STORAGE
 
 
 class ProcessSandbox(Sandbox):
@@ -23,25 +26,42 @@ class ProcessSandbox(Sandbox):
     def _command(
         self, slot: Slot, script: bytes, channel_fd: int, limits: Limits
     ) -> tuple[list[str], list[int], str | None, Callable[[], None]]:
-        run_dir = tempfile.mkdtemp(prefix="assay-run-", dir=self._workdir)
+        # The driver comes in as a memfd: no file of ours for the run to touch.
+        script_fd = memfd("driver", script)
+        argv = [self.python, "-I", "-B", f"/proc/self/fd/{script_fd}", str(channel_fd)]
+        if self._storage is not None:
+            # The run's own capped tmpfs over /tmp, in its mount namespace; its tmp/
+            # also over the other directories every uid may write.
+            shared = tuple(p for p in (SHM, "/var/tmp") if os.path.isdir(p))  # noqa: S108
+            argv = [*self._storage.prefix(limits, STORAGE, shared), *argv]
+            # Started in /, the storage's shell enters <storage>/work once it is mounted.
+            return argv, [script_fd], None, nothing
+        # No user namespaces: plain private directories on the host, capped in bytes per
+        # file only.
         try:
-            os.mkdir(os.path.join(run_dir, "tmp"), 0o700)
-            script_path = os.path.join(run_dir, "driver.py")
-            with open(script_path, "wb") as fh:
-                fh.write(script)
-            os.chmod(script_path, 0o444)
+            run_dir = tempfile.mkdtemp(prefix="assay-run-", dir=self._workdir)
+        except BaseException:
+            os.close(script_fd)
+            raise
+        try:
+            for p in (os.path.join(run_dir, "work"), os.path.join(run_dir, "tmp")):
+                os.mkdir(p, 0o700)
             if slot.uid is not None and slot.gid is not None:
-                for p in (run_dir, os.path.join(run_dir, "tmp")):
+                for p in (run_dir, os.path.join(run_dir, "work"), os.path.join(run_dir, "tmp")):
                     os.chown(p, slot.uid, slot.gid)
         except BaseException:
+            os.close(script_fd)
             shutil.rmtree(run_dir, ignore_errors=True)
             raise
 
         def cleanup() -> None:
             shutil.rmtree(run_dir, ignore_errors=True)
 
-        argv = [self.python, "-I", "-B", script_path, str(channel_fd)]
-        return argv, [], run_dir, cleanup
+        return argv, [script_fd], os.path.join(run_dir, "work"), cleanup
 
     def _env(self, home: str) -> dict[str, str]:
-        return {**super()._env(home), "TMPDIR": os.path.join(home, "tmp")}
+        # The working directory is <storage>/work; its sibling tmp/ is the run's
+        # temporary directory.
+        if self._storage is not None:
+            home = f"{STORAGE}/work"
+        return {**super()._env(home), "TMPDIR": os.path.join(os.path.dirname(home), "tmp")}

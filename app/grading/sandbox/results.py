@@ -19,6 +19,8 @@ class Limits:
     open_files: int = 64
     processes: int = 16
     tmpfs_bytes: int = 32 * _MiB
+    # Files, directories and links the run's storage may hold at once (see storage.py).
+    tmpfs_inodes: int = 4096
     output_keep_bytes: int = 64 * 1024
     output_drain_bytes: int = 8 * _MiB
     channel_bytes: int = 4 * _MiB
