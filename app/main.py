@@ -44,6 +44,7 @@ from app.core.observability import (
 )
 from app.core.security import TokenService
 from app.exams.router import router as exams_router
+from app.grading import pipeline_runs
 from app.grading import service as grading_service
 from app.identity.dependencies import csrf_key
 from app.identity.router import router as identity_router
@@ -171,6 +172,15 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     )
     certificates_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)
+    app.state.jobs.register(
+        pipeline_runs.RUN_PIPELINE,
+        functools.partial(
+            pipeline_runs.run_pipeline_job,
+            app.state.sessionmaker,
+            app.state.clock,
+            app.state.scenarios,
+        ),
+    )
     app.state.jobs.register(
         attempts_service.GRADE_RUN,
         functools.partial(

@@ -4,7 +4,7 @@ from app.attempts.models import Attempt, AttemptItem, Response
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.exams.models import ExamVersion, ItemVersion
-from app.grading.models import ScenarioRun
+from app.grading.models import PipelineRun, ScenarioRun
 from app.identity.models import User
 from app.proctoring.models import (
     Accommodation,
@@ -31,6 +31,7 @@ __all__ = [
     "Flag",
     "ItemVersion",
     "OutboxMessage",
+    "PipelineRun",
     "Response",
     "Review",
     "ScenarioRun",

@@ -27,6 +27,38 @@ from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
 
 
+async def scenario_for_run(
+    repo: AttemptRepository,
+    clock: Clock,
+    *,
+    grace: timedelta,
+    scenarios: Mapping[str, Scenario],
+    attempt: Attempt,
+    ref: str,
+) -> Scenario:
+    """The rules every run a candidate asks for obeys (public checks, pipeline): the
+    attempt, locked, is still running (its deadline plus the grace), and ``ref`` is one
+    of its scenario items."""
+    locked = await repo.get(attempt.id, for_update=True)
+    now = clock.now()
+    if (
+        locked is None
+        or locked.status != AttemptStatus.in_progress
+        or locked.deadline_at <= now - grace
+    ):
+        raise AttemptClosed()
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.scenario_id is None:
+        raise ItemNotFound()
+    return scenario_of(scenarios, slot.scenario_id)
+
+
+async def saved_files(repo: AttemptRepository, attempt: Attempt, ref: str) -> dict[str, str]:
+    """The candidate's saved edits of a scenario item (what a run works on)."""
+    response = await repo.response(attempt.id, ref)
+    return dict(response.files or {}) if response else {}
+
+
 async def request_public_run(
     session: AsyncSession,
     clock: Clock,
@@ -39,21 +71,11 @@ async def request_public_run(
 ) -> uuid.UUID:
     """Queues a run of the public checks on the candidate's saved files."""
     repo = AttemptRepository(session)
-    locked = await repo.get(attempt.id, for_update=True)
-    now = clock.now()
-    if (
-        locked is None
-        or locked.status != AttemptStatus.in_progress
-        or locked.deadline_at <= now - grace
-    ):
-        raise AttemptClosed()
-    slot = await repo.item(attempt.id, ref)
-    if slot is None or slot.scenario_id is None:
-        raise ItemNotFound()
-    scenario = scenario_of(scenarios, slot.scenario_id)
+    scenario = await scenario_for_run(
+        repo, clock, grace=grace, scenarios=scenarios, attempt=attempt, ref=ref
+    )
     if await grading_service.public_runs_used(session, attempt.id, ref) >= scenario.max_public_runs:
         raise NoRunsLeft()
-    response = await repo.response(attempt.id, ref)
     run = await grading_service.create_run(
         session,
         clock,
@@ -61,7 +83,7 @@ async def request_public_run(
         ref=ref,
         kind="public",
         scenario=scenario,
-        files=dict(response.files or {}) if response else {},
+        files=await saved_files(repo, attempt, ref),
         seed=secrets.randbits(31),
     )
     jobs.add(GRADE_RUN, {"run_id": str(run.id)})

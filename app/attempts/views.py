@@ -14,12 +14,14 @@ from app.attempts.exceptions import (
 )
 from app.attempts.items import OPTION_LABELS, scenario_of
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.attempts.pipeline import pipeline_runs_left
 from app.attempts.repository import (
     AttemptRepository,
 )
 from app.certificates import service as certificates_service
 from app.exams import service as exams_service
 from app.grading import service as grading_service
+from app.grading.pipeline import command_line
 from app.grading.scenarios import Scenario
 
 
@@ -107,6 +109,9 @@ class ScenarioView:
     runs_left: int
     flagged: bool
     seq: int
+    # The pipeline's command line (None: nothing to run) and the runs left for it.
+    pipeline_command: str | None = None
+    pipeline_runs_left: int = 0
 
 
 async def item_kind(session: AsyncSession, attempt: Attempt, ref: str) -> str:
@@ -139,6 +144,8 @@ async def scenario_view(
         runs_left=max(0, scenario.max_public_runs - used),
         flagged=response.flagged if response else False,
         seq=response.seq if response else 0,
+        pipeline_command=command_line(scenario.entry) if scenario.entry else None,
+        pipeline_runs_left=await pipeline_runs_left(session, attempt, ref, scenario),
     )
 
 

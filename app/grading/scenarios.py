@@ -73,6 +73,10 @@ class ScenarioSpec(_Strict):
     max_public_runs: int = Field(ge=1, le=100)
     cheap_fixes: list[CheapFixSpec] = Field(min_length=1)
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    # The command a candidate may run during the exam (``python <entry...>``, output
+    # shown, never judged): a workspace script, then its arguments.
+    entry: list[str] | None = Field(default=None, min_length=1, max_length=16)
+    max_pipeline_runs: int = Field(default=20, ge=1, le=100)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
@@ -86,6 +90,11 @@ class ScenarioSpec(_Strict):
         for path in self.editable:
             if not safe_relative_path(path):
                 raise ValueError(f"editable path {path!r} is not a plain relative path")
+        if self.entry is not None:
+            if not self.entry[0].endswith(".py") or not safe_relative_path(self.entry[0]):
+                raise ValueError(f"entry script {self.entry[0]!r} is not a workspace .py path")
+            if any(not arg or len(arg) > 200 or "\x00" in arg for arg in self.entry):
+                raise ValueError("entry arguments must be 1-200 characters")
         for fix in self.cheap_fixes:
             unknown = set(fix.fails) - set(names)
             if unknown:
@@ -131,6 +140,9 @@ class Scenario:
     cheap_fixes: list[CheapFix] = field(repr=False)
     step_seconds: float = 3.0
     run_seconds: float = 15.0
+    # ``python`` + this, in the workspace; None when the scenario has nothing to run.
+    entry: tuple[str, ...] | None = ("run.py",)
+    max_pipeline_runs: int = 20
 
     @property
     def public_checks(self) -> list[Check]:
@@ -255,6 +267,10 @@ def load_scenario(path: Path) -> Scenario:
             problems.append(f"solution: {rel} is not an editable file")
     if not solution:
         problems.append("solution: no files")
+    # The default entry (run.py) applies only where the workspace has one.
+    entry = tuple(spec.entry) if spec.entry else ("run.py",) if "run.py" in workspace else None
+    if spec.entry and spec.entry[0] not in workspace:
+        problems.append(f"entry: {spec.entry[0]} is not in workspace/")
 
     cheap: list[CheapFix] = []
     for fix in spec.cheap_fixes:
@@ -308,6 +324,8 @@ def load_scenario(path: Path) -> Scenario:
         cheap_fixes=cheap,
         step_seconds=spec.limits.step_seconds,
         run_seconds=spec.limits.run_seconds,
+        entry=entry,
+        max_pipeline_runs=spec.max_pipeline_runs,
     )
 
 

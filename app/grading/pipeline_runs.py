@@ -1,0 +1,133 @@
+"""Pipeline runs as rows and as jobs: queued by the attempts domain, run here.
+
+Like public-check runs (``service.py``): each run is a row; executing it is idempotent;
+a run no sandbox would start is ``error`` and does not use up the candidate's budget.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.clock import Clock
+from app.core.db import session_scope
+from app.grading.exceptions import GradingUnavailable, IsolationUnavailable, SandboxStartError
+from app.grading.models import PipelineRun
+from app.grading.pipeline import run_pipeline
+from app.grading.scenarios import Scenario
+
+log = structlog.get_logger("assay.grading")
+# The job that runs one pipeline run.
+RUN_PIPELINE = "run_pipeline"
+
+
+async def create_pipeline_run(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    attempt_id: uuid.UUID,
+    ref: str,
+    scenario: Scenario,
+    files: dict[str, str],
+) -> PipelineRun:
+    assert scenario.entry is not None
+    run = PipelineRun(
+        id=uuid.uuid4(),
+        attempt_id=attempt_id,
+        ref=ref,
+        status="queued",
+        scenario_id=scenario.id,
+        scenario_version=scenario.version,
+        entry=list(scenario.entry),
+        files=files,
+        attempts_made=0,
+        timed_out=False,
+        truncated=False,
+        created_at=clock.now(),
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def pipeline_runs_used(session: AsyncSession, attempt_id: uuid.UUID, ref: str) -> int:
+    result = await session.execute(
+        select(func.count()).where(
+            PipelineRun.attempt_id == attempt_id,
+            PipelineRun.ref == ref,
+            PipelineRun.status != "error",
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def get_pipeline_run(
+    session: AsyncSession, attempt_id: uuid.UUID, run_id: uuid.UUID
+) -> PipelineRun | None:
+    run = await session.get(PipelineRun, run_id)
+    return run if run is not None and run.attempt_id == attempt_id else None
+
+
+async def pipeline_runs_of(session: AsyncSession, attempt_id: uuid.UUID) -> Sequence[PipelineRun]:
+    result = await session.execute(
+        select(PipelineRun)
+        .where(PipelineRun.attempt_id == attempt_id)
+        .order_by(PipelineRun.created_at)
+    )
+    return result.scalars().all()
+
+
+async def execute_pipeline_run(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    scenarios: Mapping[str, Scenario],
+    run_id: uuid.UUID,
+) -> PipelineRun | None:
+    """The ``run_pipeline`` job: run it and store its output. A finished run is left."""
+    async with session_scope(sessionmaker) as session:
+        run = await session.get(PipelineRun, run_id, with_for_update=True)
+        if run is None or run.status in ("done", "error"):
+            return run
+        run.status = "running"
+        run.attempts_made += 1
+        files = dict(run.files)
+        scenario = scenarios.get(run.scenario_id)
+
+    output = None
+    try:
+        if scenario is None or scenario.entry is None:
+            raise GradingUnavailable(f"scenario {run.scenario_id} has no pipeline here")
+        output = await run_pipeline(scenario, files)
+    except (GradingUnavailable, IsolationUnavailable, SandboxStartError) as exc:
+        log.error("pipeline run could not start", run_id=str(run_id), error=exc.message)
+
+    async with session_scope(sessionmaker) as session:
+        stored = await session.get(PipelineRun, run_id, with_for_update=True)
+        if stored is None:
+            return None
+        stored.finished_at = clock.now()
+        if output is None:
+            stored.status = "error"
+            return stored
+        stored.status = "done"
+        stored.exit_code = output.exit_code
+        stored.timed_out = output.timed_out
+        stored.stdout = output.stdout
+        stored.stderr = output.stderr
+        stored.truncated = output.truncated
+        stored.duration_ms = output.duration_ms
+        return stored
+
+
+async def run_pipeline_job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    scenarios: Mapping[str, Scenario],
+    payload: dict[str, Any],
+) -> None:
+    await execute_pipeline_run(sessionmaker, clock, scenarios, uuid.UUID(payload["run_id"]))
