@@ -339,6 +339,9 @@ async def test_a_flood_of_files_stops_at_the_inode_cap(
     assert int(found.group(1)) <= Limits().tmpfs_inodes, record.output_tail
     assert "No space left on device" in record.output_tail
     assert set(os.listdir("/dev/shm")) == shm_before
+    # The run's tmpfs lived in its own mount namespace: the host never saw it.
+    with open("/proc/self/mounts") as mounts:  # noqa: ASYNC230 - a small procfs read
+        assert not [m for m in mounts if m.startswith("assay ")]
     await still_healthy(scenario, sandbox)
 
 
