@@ -73,3 +73,10 @@ def test_candidate_runs_the_pipeline_and_reads_its_output(
     button.click()
     expect(output.locator("pre.stdout")).to_have_text("day=tuesday total=5\n", timeout=60_000)
     expect(page.locator("#pipeline-runs-left")).to_have_text("1 run left")
+
+    # Away to the question and back: the last run's output is still there.
+    page.get_by_role("button", name="Previous").click()
+    expect(page.locator("#item-heading")).to_have_text("Question 1 of 2")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#item-heading")).to_have_text("Scenario 2 of 2")
+    expect(output.locator("pre.stdout")).to_have_text("day=tuesday total=5\n")

@@ -87,14 +87,14 @@ class BubblewrapSandbox(Sandbox):
 
     def _writable(self, limits: Limits) -> list[str]:
         """The only writable places: the working directory, ``/tmp`` and ``/dev/shm``,
-        all on the run's storage (one budget of bytes and inodes), and ``/dev`` itself
-        read only (bubblewrap's ``/dev`` is a tmpfs with no cap of its own)."""
+        all one directory on the run's storage (one budget of bytes and inodes), and
+        ``/dev`` itself read only (bubblewrap's ``/dev`` is a tmpfs with no cap of its
+        own)."""
         if self._storage is not None:
-            work, tmp = f"{STORAGE}/work", f"{STORAGE}/tmp"  # noqa: S108
             return [
-                *("--bind", work, self.WORKDIR),
-                *("--bind", tmp, "/tmp"),  # noqa: S108 - inside the sandbox
-                *("--bind", tmp, SHM),
+                *("--bind", STORAGE, self.WORKDIR),
+                *("--bind", STORAGE, "/tmp"),  # noqa: S108 - inside the sandbox
+                *("--bind", STORAGE, SHM),
                 *("--remount-ro", "/dev"),
             ]
         # No private storage (no ``unshare`` here): bubblewrap's own tmpfs, capped in

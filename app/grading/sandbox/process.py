@@ -30,11 +30,11 @@ class ProcessSandbox(Sandbox):
         script_fd = memfd("driver", script)
         argv = [self.python, "-I", "-B", f"/proc/self/fd/{script_fd}", str(channel_fd)]
         if self._storage is not None:
-            # The run's own capped tmpfs over /tmp, in its mount namespace; its tmp/
-            # also over the other directories every uid may write.
+            # The run's own capped tmpfs over /tmp, in its mount namespace, and over
+            # the other directories every uid may write.
             shared = tuple(p for p in (SHM, "/var/tmp") if os.path.isdir(p))  # noqa: S108
             argv = [*self._storage.prefix(limits, STORAGE, shared), *argv]
-            # Started in /, the storage's shell enters <storage>/work once it is mounted.
+            # Started in /, the storage's shell enters the storage once it is mounted.
             return argv, [script_fd], None, nothing
         # No user namespaces: plain private directories on the host, capped in bytes per
         # file only.
@@ -60,8 +60,8 @@ class ProcessSandbox(Sandbox):
         return argv, [script_fd], os.path.join(run_dir, "work"), cleanup
 
     def _env(self, home: str) -> dict[str, str]:
-        # The working directory is <storage>/work; its sibling tmp/ is the run's
-        # temporary directory.
         if self._storage is not None:
-            home = f"{STORAGE}/work"
+            # The storage is working and temporary directory at once.
+            return {**super()._env(STORAGE), "TMPDIR": STORAGE}
+        # Host directories: <run>/work, and <run>/tmp beside it.
         return {**super()._env(home), "TMPDIR": os.path.join(os.path.dirname(home), "tmp")}

@@ -11,7 +11,7 @@ The mount needs CAP_SYS_ADMIN, which the grader does not have (it runs as an ord
 user, or hands a slot's uid to the run). So the run starts in a user namespace of its
 own, with a private mount namespace, as its own uid (``unshare --user
 --map-current-user --mount --keep-caps``): there it may mount a tmpfs. A shell mounts
-it, makes ``work/`` and ``tmp/`` in it, enters ``work/``, then every capability is
+it (and binds it over the layer's other writable places), enters it, then every capability is
 dropped (``setpriv``: inheritable, ambient and bounding sets cleared, no new
 privileges) before the layer's command is exec'd, so nothing the candidate runs can
 remount it larger. The mount lives only in that namespace: it is gone, contents and
@@ -25,14 +25,15 @@ import subprocess
 
 from app.grading.sandbox.results import Limits
 
-# $1 size, $2 inodes, $3 mount point, $4.. the mount points that share its tmp/ (the
-# layer's writable system directories), then "--" and the command.
+# $1 size, $2 inodes, $3 mount point, $4.. the directories that get the same storage
+# bound over them (the layer's other writable places), then "--" and the command. One
+# directory serves as working directory and temporary directory alike: a ``mkdir`` of
+# subdirectories would be one more process to start on every run.
 _SCRIPT = (
     'size="$1"; inodes="$2"; at="$3"; shift 3; '
-    'mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0700" assay "$at" '
-    '&& mkdir "$at/work" "$at/tmp" || exit 125; '
-    'while [ "$1" != "--" ]; do mount --bind "$at/tmp" "$1" || exit 125; shift; done; '
-    'shift; cd "$at/work" && unset OLDPWD && exec "$@"'
+    'mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0700" assay "$at" || exit 125; '
+    'while [ "$1" != "--" ]; do mount --bind "$at" "$1" || exit 125; shift; done; '
+    'shift; cd "$at" && unset OLDPWD && exec "$@"'
 )
 # Where a run's storage is mounted, in its own mount namespace: the host's /tmp, hidden
 # from that namespace alone (every uid can reach it, so the mount needs no directory of
@@ -58,11 +59,9 @@ class Storage:
             return None
         return cls(unshare, setpriv)
 
-    def prefix(
-        self, limits: Limits, mount_point: str, shared_tmp: tuple[str, ...] = ()
-    ) -> list[str]:
-        """argv to put before a command: it then runs in ``mount_point/work`` with the
-        tmpfs mounted at ``mount_point`` and its ``tmp/`` bound over ``shared_tmp``."""
+    def prefix(self, limits: Limits, mount_point: str, shared: tuple[str, ...] = ()) -> list[str]:
+        """argv to put before a command: it then runs in ``mount_point``, where the tmpfs
+        is mounted, with the same tmpfs bound over each of ``shared``."""
         return [
             self.unshare,
             "--user",
@@ -79,7 +78,7 @@ class Storage:
             str(limits.tmpfs_bytes),
             str(limits.tmpfs_inodes),
             mount_point,
-            *shared_tmp,
+            *shared,
             "--",
             self.setpriv,
             "--inh-caps=-all",

@@ -96,6 +96,7 @@ export function renderPipeline({ item, base, settled }) {
       button.disabled = true;
       status.textContent = "Running the pipeline…";
       const run = await poll(`${base}/scenarios/${ref}/pipeline-runs/${queued.run_id}`);
+      item.lastPipelineRun = run; // shown again when the candidate comes back to this item
       show(run);
       status.textContent = summaryOf(run);
       // A run that could not start is not counted: ask the server what is left.
@@ -107,6 +108,10 @@ export function renderPipeline({ item, base, settled }) {
     setLeft();
   });
 
+  if (item.lastPipelineRun) {
+    show(item.lastPipelineRun);
+    status.textContent = summaryOf(item.lastPipelineRun);
+  }
   section.append(title, command, button, left, status, output);
   return section;
 }
