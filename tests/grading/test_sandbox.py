@@ -301,3 +301,11 @@ def test_workspace_paths_are_whitelisted(tmp_path: os.PathLike[str]) -> None:
     assert safe_relative_path("pkg/pipeline.py")
     with pytest.raises(ValueError):
         write_workspace(os.path.join(tmp_path, "ws"), {"conftest.py": ""})
+
+
+def test_storage_limits_are_never_zero() -> None:
+    # tmpfs reads 0 as "unlimited"
+    with pytest.raises(ValueError, match="positive"):
+        Limits(tmpfs_inodes=0)
+    with pytest.raises(ValueError, match="positive"):
+        Limits(tmpfs_bytes=0)

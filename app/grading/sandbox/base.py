@@ -20,7 +20,7 @@ from app.grading.sandbox.launch import HOLD, confine_tree, prlimit_args
 from app.grading.sandbox.pipes import PipeCollector, PipeFeeder
 from app.grading.sandbox.results import Limits, SandboxResult
 from app.grading.sandbox.slots import Slot, SlotPool, become_subreaper, env_uid_base, lock_uids
-from app.grading.sandbox.storage import Storage
+from app.grading.sandbox.storage import SETUP_FAILED, Storage
 from app.grading.sandbox.sweep import sweep
 
 DEFAULT_PYTHON = "/usr/bin/python3"
@@ -244,6 +244,9 @@ class Sandbox(ABC):
                 await asyncio.to_thread(cleanup)
         if not channel.total and proc.returncode == 1 and err.data.startswith(b"bwrap: "):
             raise SandboxStartError(err.data.decode(errors="replace").strip())
+        if not channel.total and proc.returncode == SETUP_FAILED and self._storage is not None:
+            detail = err.data.decode(errors="replace").strip()[:300]
+            raise SandboxStartError(f"the run's storage could not be mounted: {detail}")
         return SandboxResult(
             layer=self.layer,
             exit_code=None if timed_out else proc.returncode,

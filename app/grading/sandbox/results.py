@@ -25,6 +25,11 @@ class Limits:
     output_drain_bytes: int = 8 * _MiB
     channel_bytes: int = 4 * _MiB
 
+    def __post_init__(self) -> None:
+        # A tmpfs takes 0 for "no limit": never let a zero through.
+        if self.tmpfs_bytes < 1 or self.tmpfs_inodes < 1:
+            raise ValueError("tmpfs_bytes and tmpfs_inodes must be positive")
+
 
 @dataclass(frozen=True)
 class SandboxResult:

@@ -25,14 +25,16 @@ import subprocess
 
 from app.grading.sandbox.results import Limits
 
+# The exit status of a run whose storage could not be set up (nothing of it ran).
+SETUP_FAILED = 125
 # $1 size, $2 inodes, $3 mount point, $4.. the directories that get the same storage
 # bound over them (the layer's other writable places), then "--" and the command. One
 # directory serves as working directory and temporary directory alike: a ``mkdir`` of
 # subdirectories would be one more process to start on every run.
 _SCRIPT = (
     'size="$1"; inodes="$2"; at="$3"; shift 3; '
-    'mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0700" assay "$at" || exit 125; '
-    'while [ "$1" != "--" ]; do mount --bind "$at" "$1" || exit 125; shift; done; '
+    f'mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0700" assay "$at" || exit {SETUP_FAILED}; '
+    f'while [ "$1" != "--" ]; do mount --bind "$at" "$1" || exit {SETUP_FAILED}; shift; done; '
     'shift; cd "$at" && unset OLDPWD && exec "$@"'
 )
 # Where a run's storage is mounted, in its own mount namespace: the host's /tmp, hidden
@@ -41,8 +43,6 @@ _SCRIPT = (
 STORAGE = "/tmp"  # noqa: S108
 # The host's shared-memory directory, a tmpfs every uid may write: a run gets its own.
 SHM = "/dev/shm"  # noqa: S108
-# The exit status the script uses when the storage could not be set up.
-SETUP_FAILED = 125
 
 
 class Storage:
