@@ -23,6 +23,7 @@ from app.attempts.exceptions import (
     PrerequisiteMissing,
     RetakeTooSoon,
     RunNotFound,
+    ScenarioUnavailable,
 )
 from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.schemas import (
@@ -279,7 +280,12 @@ async def run_result(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunQueuedOut,
     responses=responses(
-        AttemptNotFound, ItemNotFound, AttemptClosed, NoPipeline, NoPipelineRunsLeft
+        AttemptNotFound,
+        ItemNotFound,
+        AttemptClosed,
+        NoPipeline,
+        NoPipelineRunsLeft,
+        ScenarioUnavailable,
     ),
     summary="Run the scenario's pipeline",
     description="Queues a run of the scenario's entry command (`python run.py` or what the "

@@ -309,3 +309,21 @@ def test_storage_limits_are_never_zero() -> None:
         Limits(tmpfs_inodes=0)
     with pytest.raises(ValueError, match="positive"):
         Limits(tmpfs_bytes=0)
+
+
+async def test_without_user_namespaces_the_process_layer_still_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no run can get its own storage (no user namespaces: the machines where the
+    process layer is the fallback), runs go on in host directories and the sandbox says
+    that files are not bounded."""
+    from app.grading.sandbox import storage
+
+    monkeypatch.setattr(storage.Storage, "works", lambda self, launcher: "no user namespaces")
+    box = ProcessSandbox(slots=1)
+    try:
+        assert box.details["storage"] == "not bounded in files (no user namespaces)"
+        result = await run(box, 'report(os.getcwd().endswith("/work"))')
+        assert reported(result) is True
+    finally:
+        box.close()
