@@ -136,3 +136,27 @@ async def test_only_editable_files_of_the_candidate_are_used(
         scenario, {"pipeline.py": "X = 42\n", "run.py": "print('not mine')\n"}, sandbox=sandbox
     )
     assert out.stdout == "42\n" and out.exit_code == 0
+
+
+def test_assay_scenarios_run_prints_the_output_and_exits_with_its_status(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.grading.commands import scenarios_app
+
+    root = tmp_path / "scenarios"
+    write_scenario(
+        root,
+        "cli-run",
+        files={"run.py": "import sys\nimport pipeline\nprint('X is', pipeline.X)\nsys.exit(3)\n"},
+    )
+    edits = tmp_path / "edits"
+    edits.mkdir()
+    (edits / "pipeline.py").write_text("X = 7\n")
+    runner = CliRunner()
+    given = runner.invoke(scenarios_app, ["run", "cli-run", "--scenarios", str(root)])
+    assert given.exit_code == 3, given.output
+    assert "$ python run.py" in given.stdout and "X is 1\n" in given.stdout
+    edited = runner.invoke(scenarios_app, ["run", "cli-run", str(edits), "--scenarios", str(root)])
+    assert "X is 7\n" in edited.stdout
+    unknown = runner.invoke(scenarios_app, ["run", "nope", "--scenarios", str(root)])
+    assert unknown.exit_code == 2
