@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import defer
 
 from app.core.clock import Clock
 from app.core.db import session_scope
@@ -74,10 +75,17 @@ async def get_pipeline_run(
 
 
 async def pipeline_runs_of(session: AsyncSession, attempt_id: uuid.UUID) -> Sequence[PipelineRun]:
+    """An attempt's pipeline runs in order, without their output and files (up to
+    128 KiB of output a run, which the timeline does not show)."""
     result = await session.execute(
         select(PipelineRun)
         .where(PipelineRun.attempt_id == attempt_id)
         .order_by(PipelineRun.created_at)
+        .options(
+            defer(PipelineRun.stdout, raiseload=True),
+            defer(PipelineRun.stderr, raiseload=True),
+            defer(PipelineRun.files, raiseload=True),
+        )
     )
     return result.scalars().all()
 
