@@ -195,7 +195,8 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
 
 async def sweep_forever(app: FastAPI) -> None:
     """The background pass, every ASSAY_SWEEP_INTERVAL_SECONDS: overdue attempts are
-    submitted, stalled gradings requeued, expiry reminders sent. Run by `assay serve`
+    submitted, stalled gradings requeued, stalled pipeline runs given up, expiry
+    reminders sent. Run by `assay serve`
     and by `assay worker`."""
     settings: Settings = app.state.settings
     grace = timedelta(seconds=settings.deadline_grace_seconds)
@@ -214,6 +215,7 @@ async def sweep_forever(app: FastAPI) -> None:
             await attempts_service.requeue_stalled_gradings(
                 app.state.sessionmaker, app.state.clock, app.state.jobs
             )
+            await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
             certificates = certificates_deps.certificates_state(app)
             await run_reminders(
                 app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 
@@ -25,6 +26,9 @@ from app.grading.scenarios import Scenario
 log = structlog.get_logger("assay.grading")
 # The job that runs one pipeline run.
 RUN_PIPELINE = "run_pipeline"
+# A run still queued or running this long after it was asked for belonged to a process
+# that stopped (a run itself ends within its scenario's limit, at most 120 s).
+STALLED_AFTER = timedelta(minutes=5)
 
 
 async def create_pipeline_run(
@@ -139,3 +143,20 @@ async def run_pipeline_job(
     payload: dict[str, Any],
 ) -> None:
     await execute_pipeline_run(sessionmaker, clock, scenarios, uuid.UUID(payload["run_id"]))
+
+
+async def give_up_stalled(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> int:
+    """Marks runs left queued or running by a stopped process as ``error``: they stop
+    counting against the candidate's budget and the page stops waiting for them. (A
+    pipeline's output is only ever shown, so there is nothing to redo.)"""
+    now = clock.now()
+    async with session_scope(sessionmaker) as session:
+        result = await session.execute(
+            update(PipelineRun)
+            .where(
+                PipelineRun.status.in_(("queued", "running")),
+                PipelineRun.created_at < now - STALLED_AFTER,
+            )
+            .values(status="error", finished_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

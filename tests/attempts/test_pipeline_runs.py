@@ -194,3 +194,27 @@ async def test_the_proctor_timeline_shows_pipeline_runs(
         f"Pipeline run on {ref} (python run.py --day tuesday): exit 0 in {run['duration_ms']} ms"
     )
     assert entry["data"]["status"] == "done"
+
+
+async def test_a_run_a_stopped_process_left_behind_is_given_up_and_not_counted(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The job never runs: the process that queued it "stopped".
+    monkeypatch.setattr(app.state.jobs, "submit", lambda name, payload: None)
+    base, ref = await _start(candidate)
+    run_id = (await candidate.post(f"{base}/scenarios/{ref}/pipeline-runs")).json()["run_id"]
+    url = f"{base}/scenarios/{ref}/pipeline-runs/{run_id}"
+    assert (await candidate.get(url)).json()["status"] == "queued"
+    assert (await candidate.get(f"{base}/items/{ref}")).json()["pipeline_runs_left"] == 2
+
+    clock.advance(minutes=4)
+    assert await pipeline_runs.give_up_stalled(sessionmaker, clock) == 0
+    clock.advance(minutes=2)
+    assert await pipeline_runs.give_up_stalled(sessionmaker, clock) == 1
+    assert (await candidate.get(url)).json()["status"] == "error"
+    assert (await candidate.get(f"{base}/items/{ref}")).json()["pipeline_runs_left"] == 3
