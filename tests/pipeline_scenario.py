@@ -33,7 +33,7 @@ brief: |
   The daily summary disagrees with the ledger. Run the pipeline, read its output and
   fix `summary()` in `pipeline.py`.
 editable: [pipeline.py]
-limits: {step_seconds: 1, run_seconds: 2}
+limits: {step_seconds: 2, run_seconds: 4}
 checks:
   - {name: sums, points: 1, public: true, description: summary() adds the values it is given.}
   - {name: sums_more, points: 1, description: summary() adds the values of other inputs too.}
