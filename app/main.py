@@ -49,6 +49,7 @@ from app.core.ratelimit import LimitStore
 from app.core.security import TokenService
 from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
+from app.grading import pipeline_runs
 from app.grading import service as grading_service
 from app.identity import dependencies as identity_deps
 from app.identity.dependencies import csrf_key
@@ -191,6 +192,15 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     identity_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)
     app.state.jobs.register(
+        pipeline_runs.RUN_PIPELINE,
+        functools.partial(
+            pipeline_runs.run_pipeline_job,
+            app.state.sessionmaker,
+            app.state.clock,
+            app.state.scenarios,
+        ),
+    )
+    app.state.jobs.register(
         attempts_service.GRADE_RUN,
         functools.partial(
             attempts_service.run_grading_job,
@@ -204,7 +214,8 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
 
 async def sweep_forever(app: FastAPI) -> None:
     """The background pass, every ASSAY_SWEEP_INTERVAL_SECONDS: overdue attempts are
-    submitted, stalled gradings requeued, expiry reminders sent. Run by `assay serve`
+    submitted, stalled gradings requeued, stalled pipeline runs given up, expiry
+    reminders sent. Run by `assay serve`
     and by `assay worker`."""
     settings: Settings = app.state.settings
     grace = timedelta(seconds=settings.deadline_grace_seconds)
@@ -226,6 +237,7 @@ async def sweep_forever(app: FastAPI) -> None:
             backend = app.state.limits.backend
             if isinstance(backend, PostgresBackend):
                 await backend.prune(app.state.clock.now().timestamp())
+            await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
             certificates = certificates_deps.certificates_state(app)
             await run_reminders(
                 app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer

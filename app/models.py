@@ -5,7 +5,7 @@ from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.core.sharedlimits import RateLimitRow
 from app.exams.models import ExamVersion, ItemVersion
-from app.grading.models import ScenarioRun
+from app.grading.models import PipelineRun, ScenarioRun
 from app.identity.models import Session, User
 from app.proctoring.models import (
     Accommodation,
@@ -32,6 +32,7 @@ __all__ = [
     "Flag",
     "ItemVersion",
     "OutboxMessage",
+    "PipelineRun",
     "RateLimitRow",
     "Response",
     "Review",

@@ -67,3 +67,13 @@ class ScenarioUnavailable(AssayError):
     status_code = 503
     code = "scenario_unavailable"
     default_message = "This scenario is not installed on this server right now."
+
+
+class NoPipelineRunsLeft(Conflict):
+    code = "no_pipeline_runs_left"
+    default_message = "You have used every pipeline run for this scenario."
+
+
+class NoPipeline(Conflict):
+    code = "no_pipeline"
+    default_message = "This scenario has no pipeline to run."

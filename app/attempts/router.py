@@ -17,10 +17,13 @@ from app.attempts.exceptions import (
     ExamUnavailable,
     InvalidAnswer,
     ItemNotFound,
+    NoPipeline,
+    NoPipelineRunsLeft,
     NoRunsLeft,
     PrerequisiteMissing,
     RetakeTooSoon,
     RunNotFound,
+    ScenarioUnavailable,
 )
 from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.schemas import (
@@ -30,6 +33,7 @@ from app.attempts.schemas import (
     ItemStateOut,
     McqItemOut,
     OptionOut,
+    PipelineRunOut,
     ResponseIn,
     ResultOut,
     RunCheckOut,
@@ -213,6 +217,8 @@ async def attempt_item(
             runs_left=sv.runs_left,
             flagged=sv.flagged,
             seq=sv.seq,
+            pipeline_command=sv.pipeline_command,
+            pipeline_runs_left=sv.pipeline_runs_left,
         )
     view = await service.mcq_view(session, attempt, ref)
     return McqItemOut(
@@ -273,6 +279,72 @@ async def run_result(
     return RunOut(
         status=view.status,
         checks=[RunCheckOut(name=n, passed=p, message=m) for n, p, m in view.checks],
+    )
+
+
+@router.post(
+    "/attempts/{attempt_id}/scenarios/{ref}/pipeline-runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunQueuedOut,
+    responses=responses(
+        AttemptNotFound,
+        ItemNotFound,
+        AttemptClosed,
+        NoPipeline,
+        NoPipelineRunsLeft,
+        ScenarioUnavailable,
+    ),
+    summary="Run the scenario's pipeline",
+    description="Queues a run of the scenario's entry command (`python run.py` or what the "
+    "scenario declares) on the candidate's saved files, in the grading sandbox, within the "
+    "scenario's run time limit. Counts against the item's own pipeline-run budget "
+    "(`pipeline_runs_left`); a run that could not start is not counted. The output is only "
+    "shown: it never becomes a verdict.",
+)
+async def request_pipeline_run(
+    ref: str,
+    request: Request,
+    attempt: OwnedAttempt,
+    session: SessionDep,
+    jobs: PendingJobsDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    review: ReviewPolicyDep,
+    client: ClientDep,
+) -> RunQueuedOut:
+    if attempt.status == AttemptStatus.in_progress:
+        await proctoring_service.observe(session, clock, review, attempt.id, client)
+    run_id = await service.request_pipeline_run(
+        session,
+        clock,
+        jobs,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
+        attempt=attempt,
+        ref=ref,
+    )
+    return RunQueuedOut(run_id=run_id)
+
+
+@router.get(
+    "/attempts/{attempt_id}/scenarios/{ref}/pipeline-runs/{run_id}",
+    response_model=PipelineRunOut,
+    responses=responses(AttemptNotFound, RunNotFound),
+    summary="A pipeline run's output",
+)
+async def pipeline_run_result(
+    ref: str, run_id: uuid.UUID, attempt: OwnedAttempt, session: SessionDep
+) -> PipelineRunOut:
+    view = await service.pipeline_run_view(session, attempt, ref, run_id)
+    return PipelineRunOut(
+        status=view.status,
+        command=view.command,
+        exit_code=view.exit_code,
+        timed_out=view.timed_out,
+        stdout=view.stdout,
+        stderr=view.stderr,
+        truncated=view.truncated,
+        duration_ms=view.duration_ms,
     )
 
 

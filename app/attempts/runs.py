@@ -16,7 +16,7 @@ from app.attempts.exceptions import (
     NoRunsLeft,
     RunNotFound,
 )
-from app.attempts.items import GRADE_RUN, scenario_of
+from app.attempts.items import GRADE_RUN, scenario_for
 from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.repository import (
     AttemptRepository,
@@ -25,6 +25,38 @@ from app.core.clock import Clock
 from app.core.jobs import PendingJobs
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
+
+
+async def scenario_for_run(
+    repo: AttemptRepository,
+    clock: Clock,
+    *,
+    grace: timedelta,
+    scenarios: Mapping[str, Scenario],
+    attempt: Attempt,
+    ref: str,
+) -> Scenario:
+    """The rules every run a candidate asks for obeys (public checks, pipeline): the
+    attempt, locked, is still running (its deadline plus the grace), and ``ref`` is one
+    of its scenario items. The scenario comes as this attempt's variant."""
+    locked = await repo.get(attempt.id, for_update=True)
+    now = clock.now()
+    if (
+        locked is None
+        or locked.status != AttemptStatus.in_progress
+        or locked.deadline_at <= now - grace
+    ):
+        raise AttemptClosed()
+    slot = await repo.item(attempt.id, ref)
+    if slot is None or slot.scenario_id is None:
+        raise ItemNotFound()
+    return scenario_for(scenarios, slot)
+
+
+async def saved_files(repo: AttemptRepository, attempt: Attempt, ref: str) -> dict[str, str]:
+    """The candidate's saved edits of a scenario item (what a run works on)."""
+    response = await repo.response(attempt.id, ref)
+    return dict(response.files or {}) if response else {}
 
 
 async def request_public_run(
@@ -39,21 +71,11 @@ async def request_public_run(
 ) -> uuid.UUID:
     """Queues a run of the public checks on the candidate's saved files."""
     repo = AttemptRepository(session)
-    locked = await repo.get(attempt.id, for_update=True)
-    now = clock.now()
-    if (
-        locked is None
-        or locked.status != AttemptStatus.in_progress
-        or locked.deadline_at <= now - grace
-    ):
-        raise AttemptClosed()
-    slot = await repo.item(attempt.id, ref)
-    if slot is None or slot.scenario_id is None:
-        raise ItemNotFound()
-    scenario = scenario_of(scenarios, slot.scenario_id)
+    scenario = await scenario_for_run(
+        repo, clock, grace=grace, scenarios=scenarios, attempt=attempt, ref=ref
+    )
     if await grading_service.public_runs_used(session, attempt.id, ref) >= scenario.max_public_runs:
         raise NoRunsLeft()
-    response = await repo.response(attempt.id, ref)
     run = await grading_service.create_run(
         session,
         clock,
@@ -61,9 +83,9 @@ async def request_public_run(
         ref=ref,
         kind="public",
         scenario=scenario,
-        files=dict(response.files or {}) if response else {},
+        files=await saved_files(repo, attempt, ref),
         seed=secrets.randbits(31),
-        params=slot.scenario_params,
+        params=scenario.params or None,
     )
     jobs.add(GRADE_RUN, {"run_id": str(run.id)})
     return run.id

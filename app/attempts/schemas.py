@@ -71,6 +71,9 @@ class ScenarioItemOut(BaseModel):
     runs_left: int
     flagged: bool
     seq: int
+    # The command "Run pipeline" runs (e.g. ``python run.py``); null: nothing to run.
+    pipeline_command: str | None = None
+    pipeline_runs_left: int = 0
 
 
 class RunQueuedOut(BaseModel):
@@ -86,6 +89,24 @@ class RunCheckOut(BaseModel):
 class RunOut(BaseModel):
     status: str
     checks: list[RunCheckOut]
+
+
+class PipelineRunOut(BaseModel):
+    """A run of the scenario's entry command: its output, shown and never judged."""
+
+    status: str = Field(
+        description="queued, running, done, or error (could not start; not counted)"
+    )
+    command: str = Field(description="What ran, e.g. `python run.py`")
+    exit_code: int | None = Field(
+        description="The process's exit status; negative: killed by that signal (a CPU, "
+        "memory or process limit); null while not done or when stopped at the time limit"
+    )
+    timed_out: bool = Field(description="Stopped at the scenario's run time limit")
+    stdout: str
+    stderr: str
+    truncated: bool = Field(description="stdout or stderr went past 64 KiB and was cut there")
+    duration_ms: int | None
 
 
 class ResponseIn(BaseModel):

@@ -7,7 +7,8 @@ r"""The attempts domain's surface for routers and other domains: the life of an 
 
 The deadline is fixed at start and kept by the server; every write checks it in the
 statement that writes. Answers the server acknowledged are exactly what is scored.
-The work lives in one module per step (start, answers, runs, closing, views, sweeper);
+The work lives in one module per step (start, answers, runs, pipeline, closing, views,
+sweeper);
 this module gathers what callers outside each step use, and the lookups of attempts.
 """
 
@@ -27,6 +28,7 @@ from app.attempts.exceptions import (
 )
 from app.attempts.items import GRADE_RUN, scenario_variant
 from app.attempts.models import Attempt, AttemptStatus
+from app.attempts.pipeline import PipelineRunView, pipeline_run_view, request_pipeline_run
 from app.attempts.repository import (
     AttemptRepository,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "AttemptView",
     "Eligibility",
     "McqView",
+    "PipelineRunView",
     "ResultView",
     "RunView",
     "Saved",
@@ -66,9 +69,11 @@ __all__ = [
     "item_kind",
     "mcq_view",
     "owned_attempt",
+    "pipeline_run_view",
     "public_run_view",
     "release_review",
     "remaining_seconds",
+    "request_pipeline_run",
     "request_public_run",
     "requeue_stalled_gradings",
     "result_view",

@@ -15,6 +15,7 @@ from app.attempts.exceptions import (
 )
 from app.attempts.items import OPTION_LABELS, chosen_options, scenario_for, scenario_variant
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.attempts.pipeline import pipeline_runs_left
 from app.attempts.repository import (
     AttemptRepository,
 )
@@ -22,6 +23,7 @@ from app.certificates import service as certificates_service
 from app.core.program import DOMAINS
 from app.exams import service as exams_service
 from app.grading import service as grading_service
+from app.grading.pipeline import command_line
 from app.grading.scenarios import Scenario
 from app.grading.scoring import score_choice_item
 
@@ -110,6 +112,9 @@ class ScenarioView:
     runs_left: int
     flagged: bool
     seq: int
+    # The pipeline's command line (None: nothing to run) and the runs left for it.
+    pipeline_command: str | None = None
+    pipeline_runs_left: int = 0
 
 
 async def item_kind(session: AsyncSession, attempt: Attempt, ref: str) -> str:
@@ -142,6 +147,8 @@ async def scenario_view(
         runs_left=max(0, scenario.max_public_runs - used),
         flagged=response.flagged if response else False,
         seq=response.seq if response else 0,
+        pipeline_command=command_line(scenario.entry) if scenario.entry else None,
+        pipeline_runs_left=await pipeline_runs_left(session, attempt, ref, scenario),
     )
 
 

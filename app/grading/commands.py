@@ -1,4 +1,5 @@
-"""``assay scenarios ...``: grade a folder exactly as an exam would, from a terminal."""
+"""``assay scenarios ...``: grade a folder exactly as an exam would, or run its pipeline,
+from a terminal."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ import typer
 
 from app.grading.exceptions import (
     GradingUnavailable,
+    SandboxStartError,
     ScenarioInvalid,
     ScenarioNotFound,
     SubmissionRejected,
 )
 from app.grading.grader import GradingRecord, grade_submission
+from app.grading.pipeline import command_line, run_pipeline
 from app.grading.scenarios import load_scenarios
 from app.grading.validation import validate_folders
 from app.grading.variants import parse_cli
 
-scenarios_app = typer.Typer(help="Scenarios: grade a submission folder, validate content.")
+scenarios_app = typer.Typer(
+    help="Scenarios: grade a submission folder, run a pipeline, validate content."
+)
 
 EXIT_CANNOT_GRADE = 2
 EXIT_UNAVAILABLE = 3
@@ -154,3 +159,45 @@ def validate(
         typer.echo(f"  {problem}", err=True)
     if problems:
         raise typer.Exit(1)
+
+
+@scenarios_app.command("run")
+def run(
+    scenario_id: Annotated[str, typer.Argument(help="The scenario's id.")],
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder holding edited files (default: the workspace as given)."),
+    ] = None,
+    scenarios: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenarios", help="Scenarios folder (default $ASSAY_SCENARIOS or ./scenarios)."
+        ),
+    ] = None,
+) -> None:
+    """Run SCENARIO_ID's pipeline (its entry command) in the sandbox, as "Run pipeline"
+    does on the exam page, and print its output; exit with the pipeline's status."""
+    try:
+        scenario = load_scenarios(_scenarios_root(scenarios)).get(scenario_id)
+        if scenario is None:
+            raise ScenarioNotFound(f"no scenario {scenario_id!r}")
+        if scenario.entry is None:
+            raise ScenarioInvalid(f"{scenario_id} has no pipeline to run (no entry, no run.py)")
+        files = _read_submission(folder, scenario.editable) if folder is not None else {}
+        output = asyncio.run(run_pipeline(scenario, files))
+    except SandboxStartError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+    except (ScenarioNotFound, ScenarioInvalid, SubmissionRejected, OSError) as exc:
+        typer.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(EXIT_CANNOT_GRADE) from exc
+    typer.echo(f"$ {command_line(scenario.entry)}   ({output.layer}, {output.duration_ms} ms)")
+    typer.echo(output.stdout, nl=False)
+    typer.echo(output.stderr, nl=False, err=True)
+    if output.truncated:
+        typer.echo("(output cut at 64 KiB)", err=True)
+    if output.timed_out:
+        typer.echo(f"stopped at the {scenario.run_seconds:g} s time limit", err=True)
+        raise typer.Exit(124)
+    code = output.exit_code or 0
+    raise typer.Exit(code if code >= 0 else 128 - code)

@@ -5,8 +5,8 @@ system interpreter, never imports ``app``). It:
 
 1. writes a hello frame to the channel (so the grader can tell "the sandbox never
    started", an infrastructure fault, from "the candidate's code broke it");
-2. reads one request from stdin (marshal: files, probe source, steps, inputs, nonce)
-   and closes stdin;
+2. reads one request from stdin (marshal: files, probe source, steps, inputs, nonce;
+   or files and an ``entry`` for a pipeline run, see ``run_entry``) and closes stdin;
 3. writes the workspace as regular files into ``./workspace`` and makes it the first
    entry of ``sys.path`` and the working directory;
 4. runs each probe step with its own timer and writes one frame per step holding only
@@ -190,6 +190,38 @@ def run_step(
     return {"status": "ok", "data": value}
 
 
+def run_entry(entry: list[str], workspace: str, channel_fd: int) -> int:
+    """A pipeline run: the workspace's entry script as ``python ENTRY ARGS...`` runs it
+    (``__main__``, ``sys.argv``, its folder first on ``sys.path``), with nothing on the
+    channel after the hello. Its output is all it gives back, and it is only shown."""
+    os.close(channel_fd)
+    script = os.path.join(workspace, entry[0])
+    sys.argv = list(entry)
+    sys.path[0] = os.path.dirname(script)
+    main_module = type(sys)("__main__")
+    main_module.__file__ = script
+    main_module.__dict__["__builtins__"] = __builtins__
+    driver_module = sys.modules["__main__"]  # noqa: F841 - kept alive for the lines below
+    sys.modules["__main__"] = main_module
+    try:
+        with open(script, "rb") as fh:
+            code = compile(fh.read(), script, "exec")
+        exec(code, main_module.__dict__)  # noqa: S102 - the candidate's pipeline, sandboxed
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        import traceback
+
+        # The traceback as python would print it, from the candidate's first frame on.
+        tb = exc.__traceback__
+        prefix = workspace.rstrip("/") + "/"
+        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith(prefix):
+            tb = tb.tb_next
+        traceback.print_exception(type(exc), exc, tb)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     channel_fd = int(argv[1])
     _write(channel_fd, HELLO)
@@ -204,6 +236,8 @@ def main(argv: list[str]) -> int:
     write_workspace(workspace, request["files"])
     os.chdir(workspace)
     sys.path.insert(0, workspace)
+    if "entry" in request:
+        return run_entry(request["entry"], workspace, channel_fd)
 
     probe: dict[str, Any] = {"__name__": "assay_probe", "__builtins__": __builtins__}
     try:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -33,5 +33,35 @@ class ScenarioRun(Base):
     attempts_made: Mapped[int] = mapped_column(Integer, default=0)
     record: Mapped[dict[str, Any] | None]
     score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class PipelineRun(Base):
+    """One run of a scenario's entry command that the candidate asked for during the
+    attempt: what it printed, shown to them and to proctors, never judged. The row is
+    the job's state, like ``ScenarioRun``."""
+
+    __tablename__ = "pipeline_runs"
+    __table_args__ = (Index("ix_pipeline_runs_attempt_ref", "attempt_id", "ref"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(16))
+    # queued -> running -> done | error (error: no sandbox would start; not counted)
+    status: Mapped[str] = mapped_column(String(8))
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    scenario_version: Mapped[int] = mapped_column(Integer)
+    # The command as run (``python`` + these) and the candidate's saved files it ran on.
+    entry: Mapped[list[Any]]
+    files: Mapped[dict[str, Any]]
+    params: Mapped[dict[str, Any] | None]
+    attempts_made: Mapped[int] = mapped_column(Integer, default=0)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    stdout: Mapped[str | None] = mapped_column(Text)
+    stderr: Mapped[str | None] = mapped_column(Text)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

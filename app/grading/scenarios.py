@@ -92,6 +92,10 @@ class ScenarioSpec(_Strict):
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict)
     accepted_mutants: list[AcceptedMutantSpec] = Field(default_factory=list)
+    # The command a candidate may run during the exam (``python <entry...>``, output
+    # shown, never judged): a workspace script, then its arguments.
+    entry: list[str] | None = Field(default=None, min_length=1, max_length=16)
+    max_pipeline_runs: int = Field(default=20, ge=1, le=100)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
@@ -105,6 +109,11 @@ class ScenarioSpec(_Strict):
         for path in self.editable:
             if not safe_relative_path(path):
                 raise ValueError(f"editable path {path!r} is not a plain relative path")
+        if self.entry is not None:
+            if not self.entry[0].endswith(".py") or not safe_relative_path(self.entry[0]):
+                raise ValueError(f"entry script {self.entry[0]!r} is not a workspace .py path")
+            if any(not arg or len(arg) > 200 or "\x00" in arg for arg in self.entry):
+                raise ValueError("entry arguments must be 1-200 characters")
         for fix in self.cheap_fixes:
             unknown = set(fix.fails) - set(names)
             if unknown:
@@ -215,6 +224,9 @@ class Scenario:
     params: Params = field(default_factory=dict)
     # The templates this variant was rendered from (None: this is the template).
     base: Scenario | None = field(default=None, repr=False, compare=False)
+    # ``python`` + this, in the workspace; None when the scenario has nothing to run.
+    entry: tuple[str, ...] | None = ("run.py",)
+    max_pipeline_runs: int = 20
 
     @property
     def public_checks(self) -> list[Check]:
@@ -368,6 +380,10 @@ def load_scenario(path: Path) -> Scenario:
             problems.append(f"solution: {rel} is not an editable file")
     if not solution:
         problems.append("solution: no files")
+    # The default entry (run.py) applies only where the workspace has one.
+    entry = tuple(spec.entry) if spec.entry else ("run.py",) if "run.py" in workspace else None
+    if spec.entry and spec.entry[0] not in workspace:
+        problems.append(f"entry: {spec.entry[0]} is not in workspace/")
 
     cheap: list[CheapFix] = []
     for fix in spec.cheap_fixes:
@@ -423,6 +439,8 @@ def load_scenario(path: Path) -> Scenario:
         run_seconds=spec.limits.run_seconds,
         parameters=dict(spec.parameters),
         accepted_mutants=[AcceptedMutant(m.id, m.reason.strip()) for m in spec.accepted_mutants],
+        entry=entry,
+        max_pipeline_runs=spec.max_pipeline_runs,
     )
 
 

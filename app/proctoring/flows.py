@@ -20,8 +20,10 @@ from app.certificates import service as certificates_service
 from app.certificates.lookup import CertificateLookup
 from app.core.clock import Clock
 from app.exams import service as exams_service
+from app.grading import pipeline_runs
 from app.grading import service as grading_service
-from app.grading.models import ScenarioRun
+from app.grading.models import PipelineRun, ScenarioRun
+from app.grading.pipeline import command_line
 from app.grading.scenarios import Scenario
 from app.identity import service as identity_service
 from app.identity.models import User
@@ -377,6 +379,15 @@ def describe_event(event: AttemptEvent) -> str:
     return str(words)
 
 
+def _pipeline_outcome(run: PipelineRun) -> str:
+    if run.status != "done":
+        return "could not start (not counted)" if run.status == "error" else run.status
+    if run.timed_out:
+        return "stopped at the time limit"
+    cut = ", output cut" if run.truncated else ""
+    return f"exit {run.exit_code} in {run.duration_ms} ms{cut}"
+
+
 async def _timeline(
     session: AsyncSession,
     attempt: Attempt,
@@ -455,6 +466,18 @@ async def _timeline(
                     {"ref": run.ref, "run_id": str(run.id), "status": run.status},
                 )
             )
+    for prun in await pipeline_runs.pipeline_runs_of(session, attempt.id):
+        entries.append(
+            TimelineEntry(
+                prun.created_at,
+                "run",
+                "pipeline_run",
+                f"Pipeline run on {prun.ref} ({command_line(tuple(prun.entry))}): "
+                f"{_pipeline_outcome(prun)}",
+                "server",
+                {"ref": prun.ref, "run_id": str(prun.id), "status": prun.status},
+            )
+        )
     if attempt.submitted_at is not None:
         by = "by the candidate" if attempt.submitted_by == "candidate" else "at the deadline"
         entries.append(

@@ -26,6 +26,9 @@ CANDIDATE_ROUTES = {
     ("GET", "/api/v1/attempts/{attempt_id}/result"),
     ("POST", "/api/v1/attempts/{attempt_id}/scenarios/{ref}/runs"),
     ("GET", "/api/v1/attempts/{attempt_id}/scenarios/{ref}/runs/{run_id}"),
+    # What the candidate's own pipeline printed, run on their files in the sandbox.
+    ("POST", "/api/v1/attempts/{attempt_id}/scenarios/{ref}/pipeline-runs"),
+    ("GET", "/api/v1/attempts/{attempt_id}/scenarios/{ref}/pipeline-runs/{run_id}"),
     ("POST", "/api/v1/attempts/{attempt_id}/events"),
     ("GET", "/api/v1/certificates"),
     ("GET", "/api/v1/me"),

@@ -183,14 +183,19 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_browser_tools()
-    root = tmp_path_factory.mktemp("e2e")
+    yield from serve(tmp_path_factory.mktemp("e2e"), REPO / "scenarios")
+
+
+def serve(root: Path, scenarios: Path) -> Iterator[Server]:
+    """Runs a server on its own database in ``root`` with the scenarios of ``scenarios``
+    until the generator is closed."""
     port = _free_port()
     env = {
         **os.environ,
         "ASSAY_ENV": "test",
         "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{root / 'assay.db'}",
         "ASSAY_QUESTION_BANK": str(e2e_bank(root / "bank")),
-        "ASSAY_SCENARIOS": str(REPO / "scenarios"),
+        "ASSAY_SCENARIOS": str(scenarios),
         "ASSAY_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

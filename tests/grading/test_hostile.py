@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 import textwrap
@@ -23,9 +24,8 @@ import pytest
 
 from app.grading.grader import GradingRecord, clear_reference_cache, grade_submission
 from app.grading.sandbox import (
-    DEFAULT_UID_BASE,
-    UID_SPAN,
     BubblewrapSandbox,
+    Limits,
     ProcessSandbox,
     Sandbox,
 )
@@ -164,7 +164,10 @@ def hostile(attack_body: str) -> dict[str, str]:
     return {"pipeline.py": f"def attack():\n{body}\n\n\ndef add(x):\n    return x + 1\n"}
 
 
-def slot_processes() -> list[int]:
+def slot_processes(box: Sandbox) -> list[int]:
+    """Live processes of this sandbox's slot uids (other graders on the machine have
+    uids of their own)."""
+    uids = box.slot_uids
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -174,7 +177,7 @@ def slot_processes() -> list[int]:
                 uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        if DEFAULT_UID_BASE <= uid < DEFAULT_UID_BASE + UID_SPAN:
+        if uid in uids:
             found.append(int(name))
     return found
 
@@ -187,7 +190,7 @@ async def grade(
     checks = {c.name: c for c in record.checks}
     assert checks["guarded"].earned == 0, checks["guarded"]
     if alone and os.geteuid() == 0:
-        assert slot_processes() == [], "a sandboxed process survived the grading"
+        assert slot_processes(box) == [], "a sandboxed process survived the grading"
     return record
 
 
@@ -305,6 +308,43 @@ async def test_attacks_on_the_machine_score_zero(
     await still_healthy(scenario, sandbox)
 
 
+FILE_FLOOD = """
+import os
+made, refusals = 0, {}
+places = [".", os.environ.get("TMPDIR", "/tmp"), "/tmp", "/dev/shm", "/dev"]
+try:
+    while made < 100_000 and places:
+        place = places[made % len(places)]
+        try:
+            os.close(os.open(os.path.join(place, f"f{made}"), os.O_CREAT | os.O_WRONLY, 0o600))
+            made += 1
+        except OSError as exc:
+            refusals[place] = exc.strerror
+            places.remove(place)
+finally:
+    print(f"files made: {made}; refused: {refusals}", flush=True)
+"""
+
+
+async def test_a_flood_of_files_stops_at_the_inode_cap(
+    scenario: Scenario, sandbox: Sandbox
+) -> None:
+    """100,000 empty files would cost the kernel ~500 MB of inodes and dentries that no
+    byte cap sees: the run's storage refuses the file past its inode cap, everywhere
+    the run can write, and the host's shared memory directory gets none of them."""
+    shm_before = set(os.listdir("/dev/shm"))
+    record = await grade(scenario, hostile(FILE_FLOOD), sandbox)
+    found = re.search(r"files made: (\d+)", record.output_tail)
+    assert found is not None, record.output_tail
+    assert int(found.group(1)) <= Limits().tmpfs_inodes, record.output_tail
+    assert "No space left on device" in record.output_tail
+    assert set(os.listdir("/dev/shm")) == shm_before
+    # The run's tmpfs lived in its own mount namespace: the host never saw it.
+    with open("/proc/self/mounts") as mounts:  # noqa: ASYNC230 - a small procfs read
+        assert not [m for m in mounts if m.startswith("assay ")]
+    await still_healthy(scenario, sandbox)
+
+
 async def test_printing_fake_results_changes_nothing(scenario: Scenario, sandbox: Sandbox) -> None:
     record = await grade(scenario, hostile(PRINT_FAKE_RESULTS), sandbox)
     assert {c.name: c.passed for c in record.checks} == {"guarded": False, "sane": True}
@@ -403,4 +443,4 @@ async def test_another_attempts_files_are_invisible(scenario: Scenario, sandbox:
         grade(scenario, hostile(attack), sandbox, alone=False),
     )
     if os.geteuid() == 0:
-        assert slot_processes() == []
+        assert slot_processes(sandbox) == []

@@ -149,12 +149,11 @@ async def test_background_processes_do_not_survive(sandbox: Sandbox) -> None:
     )
     assert reported(result) == "parent done"
     if os.geteuid() == 0:
-        assert not _processes_of_slot_uids()
+        assert not _processes_of_slot_uids(sandbox)
 
 
-def _processes_of_slot_uids() -> list[int]:
-    from app.grading.sandbox import DEFAULT_UID_BASE, UID_SPAN
-
+def _processes_of_slot_uids(box: Sandbox) -> list[int]:
+    uids = box.slot_uids
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -164,7 +163,7 @@ def _processes_of_slot_uids() -> list[int]:
                 uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        if DEFAULT_UID_BASE <= uid < DEFAULT_UID_BASE + UID_SPAN:
+        if uid in uids:
             found.append(int(name))
     return found
 
@@ -302,3 +301,29 @@ def test_workspace_paths_are_whitelisted(tmp_path: os.PathLike[str]) -> None:
     assert safe_relative_path("pkg/pipeline.py")
     with pytest.raises(ValueError):
         write_workspace(os.path.join(tmp_path, "ws"), {"conftest.py": ""})
+
+
+def test_storage_limits_are_never_zero() -> None:
+    # tmpfs reads 0 as "unlimited"
+    with pytest.raises(ValueError, match="positive"):
+        Limits(tmpfs_inodes=0)
+    with pytest.raises(ValueError, match="positive"):
+        Limits(tmpfs_bytes=0)
+
+
+async def test_without_user_namespaces_the_process_layer_still_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where no run can get its own storage (no user namespaces: the machines where the
+    process layer is the fallback), runs go on in host directories and the sandbox says
+    that files are not bounded."""
+    from app.grading.sandbox import storage
+
+    monkeypatch.setattr(storage.Storage, "works", lambda self, launcher: "no user namespaces")
+    box = ProcessSandbox(slots=1)
+    try:
+        assert box.details["storage"] == "not bounded in files (no user namespaces)"
+        result = await run(box, 'report(os.getcwd().endswith("/work"))')
+        assert reported(result) is True
+    finally:
+        box.close()

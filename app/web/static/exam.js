@@ -8,6 +8,7 @@ import { Navigator } from "./navigator.js";
 import { createEditor } from "./editor.js";
 import { EventReporter } from "./events.js";
 import { Marks } from "./marks.js";
+import { renderPipeline } from "./pipeline.js";
 
 const root = document.getElementById("exam");
 const attemptId = root.dataset.attempt;
@@ -329,6 +330,9 @@ function renderScenario(item) {
   });
   runs.append(runsTitle, runButton, runsLeft, outcome);
   wrap.append(title, briefLabel, brief, tabs, panel, help, runs);
+  if (item.pipeline_command) {
+    wrap.append(renderPipeline({ item, base, settled: () => autosave.settled() }));
+  }
   return wrap;
 }
 
