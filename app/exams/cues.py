@@ -136,6 +136,8 @@ def content_words(text: str) -> set[str]:
 
 
 def _lengths(item: CueItem) -> list[float]:
+    """Each option's length in characters, spaces collapsed. Compared strictly: a key
+    written a few characters short of the longest option is a cue all the same."""
     return [float(len(" ".join(t.split()))) for t in item.options]
 
 
@@ -182,26 +184,44 @@ def _convergence(item: CueItem) -> list[float]:
     return [round(s, 9) for s in scores]
 
 
+def _content_words(item: CueItem) -> list[float]:
+    return [float(len(content_words(t))) for t in item.options]
+
+
+def _word_length(item: CueItem) -> list[float]:
+    """Mean letters a word: jargon-heavy or plain wording."""
+    out = []
+    for text in item.options:
+        tokens = words(text)
+        out.append(round(sum(map(len, tokens)) / len(tokens), 9) if tokens else 0.0)
+    return out
+
+
+def _odd_start(item: CueItem) -> list[float]:
+    """How few other options open with the same word (a key phrased unlike the rest)."""
+    firsts = [(words(t) or [""])[0] for t in item.options]
+    return [float(-sum(f == g for g in firsts)) for f in firsts]
+
+
 def _stem_overlap(item: CueItem) -> list[float]:
     stem = content_words(item.stem)
     return [float(len(content_words(t) & stem)) for t in item.options]
 
 
-def _negated(preference: Callable[[CueItem], list[float]]) -> Callable[[CueItem], list[float]]:
-    def avoid(item: CueItem) -> list[float]:
-        return [-p for p in preference(item)]
-
-    return avoid
-
-
 @dataclass(frozen=True)
 class Strategy:
+    """Prefers the options with the highest ``measure`` (``sign`` 1) or the lowest (-1)."""
+
     name: str
-    preference: Callable[[CueItem], list[float]] = field(repr=False)
+    measure: Callable[[CueItem], list[float]] = field(repr=False)
+    sign: float = 1.0
+
+    def preference(self, item: CueItem) -> list[float]:
+        return [self.sign * m for m in self.measure(item)]
 
 
-def _twins(prefer: str, avoid: str, preference: Callable[[CueItem], list[float]]) -> list[Strategy]:
-    return [Strategy(prefer, preference), Strategy(avoid, _negated(preference))]
+def _twins(prefer: str, avoid: str, measure: Callable[[CueItem], list[float]]) -> list[Strategy]:
+    return [Strategy(prefer, measure), Strategy(avoid, measure, -1.0)]
 
 
 SURFACE_STRATEGIES: tuple[Strategy, ...] = (
@@ -209,6 +229,9 @@ SURFACE_STRATEGIES: tuple[Strategy, ...] = (
     Strategy("second-longest option", _second_longest),
     Strategy("second-shortest option", _second_shortest),
     *_twins("odd length out", "most typical length", _length_outlier),
+    *_twins("most content words", "fewest content words", _content_words),
+    *_twins("longest words", "shortest words", _word_length),
+    *_twins("odd first word", "usual first word", _odd_start),
     *_twins("most like the others", "least like the others", _convergence),
     *_twins("echoes the stem", "avoids the stem's words", _stem_overlap),
     *_twins("justified (so that...)", "not justified", _count(_JUSTIFICATION)),
@@ -226,18 +249,20 @@ CLASSIFIER_NAME = "text classifier (2-fold)"
 
 def option_features(item: CueItem) -> list[frozenset[str]]:
     """Words and word pairs of each option, plus where it ranks in its item by length,
-    by likeness to the other options and by words shared with the stem."""
+    by likeness to the other options, by words shared with the stem and by how many
+    content words it has."""
     ranks = [
         _rank_from_top(_lengths(item)),
         _rank_from_top(_convergence(item)),
         _rank_from_top(_stem_overlap(item)),
+        _rank_from_top(_content_words(item)),
     ]
     out = []
     for index, text in enumerate(item.options):
         tokens = words(text)
         features = set(tokens)
         features.update(f"{a} {b}" for a, b in pairwise(tokens))
-        for label, rank in zip(("len", "like", "stem"), ranks, strict=True):
+        for label, rank in zip(("len", "like", "stem", "words"), ranks, strict=True):
             features.add(f"#{label}-rank-{rank[index]}")
         out.append(frozenset(features))
     return out
@@ -359,8 +384,14 @@ def analyse(
     """Every strategy on every item; ``pools`` maps an exam code to the ids it can draw.
     Exams that draw the same items share one pool, labelled by the first code."""
     hits: dict[str, dict[str, float]] = {}
+    measured: dict[Callable[[CueItem], list[float]], dict[str, list[float]]] = {}
     for strategy in SURFACE_STRATEGIES:
-        hits[strategy.name] = {i.id: expected_hit(i, strategy.preference(i)) for i in items}
+        if strategy.measure not in measured:  # twins share one measurement
+            measured[strategy.measure] = {i.id: strategy.measure(i) for i in items}
+        values = measured[strategy.measure]
+        hits[strategy.name] = {
+            i.id: expected_hit(i, [strategy.sign * v for v in values[i.id]]) for i in items
+        }
     hits[CLASSIFIER_NAME] = classifier_hits(items)
     report = CueReport(
         strategies=[s.name for s in SURFACE_STRATEGIES] + [CLASSIFIER_NAME],
@@ -413,7 +444,7 @@ def cue_table(report: CueReport, *, title: str = "Wording cues") -> str:
             r = report.result(strategy, ids)
             cells.append(f"{f'{100 * r.score:.1f} ({r.gain_points:+.1f})':>{width}}")
         lines.append(f"{strategy:<{name_width}}" + "".join(cells))
-    shared = [f"{label} = {', '.join(codes)}" for label, codes in report.exams.items()]
-    if any(len(codes) > 1 for codes in report.exams.values()):
-        lines.append("pools: " + "; ".join(shared))
+    for label, codes in report.exams.items():
+        if len(codes) > 1:
+            lines.append(f"column {label}: the pool of {', '.join(codes)}")
     return "\n".join(lines)
