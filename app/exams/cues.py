@@ -422,29 +422,32 @@ def exam_pool(spec: BlueprintSpec, items: Iterable[ItemSpec]) -> list[str]:
 def cue_table(report: CueReport, *, title: str = "Wording cues") -> str:
     """Strategy x (all items, each exam pool): expected score and the gap to guessing."""
     columns = [("bank", sorted(report.chance)), *report.pools.items()]
-    width = max(12, *(len(label) + 1 for label, _ in columns))
+    width = max(14, *(len(label) + 2 for label, _ in columns))
     name_width = max(len(s) for s in report.strategies) + 2
     header = f"{'strategy':<{name_width}}" + "".join(f"{c:>{width}}" for c, _ in columns)
     lines = [
-        f"{title}: expected score % (points above blind guessing), "
-        f"fails above +{CUE_MAX_GAIN_POINTS:.0f}",
+        f"{title}: expected score % (points above blind guessing); "
+        f"! marks a fail, over +{CUE_MAX_GAIN_POINTS:.0f}",
         header,
         "-" * len(header),
     ]
     guessing = [report.result(report.strategies[0], ids) for _, ids in columns]
     lines.append(
         f"{'blind guessing':<{name_width}}"
-        + "".join(f"{100 * r.chance:>{width}.1f}" for r in guessing)
+        + "".join(f"{f'{100 * r.chance:.1f} ':>{width}}" for r in guessing)
     )
-    counts = f"{'items':<{name_width}}" + "".join(f"{len(ids):>{width}}" for _, ids in columns)
+    counts = f"{'items':<{name_width}}" + "".join(
+        f"{f'{len(ids)} ':>{width}}" for _, ids in columns
+    )
     lines.append(counts)
     for strategy in report.strategies:
         cells = []
         for _, ids in columns:
             r = report.result(strategy, ids)
-            cells.append(f"{f'{100 * r.score:.1f} ({r.gain_points:+.1f})':>{width}}")
+            mark = "!" if r.gain_points > CUE_MAX_GAIN_POINTS else " "
+            cells.append(f"{f'{100 * r.score:.1f} ({r.gain_points:+.1f}){mark}':>{width}}")
         lines.append(f"{strategy:<{name_width}}" + "".join(cells))
     for label, codes in report.exams.items():
         if len(codes) > 1:
             lines.append(f"column {label}: the pool of {', '.join(codes)}")
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
