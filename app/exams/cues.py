@@ -26,9 +26,9 @@ import math
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, repeat
 
 from app.exams.content import BlueprintSpec, ItemSpec
 
@@ -274,34 +274,31 @@ class NaiveBayes:
 
     def __init__(self, smoothing: float = CLASSIFIER_SMOOTHING) -> None:
         self.smoothing = smoothing
-        self._counts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
-        self._totals: dict[bool, float] = {True: 0.0, False: 0.0}
-        self._weights: dict[str, float] = {}
+        self.weights: dict[str, float] = {}
 
-    def fit(self, examples: Iterable[tuple[frozenset[str], bool]]) -> NaiveBayes:
+    def fit(
+        self,
+        examples: Iterable[tuple[frozenset[str], bool]],
+        needed: Set[str] | None = None,
+    ) -> NaiveBayes:
+        """Each feature's weight: the log-odds that an option carrying it is a key.
+        ``needed`` limits the weights kept to the features that will be scored."""
+        keys: Counter[str] = Counter()
+        others: Counter[str] = Counter()
         for features, is_key in examples:
-            self._counts[is_key].update(features)
-        size = len(self._counts[True].keys() | self._counts[False].keys())
-        self._totals = {
-            c: sum(self._counts[c].values()) + self.smoothing * size for c in (True, False)
+            (keys if is_key else others).update(features)
+        vocabulary = keys.keys() | others.keys()
+        alpha = self.smoothing
+        log_keys = math.log(keys.total() + alpha * len(vocabulary))
+        log_others = math.log(others.total() + alpha * len(vocabulary))
+        self.weights = {
+            f: math.log(keys[f] + alpha) - log_keys - math.log(others[f] + alpha) + log_others
+            for f in (vocabulary if needed is None else vocabulary & needed)
         }
-        self._weights = {}
         return self
 
-    def weight(self, feature: str) -> float:
-        """Log-odds that an option with this feature is a key; 0 if never seen."""
-        if feature not in self._weights:
-            keys, others = self._counts[True][feature], self._counts[False][feature]
-            self._weights[feature] = (
-                0.0
-                if keys == others == 0
-                else math.log((keys + self.smoothing) / self._totals[True])
-                - math.log((others + self.smoothing) / self._totals[False])
-            )
-        return self._weights[feature]
-
     def score(self, features: frozenset[str]) -> float:
-        return round(sum(self.weight(f) for f in features), 9)
+        return round(sum(map(self.weights.get, features, repeat(0.0))), 9)
 
 
 def classifier_hits(items: Sequence[CueItem]) -> dict[str, float]:
@@ -312,16 +309,19 @@ def classifier_hits(items: Sequence[CueItem]) -> dict[str, float]:
     hits: dict[str, float] = dict.fromkeys(features, 0.0)
     if len(ordered) < 2:
         return {item.id: item.chance for item in items}
-    for repeat in range(CLASSIFIER_REPEATS):
+    for split in range(CLASSIFIER_REPEATS):
         shuffled = list(ordered)
-        random.Random(f"{CLASSIFIER_SEED}:{repeat}").shuffle(shuffled)
+        random.Random(f"{CLASSIFIER_SEED}:{split}").shuffle(shuffled)
         half = len(shuffled) // 2
         folds = (shuffled[:half], shuffled[half:])
         for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
             model = NaiveBayes().fit(
-                (f, index in item.key)
-                for item in train
-                for index, f in enumerate(features[item.id])
+                (
+                    (f, index in item.key)
+                    for item in train
+                    for index, f in enumerate(features[item.id])
+                ),
+                needed=set().union(*(f for item in test for f in features[item.id])),
             )
             for item in test:
                 preference = [model.score(f) for f in features[item.id]]
