@@ -298,7 +298,8 @@ class NaiveBayes:
         return self
 
     def score(self, features: frozenset[str]) -> float:
-        return round(sum(map(self.weights.get, features, repeat(0.0))), 9)
+        # fsum: exact, so the score cannot depend on the order a set iterates in.
+        return round(math.fsum(map(self.weights.get, features, repeat(0.0))), 9)
 
 
 def classifier_hits(items: Sequence[CueItem]) -> dict[str, float]:

@@ -300,3 +300,19 @@ def test_cli_cues_for_one_file(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
+
+
+def test_a_pool_is_every_active_item_its_draws_can_pick(tmp_path: Path) -> None:
+    items = _parallel() + _parallel("professional")
+    items[0]["status"] = "retired"
+    root = write_bank(
+        tmp_path / "bank",
+        [blueprint(draws=[{"level": "foundation", "count": 5}])],
+        items,
+    )
+    cues = validate_bank(root).cues
+    assert cues is not None
+    assert len(cues.chance) == 63  # retired items are never drawn, so never scored
+    [pool] = cues.pools.values()
+    assert len(pool) == 31
+    assert all("-F-" in i for i in pool)
