@@ -6,12 +6,14 @@ Times, on the question bank in the checkout: loading it, the wording-cue analysi
 (every surface strategy and the classifier), the expected score on every exam's sampled
 forms, and the whole `validate_bank` (which adds the O(n^2) near-duplicate rule). Then
 the cue analysis alone on a bank grown to ``--items`` by copies of real items under new
-ids (options rotated, so the copies are not the originals). Medians of ``--repeat`` runs.
+ids (options rotated, so the copies are not the originals). Medians of ``--repeat`` runs,
+wall clock and process CPU time.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -29,13 +31,15 @@ from app.exams.validation import exam_pools, validate_bank
 BANK = Path(__file__).resolve().parents[1] / "question_bank"
 
 
-def _median(repeat: int, run: Callable[[], object]) -> float:
-    times = []
+def _median(repeat: int, run: Callable[[], object]) -> tuple[float, float]:
+    """Median wall and CPU seconds (CPU time says more on a shared, loaded machine)."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:
@@ -73,8 +77,10 @@ def main() -> None:
         ),
         "validate_bank, whole": _median(args.repeat, lambda: validate_bank(BANK)),
     }
-    for name, seconds in figures.items():
-        print(f"{name:<32} {seconds:6.2f} s")
+    print(f"{'':<32} {'wall':>7} {'cpu':>7}")
+    for name, (wall, cpu) in figures.items():
+        print(f"{name:<32} {wall:6.2f}s {cpu:6.2f}s")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
