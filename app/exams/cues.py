@@ -147,10 +147,12 @@ def _rank_from_top(values: Sequence[float]) -> list[int]:
 
 
 def _count(pattern: re.Pattern[str]) -> Callable[[CueItem], list[float]]:
-    def preference(item: CueItem) -> list[float]:
+    """How many times each option carries the mark ``pattern`` finds."""
+
+    def measure(item: CueItem) -> list[float]:
         return [float(len(pattern.findall(text))) for text in item.options]
 
-    return preference
+    return measure
 
 
 def _longest(item: CueItem) -> list[float]:
