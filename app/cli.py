@@ -126,6 +126,7 @@ def content_report(
     solution pass, each cheap fix and each mutant of the reference fail), then the bank,
     with scenario sections checked against the scenarios there are. Returns the report
     and every problem found. ``run_scenarios=False`` only loads the scenarios."""
+    from app.exams.difficulty import ScenarioEstimate
     from app.exams.validation import validate_bank
     from app.grading.exceptions import ScenarioInvalid
     from app.grading.scenarios import Scenario, load_scenarios, scenario_dirs
@@ -145,7 +146,9 @@ def content_report(
         with contextlib.suppress(ScenarioInvalid):
             loaded = load_scenarios(scenario_root)
     pool = Counter((s.domain, s.level) for s in loaded.values())
-    report = validate_bank(bank_root, scenario_pool=dict(pool))
+    # Without the scenarios, scenario sections count at the pass mark.
+    estimates = [ScenarioEstimate(s.id, s.domain, s.level, s.difficulty) for s in loaded.values()]
+    report = validate_bank(bank_root, scenario_pool=dict(pool), scenarios=estimates or None)
     report.scenario_ids = sorted(loaded)
     report.scenario_lines = lines
     return report, [str(p) for p in report.problems] + problems
@@ -178,6 +181,47 @@ def content_validate(
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(code=1)
     typer.echo("The question bank and the scenarios are valid.", err=True)
+
+
+@content_cli.command("cues")
+def content_cues(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="An items file or folder (default: the whole bank)."),
+    ] = None,
+    bank: Annotated[
+        Path | None, typer.Option(help="Question bank folder (default: ASSAY_QUESTION_BANK).")
+    ] = None,
+) -> None:
+    """Print the wording-cue table for the bank, its exam pools and the items under PATH,
+    then, for each item under PATH, the strategies that find its key. Exits 1 when a
+    strategy beats blind guessing by more than the validator allows on any column."""
+    from app.exams.cue_command import cue_listing
+
+    text, failed = cue_listing(bank or get_settings().question_bank, path)
+    typer.echo(text)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@content_cli.command("forms")
+def content_forms(
+    bank: Annotated[
+        Path | None, typer.Option(help="Question bank folder (default: ASSAY_QUESTION_BANK).")
+    ] = None,
+    scenarios: Annotated[
+        Path | None, typer.Option(help="Scenarios folder (default: ASSAY_SCENARIOS).")
+    ] = None,
+) -> None:
+    """Print each exam's expected score for a minimally qualified candidate per sampled
+    form, and every items file's difficulty estimates. Exits 1 when a form is off."""
+    from app.exams.forms_command import forms_listing
+
+    settings = get_settings()
+    text, failed = forms_listing(bank or settings.question_bank, scenarios or settings.scenarios)
+    typer.echo(text)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @users_cli.command("create")

@@ -96,6 +96,9 @@ class ScenarioSpec(_Strict):
     # shown, never judged): a workspace script, then its arguments.
     entry: list[str] | None = Field(default=None, min_length=1, max_length=16)
     max_pipeline_runs: int = Field(default=20, ge=1, le=100)
+    # Modified-Angoff estimate: the share of the points a minimally qualified candidate
+    # earns. Optional; without it the scenario counts at its exam's pass mark.
+    difficulty: float | None = Field(default=None, ge=0.2, le=0.95)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
@@ -227,6 +230,7 @@ class Scenario:
     # ``python`` + this, in the workspace; None when the scenario has nothing to run.
     entry: tuple[str, ...] | None = ("run.py",)
     max_pipeline_runs: int = 20
+    difficulty: float | None = None
 
     @property
     def public_checks(self) -> list[Check]:
@@ -441,6 +445,7 @@ def load_scenario(path: Path) -> Scenario:
         accepted_mutants=[AcceptedMutant(m.id, m.reason.strip()) for m in spec.accepted_mutants],
         entry=entry,
         max_pipeline_runs=spec.max_pipeline_runs,
+        difficulty=spec.difficulty,
     )
 
 
