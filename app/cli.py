@@ -103,6 +103,7 @@ def content_report(bank_root: Path, scenario_root: Path) -> tuple[ValidationRepo
     """The whole content check: every scenario run (the workspace must fail, the
     solution pass, each cheap fix fail), then the bank, with scenario sections checked
     against the scenarios there are. Returns the report and every problem found."""
+    from app.exams.difficulty import ScenarioEstimate
     from app.exams.validation import validate_bank
     from app.grading.exceptions import ScenarioInvalid
     from app.grading.grader import validate_scenario
@@ -119,7 +120,9 @@ def content_report(bank_root: Path, scenario_root: Path) -> tuple[ValidationRepo
         with contextlib.suppress(ScenarioInvalid):
             loaded = load_scenarios(scenario_root)
     pool = Counter((s.domain, s.level) for s in loaded.values())
-    report = validate_bank(bank_root, scenario_pool=dict(pool))
+    # Without the scenarios, scenario sections count at the pass mark.
+    estimates = [ScenarioEstimate(s.id, s.domain, s.level, s.difficulty) for s in loaded.values()]
+    report = validate_bank(bank_root, scenario_pool=dict(pool), scenarios=estimates or None)
     report.scenario_ids = sorted(loaded)
     return report, [str(p) for p in report.problems] + problems
 
@@ -149,6 +152,27 @@ def content_validate(
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(code=1)
     typer.echo("The question bank and the scenarios are valid.", err=True)
+
+
+@content_cli.command("cues")
+def content_cues(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="An items file or folder (default: the whole bank)."),
+    ] = None,
+    bank: Annotated[
+        Path | None, typer.Option(help="Question bank folder (default: ASSAY_QUESTION_BANK).")
+    ] = None,
+) -> None:
+    """Print the wording-cue table for the bank, its exam pools and the items under PATH,
+    then, for each item under PATH, the strategies that find its key. Exits 1 when a
+    strategy beats blind guessing by more than the validator allows on any column."""
+    from app.exams.cue_command import cue_listing
+
+    text, failed = cue_listing(bank or get_settings().question_bank, path)
+    typer.echo(text)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @users_cli.command("create")

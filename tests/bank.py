@@ -103,7 +103,7 @@ def item(
         "domain": domain,
         "level": level,
         "type": "single" if len(key) == 1 else "multiple",
-        "difficulty": 0.6,
+        "difficulty": 0.7,
         "tags": ["test"],
         "stem": stem or _stem(f"{domain}{level}{number}"),
         "options": [{"id": i, "text": f"Action {i} for case {number}"} for i in ids],

@@ -2,25 +2,32 @@
 
 Every rule adds ``Problem``s (file and line) and never stops the others, so an author
 sees everything wrong in one run. The summary (items per domain and level, forms
-available per exam) is what `assay content validate` prints at the end.
+available per exam, the wording-cue table and each exam's expected score per form) is
+what `assay content validate` prints at the end.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.program import DOMAINS, LEVELS
 from app.exams.content import Bank, BlueprintSpec, ItemSpec, Problem, load_bank
+from app.exams.cues import CUE_MAX_GAIN_POINTS, CueItem, CueReport, analyse, cue_table, exam_pool
+from app.exams.difficulty import (
+    FORM_TOLERANCE,
+    FormScores,
+    ScenarioEstimate,
+    expected_form_scores,
+    expected_score_table,
+)
 
 NEAR_DUPLICATE_SIMILARITY = 0.8
 # A file's keys may sit on one letter at most this much above an even share...
 KEY_POSITION_TOLERANCE = 0.20
-# ...and the key may be the (strictly) longest option in at most this share of items.
-LONGEST_KEY_MAX_SHARE = 0.40
 # Below this many single-answer items a file's key spread says nothing.
 MIN_ITEMS_FOR_BALANCE = 8
 _BANNED_OPTION = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.I)
@@ -36,22 +43,36 @@ class ValidationReport:
     scenario_forms: dict[str, int] = field(default_factory=dict)
     scenario_pool: dict[tuple[str, str], int] = field(default_factory=dict)
     scenario_ids: list[str] = field(default_factory=list)
+    # Every wording strategy on every item, and its mean per exam pool.
+    cues: CueReport | None = None
+    # exam code -> a minimally qualified candidate's expected score per sampled form
+    form_scores: dict[str, FormScores] = field(default_factory=dict)
+    scenario_estimates: Sequence[ScenarioEstimate] | None = None
+    root: Path = Path("?")
 
 
 def validate_bank(
-    root: Path, *, scenario_pool: dict[tuple[str, str], int] | None = None
+    root: Path,
+    *,
+    scenario_pool: dict[tuple[str, str], int] | None = None,
+    scenarios: Sequence[ScenarioEstimate] | None = None,
 ) -> ValidationReport:
     """``scenario_pool`` counts scenarios by (domain, level) for scenario sections; without
-    it, scenario sections are not checked for fill (the scenario validator owns them)."""
+    it, scenario sections are not checked for fill (the scenario validator owns them).
+    ``scenarios`` gives their difficulty estimates for the expected score per form;
+    without it, scenario sections count at the pass mark."""
     bank = load_bank(root)
     report = ValidationReport(bank, list(bank.problems), scenario_pool=scenario_pool or {})
+    report.scenario_estimates = scenarios
+    report.root = root
     rules: list[Callable[[ValidationReport], Iterable[Problem]]] = [
         _banned_options,
         _duplicate_stems,
         _key_positions,
-        _longest_option_keys,
         _blueprint_references,
         _blueprint_fill,
+        _wording_cues,
+        _form_difficulty,
     ]
     for rule in rules:
         report.problems.extend(rule(report))
@@ -125,26 +146,6 @@ def _key_positions(report: ValidationReport) -> Iterable[Problem]:
                 break
 
 
-def _longest_option_keys(report: ValidationReport) -> Iterable[Problem]:
-    for path, items in sorted(_by_file(report.bank).items()):
-        if len(items) < MIN_ITEMS_FOR_BALANCE:
-            continue
-        longest = 0
-        for item in items:
-            lengths = {o.id: len(o.text) for o in item.options}
-            top = max(lengths.values())
-            leaders = [oid for oid, n in lengths.items() if n == top]
-            if len(leaders) == 1 and leaders[0] in item.key:
-                longest += 1
-        if longest / len(items) > LONGEST_KEY_MAX_SHARE:
-            yield Problem(
-                path,
-                1,
-                f"the key is the longest option in {longest} of {len(items)} items "
-                f"(at most {LONGEST_KEY_MAX_SHARE:.0%})",
-            )
-
-
 def _blueprint_references(report: ValidationReport) -> Iterable[Problem]:
     codes = set(report.bank.blueprints)
     for spec in report.bank.blueprints.values():
@@ -198,6 +199,62 @@ def _blueprint_fill(report: ValidationReport) -> Iterable[Problem]:
             forms_by_exam[spec.code] = min(forms)
 
 
+def exam_pools(bank: Bank) -> dict[str, list[str]]:
+    """Each exam's multiple-choice pool, exams in level order."""
+    order = sorted(bank.blueprints.values(), key=lambda b: (LEVELS.index(b.level), b.code))
+    return {spec.code: exam_pool(spec, bank.items.values()) for spec in order}
+
+
+def _wording_cues(report: ValidationReport) -> Iterable[Problem]:
+    bank = report.bank
+    items = [CueItem.from_spec(i) for i in bank.items.values() if i.status == "active"]
+    if not items:
+        return
+    report.cues = cues = analyse(items, exam_pools(bank))
+    where: list[tuple[str, Path, int, list[str]]] = [("the bank", report.root / "items", 0, [])]
+    for label, ids in cues.pools.items():
+        path, line = _where(bank, label)
+        exams = " and ".join(cues.exams[label])
+        where.append((f"the pool of {exams}", path, line, ids))
+    all_ids = sorted(cues.chance)
+    for strategy in cues.strategies:
+        for name, path, line, ids in where:
+            result = cues.result(strategy, ids or all_ids)
+            if result.gain_points > CUE_MAX_GAIN_POINTS:
+                yield Problem(
+                    path,
+                    line,
+                    f"wording cue: '{strategy}' scores {100 * result.score:.1f}% on "
+                    f"{name} ({len(ids or all_ids)} items) against {100 * result.chance:.1f}% "
+                    f"for blind guessing (+{result.gain_points:.1f} points, at most "
+                    f"+{CUE_MAX_GAIN_POINTS:.0f}); it finds the key more often than guessing "
+                    f"in {result.hits} items, most in {', '.join(result.telling)}",
+                )
+
+
+def _form_difficulty(report: ValidationReport) -> Iterable[Problem]:
+    bank = report.bank
+    for code, spec in sorted(bank.blueprints.items()):
+        scores = expected_form_scores(spec, bank.items.values(), report.scenario_estimates)
+        if scores is None:
+            continue
+        report.form_scores[code] = scores
+        off = scores.off_mark()
+        if off:
+            worst = max(off, key=lambda seed: abs(scores.scores[seed] - spec.pass_mark))
+            path, line = _where(bank, code)
+            yield Problem(
+                path,
+                line,
+                f"{code}: a minimally qualified candidate's expected score is "
+                f"{100 * scores.low:.1f}-{100 * scores.high:.1f}% (mean {100 * scores.mean:.1f}%) "
+                f"over {len(scores.scores)} forms; {len(off)} of them differ from the pass mark "
+                f"{100 * spec.pass_mark:.0f}% by more than {100 * FORM_TOLERANCE:.0f} points "
+                f"(worst: form seed {worst}, {100 * scores.scores[worst]:.1f}%); "
+                f"recalibrate item difficulty or the pools",
+            )
+
+
 def summary_table(report: ValidationReport) -> str:
     bank = report.bank
     counts: Counter[tuple[str, str]] = Counter(
@@ -222,4 +279,8 @@ def summary_table(report: ValidationReport) -> str:
             f"forms {report.forms_available.get(code, 0)}"
             + (f"  scenario sets {scenarios}" if scenarios is not None else "")
         )
+    if report.cues is not None:
+        lines += ["", cue_table(report.cues)]
+    if report.form_scores:
+        lines += ["", expected_score_table(report.form_scores)]
     return "\n".join(lines)

@@ -73,6 +73,9 @@ class ScenarioSpec(_Strict):
     max_public_runs: int = Field(ge=1, le=100)
     cheap_fixes: list[CheapFixSpec] = Field(min_length=1)
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    # Modified-Angoff estimate: the share of the points a minimally qualified candidate
+    # earns. Optional; without it the scenario counts at its exam's pass mark.
+    difficulty: float | None = Field(default=None, ge=0.2, le=0.95)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
@@ -131,6 +134,7 @@ class Scenario:
     cheap_fixes: list[CheapFix] = field(repr=False)
     step_seconds: float = 3.0
     run_seconds: float = 15.0
+    difficulty: float | None = None
 
     @property
     def public_checks(self) -> list[Check]:
@@ -308,6 +312,7 @@ def load_scenario(path: Path) -> Scenario:
         cheap_fixes=cheap,
         step_seconds=spec.limits.step_seconds,
         run_seconds=spec.limits.run_seconds,
+        difficulty=spec.difficulty,
     )
 
 

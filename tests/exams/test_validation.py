@@ -103,18 +103,6 @@ def test_key_positions_must_be_balanced(tmp_path: Path) -> None:
     assert any("lifecycle/foundation.yaml" in p and "not balanced" in p for p in problems)
 
 
-def test_key_is_the_longest_option_too_often(tmp_path: Path) -> None:
-    items = [item("lifecycle", "foundation", n, key=("abcd"[n % 4],)) for n in range(1, 11)]
-    items += [item("data", "foundation", n, key=("abcd"[n % 4],)) for n in range(1, 5)]
-    for data in items[:5]:  # half of the lifecycle file: over the 40% allowed
-        keyed = next(o for o in data["options"] if o["id"] == data["key"][0])
-        keyed["text"] += " and also documents the change for every owner"
-    problems = _problems(_bank(tmp_path, items))
-    assert any(
-        "lifecycle/foundation.yaml" in p and "longest option in 5 of 10" in p for p in problems
-    )
-
-
 def test_blueprint_the_pool_cannot_fill(tmp_path: Path) -> None:
     root = _bank(tmp_path, draws=[{"domain": "lifecycle", "level": "foundation", "count": 7}])
     problems = _problems(root)
