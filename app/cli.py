@@ -175,6 +175,26 @@ def content_cues(
         raise typer.Exit(code=1)
 
 
+@content_cli.command("forms")
+def content_forms(
+    bank: Annotated[
+        Path | None, typer.Option(help="Question bank folder (default: ASSAY_QUESTION_BANK).")
+    ] = None,
+    scenarios: Annotated[
+        Path | None, typer.Option(help="Scenarios folder (default: ASSAY_SCENARIOS).")
+    ] = None,
+) -> None:
+    """Print each exam's expected score for a minimally qualified candidate per sampled
+    form, and every items file's difficulty estimates. Exits 1 when a form is off."""
+    from app.exams.forms_command import forms_listing
+
+    settings = get_settings()
+    text, failed = forms_listing(bank or settings.question_bank, scenarios or settings.scenarios)
+    typer.echo(text)
+    if failed:
+        raise typer.Exit(code=1)
+
+
 @users_cli.command("create")
 def users_create(
     email: Annotated[str, typer.Option()],

@@ -26,9 +26,9 @@ import math
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, repeat
 
 from app.exams.content import BlueprintSpec, ItemSpec
 
@@ -136,6 +136,8 @@ def content_words(text: str) -> set[str]:
 
 
 def _lengths(item: CueItem) -> list[float]:
+    """Each option's length in characters, spaces collapsed. Compared strictly: a key
+    written a few characters short of the longest option is a cue all the same."""
     return [float(len(" ".join(t.split()))) for t in item.options]
 
 
@@ -145,10 +147,12 @@ def _rank_from_top(values: Sequence[float]) -> list[int]:
 
 
 def _count(pattern: re.Pattern[str]) -> Callable[[CueItem], list[float]]:
-    def preference(item: CueItem) -> list[float]:
+    """How many times each option carries the mark ``pattern`` finds."""
+
+    def measure(item: CueItem) -> list[float]:
         return [float(len(pattern.findall(text))) for text in item.options]
 
-    return preference
+    return measure
 
 
 def _longest(item: CueItem) -> list[float]:
@@ -182,26 +186,44 @@ def _convergence(item: CueItem) -> list[float]:
     return [round(s, 9) for s in scores]
 
 
+def _content_words(item: CueItem) -> list[float]:
+    return [float(len(content_words(t))) for t in item.options]
+
+
+def _word_length(item: CueItem) -> list[float]:
+    """Mean letters a word: jargon-heavy or plain wording."""
+    out = []
+    for text in item.options:
+        tokens = words(text)
+        out.append(round(sum(map(len, tokens)) / len(tokens), 9) if tokens else 0.0)
+    return out
+
+
+def _odd_start(item: CueItem) -> list[float]:
+    """How few other options open with the same word (a key phrased unlike the rest)."""
+    firsts = [(words(t) or [""])[0] for t in item.options]
+    return [float(-sum(f == g for g in firsts)) for f in firsts]
+
+
 def _stem_overlap(item: CueItem) -> list[float]:
     stem = content_words(item.stem)
     return [float(len(content_words(t) & stem)) for t in item.options]
 
 
-def _negated(preference: Callable[[CueItem], list[float]]) -> Callable[[CueItem], list[float]]:
-    def avoid(item: CueItem) -> list[float]:
-        return [-p for p in preference(item)]
-
-    return avoid
-
-
 @dataclass(frozen=True)
 class Strategy:
+    """Prefers the options with the highest ``measure`` (``sign`` 1) or the lowest (-1)."""
+
     name: str
-    preference: Callable[[CueItem], list[float]] = field(repr=False)
+    measure: Callable[[CueItem], list[float]] = field(repr=False)
+    sign: float = 1.0
+
+    def preference(self, item: CueItem) -> list[float]:
+        return [self.sign * m for m in self.measure(item)]
 
 
-def _twins(prefer: str, avoid: str, preference: Callable[[CueItem], list[float]]) -> list[Strategy]:
-    return [Strategy(prefer, preference), Strategy(avoid, _negated(preference))]
+def _twins(prefer: str, avoid: str, measure: Callable[[CueItem], list[float]]) -> list[Strategy]:
+    return [Strategy(prefer, measure), Strategy(avoid, measure, -1.0)]
 
 
 SURFACE_STRATEGIES: tuple[Strategy, ...] = (
@@ -209,6 +231,9 @@ SURFACE_STRATEGIES: tuple[Strategy, ...] = (
     Strategy("second-longest option", _second_longest),
     Strategy("second-shortest option", _second_shortest),
     *_twins("odd length out", "most typical length", _length_outlier),
+    *_twins("most content words", "fewest content words", _content_words),
+    *_twins("longest words", "shortest words", _word_length),
+    *_twins("odd first word", "usual first word", _odd_start),
     *_twins("most like the others", "least like the others", _convergence),
     *_twins("echoes the stem", "avoids the stem's words", _stem_overlap),
     *_twins("justified (so that...)", "not justified", _count(_JUSTIFICATION)),
@@ -226,18 +251,20 @@ CLASSIFIER_NAME = "text classifier (2-fold)"
 
 def option_features(item: CueItem) -> list[frozenset[str]]:
     """Words and word pairs of each option, plus where it ranks in its item by length,
-    by likeness to the other options and by words shared with the stem."""
+    by likeness to the other options, by words shared with the stem and by how many
+    content words it has."""
     ranks = [
         _rank_from_top(_lengths(item)),
         _rank_from_top(_convergence(item)),
         _rank_from_top(_stem_overlap(item)),
+        _rank_from_top(_content_words(item)),
     ]
     out = []
     for index, text in enumerate(item.options):
         tokens = words(text)
         features = set(tokens)
         features.update(f"{a} {b}" for a, b in pairwise(tokens))
-        for label, rank in zip(("len", "like", "stem"), ranks, strict=True):
+        for label, rank in zip(("len", "like", "stem", "words"), ranks, strict=True):
             features.add(f"#{label}-rank-{rank[index]}")
         out.append(frozenset(features))
     return out
@@ -249,34 +276,32 @@ class NaiveBayes:
 
     def __init__(self, smoothing: float = CLASSIFIER_SMOOTHING) -> None:
         self.smoothing = smoothing
-        self._counts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
-        self._totals: dict[bool, float] = {True: 0.0, False: 0.0}
-        self._weights: dict[str, float] = {}
+        self.weights: dict[str, float] = {}
 
-    def fit(self, examples: Iterable[tuple[frozenset[str], bool]]) -> NaiveBayes:
+    def fit(
+        self,
+        examples: Iterable[tuple[frozenset[str], bool]],
+        needed: Set[str] | None = None,
+    ) -> NaiveBayes:
+        """Each feature's weight: the log-odds that an option carrying it is a key.
+        ``needed`` limits the weights kept to the features that will be scored."""
+        keys: Counter[str] = Counter()
+        others: Counter[str] = Counter()
         for features, is_key in examples:
-            self._counts[is_key].update(features)
-        size = len(self._counts[True].keys() | self._counts[False].keys())
-        self._totals = {
-            c: sum(self._counts[c].values()) + self.smoothing * size for c in (True, False)
+            (keys if is_key else others).update(features)
+        vocabulary = keys.keys() | others.keys()
+        alpha = self.smoothing
+        log_keys = math.log(keys.total() + alpha * len(vocabulary))
+        log_others = math.log(others.total() + alpha * len(vocabulary))
+        self.weights = {
+            f: math.log(keys[f] + alpha) - log_keys - math.log(others[f] + alpha) + log_others
+            for f in (vocabulary if needed is None else vocabulary & needed)
         }
-        self._weights = {}
         return self
 
-    def weight(self, feature: str) -> float:
-        """Log-odds that an option with this feature is a key; 0 if never seen."""
-        if feature not in self._weights:
-            keys, others = self._counts[True][feature], self._counts[False][feature]
-            self._weights[feature] = (
-                0.0
-                if keys == others == 0
-                else math.log((keys + self.smoothing) / self._totals[True])
-                - math.log((others + self.smoothing) / self._totals[False])
-            )
-        return self._weights[feature]
-
     def score(self, features: frozenset[str]) -> float:
-        return round(sum(self.weight(f) for f in features), 9)
+        # fsum: exact, so the score cannot depend on the order a set iterates in.
+        return round(math.fsum(map(self.weights.get, features, repeat(0.0))), 9)
 
 
 def classifier_hits(items: Sequence[CueItem]) -> dict[str, float]:
@@ -287,16 +312,19 @@ def classifier_hits(items: Sequence[CueItem]) -> dict[str, float]:
     hits: dict[str, float] = dict.fromkeys(features, 0.0)
     if len(ordered) < 2:
         return {item.id: item.chance for item in items}
-    for repeat in range(CLASSIFIER_REPEATS):
+    for split in range(CLASSIFIER_REPEATS):
         shuffled = list(ordered)
-        random.Random(f"{CLASSIFIER_SEED}:{repeat}").shuffle(shuffled)
+        random.Random(f"{CLASSIFIER_SEED}:{split}").shuffle(shuffled)
         half = len(shuffled) // 2
         folds = (shuffled[:half], shuffled[half:])
         for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
             model = NaiveBayes().fit(
-                (f, index in item.key)
-                for item in train
-                for index, f in enumerate(features[item.id])
+                (
+                    (f, index in item.key)
+                    for item in train
+                    for index, f in enumerate(features[item.id])
+                ),
+                needed=set().union(*(f for item in test for f in features[item.id])),
             )
             for item in test:
                 preference = [model.score(f) for f in features[item.id]]
@@ -359,8 +387,14 @@ def analyse(
     """Every strategy on every item; ``pools`` maps an exam code to the ids it can draw.
     Exams that draw the same items share one pool, labelled by the first code."""
     hits: dict[str, dict[str, float]] = {}
+    measured: dict[Callable[[CueItem], list[float]], dict[str, list[float]]] = {}
     for strategy in SURFACE_STRATEGIES:
-        hits[strategy.name] = {i.id: expected_hit(i, strategy.preference(i)) for i in items}
+        if strategy.measure not in measured:  # twins share one measurement
+            measured[strategy.measure] = {i.id: strategy.measure(i) for i in items}
+        values = measured[strategy.measure]
+        hits[strategy.name] = {
+            i.id: expected_hit(i, [strategy.sign * v for v in values[i.id]]) for i in items
+        }
     hits[CLASSIFIER_NAME] = classifier_hits(items)
     report = CueReport(
         strategies=[s.name for s in SURFACE_STRATEGIES] + [CLASSIFIER_NAME],
@@ -391,29 +425,32 @@ def exam_pool(spec: BlueprintSpec, items: Iterable[ItemSpec]) -> list[str]:
 def cue_table(report: CueReport, *, title: str = "Wording cues") -> str:
     """Strategy x (all items, each exam pool): expected score and the gap to guessing."""
     columns = [("bank", sorted(report.chance)), *report.pools.items()]
-    width = max(12, *(len(label) + 1 for label, _ in columns))
+    width = max(14, *(len(label) + 2 for label, _ in columns))
     name_width = max(len(s) for s in report.strategies) + 2
     header = f"{'strategy':<{name_width}}" + "".join(f"{c:>{width}}" for c, _ in columns)
     lines = [
-        f"{title}: expected score % (points above blind guessing), "
-        f"fails above +{CUE_MAX_GAIN_POINTS:.0f}",
+        f"{title}: expected score % (points above blind guessing); "
+        f"! marks a fail, over +{CUE_MAX_GAIN_POINTS:.0f}",
         header,
         "-" * len(header),
     ]
     guessing = [report.result(report.strategies[0], ids) for _, ids in columns]
     lines.append(
         f"{'blind guessing':<{name_width}}"
-        + "".join(f"{100 * r.chance:>{width}.1f}" for r in guessing)
+        + "".join(f"{f'{100 * r.chance:.1f} ':>{width}}" for r in guessing)
     )
-    counts = f"{'items':<{name_width}}" + "".join(f"{len(ids):>{width}}" for _, ids in columns)
+    counts = f"{'items':<{name_width}}" + "".join(
+        f"{f'{len(ids)} ':>{width}}" for _, ids in columns
+    )
     lines.append(counts)
     for strategy in report.strategies:
         cells = []
         for _, ids in columns:
             r = report.result(strategy, ids)
-            cells.append(f"{f'{100 * r.score:.1f} ({r.gain_points:+.1f})':>{width}}")
+            mark = "!" if r.gain_points > CUE_MAX_GAIN_POINTS else " "
+            cells.append(f"{f'{100 * r.score:.1f} ({r.gain_points:+.1f}){mark}':>{width}}")
         lines.append(f"{strategy:<{name_width}}" + "".join(cells))
-    shared = [f"{label} = {', '.join(codes)}" for label, codes in report.exams.items()]
-    if any(len(codes) > 1 for codes in report.exams.values()):
-        lines.append("pools: " + "; ".join(shared))
-    return "\n".join(lines)
+    for label, codes in report.exams.items():
+        if len(codes) > 1:
+            lines.append(f"column {label}: the pool of {', '.join(codes)}")
+    return "\n".join(line.rstrip() for line in lines)

@@ -13,7 +13,10 @@ from app.core.db import session_scope
 from app.core.program import DOMAINS
 from app.exams import service as exams_service
 from app.exams.content import load_bank
+from app.exams.cues import CUE_MAX_GAIN_POINTS
+from app.exams.difficulty import ScenarioEstimate
 from app.exams.validation import summary_table, validate_bank
+from app.grading.scenarios import load_scenarios
 from tests.attempts.helpers import keyed_labels, wrong_labels
 from tests.conftest import sign_up
 
@@ -43,6 +46,37 @@ def test_the_bank_is_big_enough_for_three_forms_of_every_exam() -> None:
     }
     for code, forms in report.forms_available.items():
         assert forms >= 3, code
+
+
+def test_no_wording_strategy_beats_blind_guessing() -> None:
+    """PROGRAM.md: a candidate who reads only the options' wording, and a classifier
+    trained on half the bank, do no better than blind guessing (within 5 points) on
+    the whole bank and on every exam's pool."""
+    cues = validate_bank(BANK).cues
+    assert cues is not None
+    columns = {"bank": sorted(cues.chance), **cues.pools}
+    over = [
+        f"{strategy} on {label}: {cues.result(strategy, ids).gain_points:+.1f} points"
+        for strategy in cues.strategies
+        for label, ids in columns.items()
+        if cues.result(strategy, ids).gain_points > CUE_MAX_GAIN_POINTS
+    ]
+    assert over == []
+
+
+def test_every_form_sits_on_its_pass_mark() -> None:
+    """A minimally qualified candidate's expected score on every sampled form of every
+    exam is within 3 points of its pass mark (scenarios at their own estimates)."""
+    scenarios = load_scenarios(BANK.parent / "scenarios").values()
+    estimates = [ScenarioEstimate(s.id, s.domain, s.level, s.difficulty) for s in scenarios]
+    report = validate_bank(BANK, scenarios=estimates)
+    assert set(report.form_scores) == set(report.bank.blueprints)
+    off = {
+        code: f"{100 * r.low:.1f}-{100 * r.high:.1f}% against {100 * r.pass_mark:.0f}%"
+        for code, r in report.form_scores.items()
+        if r.off_mark()
+    }
+    assert off == {}
 
 
 def test_readme_summary_is_current() -> None:

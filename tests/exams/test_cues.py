@@ -98,6 +98,15 @@ def _stem_word(on_key: bool) -> Mutation:
     return mutate
 
 
+def _usual_start(texts: list[str], key: int) -> list[str]:
+    """The key and one distractor open alike; the two others each differently."""
+    others = iter(("Lower", "Tweak"))
+    first = next(i for i in range(4) if i != key)
+    return [
+        t if i in (key, first) else t.replace("Raise", next(others)) for i, t in enumerate(texts)
+    ]
+
+
 def _classifier_cue(texts: list[str], key: int) -> list[str]:
     """The key's noun is always the same word of the same length: nothing but a learner
     that reads the other items can tell."""
@@ -111,9 +120,15 @@ CUES: dict[str, Mutation] = {
     "longest option": _key(lambda t: t + " tonight"),
     "shortest option": _distractors(lambda t: t + " tonight"),
     "second-longest option": _by_rank((" tonight", "", " tonight at once now", "")),
-    "second-shortest option": _by_rank((" now", "", " tonight at once", " tonight at once")),
+    "second-shortest option": _by_rank((" right now", "", " tonight at once", " tonight at once")),
     "odd length out": _key(lambda t: t + " and the retry budget of the queue"),
     "most typical length": _by_rank((" at twelve", "", " a bit", " tonight for thirty days")),
+    "most content words": _key(lambda t: t + " quickly"),
+    "fewest content words": _distractors(lambda t: t + " quickly"),
+    "longest words": _key(lambda t: t.replace("Raise", "Reconfigure")),
+    "shortest words": _distractors(lambda t: t.replace("Raise", "Reconfigure")),
+    "odd first word": _key(lambda t: t.replace("Raise", "Lower")),
+    "usual first word": _usual_start,
     "most like the others": _words_shared(key_like=True),
     "least like the others": _words_shared(key_like=False),
     "echoes the stem": _stem_word(on_key=True),
@@ -285,3 +300,19 @@ def test_cli_cues_for_one_file(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
+
+
+def test_a_pool_is_every_active_item_its_draws_can_pick(tmp_path: Path) -> None:
+    items = _parallel() + _parallel("professional")
+    items[0]["status"] = "retired"
+    root = write_bank(
+        tmp_path / "bank",
+        [blueprint(draws=[{"level": "foundation", "count": 5}])],
+        items,
+    )
+    cues = validate_bank(root).cues
+    assert cues is not None
+    assert len(cues.chance) == 63  # retired items are never drawn, so never scored
+    [pool] = cues.pools.values()
+    assert len(pool) == 31
+    assert all("-F-" in i for i in pool)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.cli import content_report
 from app.exams.content import BlueprintSpec, ItemSpec
 from app.exams.difficulty import (
     FORM_TOLERANCE,
@@ -17,7 +18,9 @@ from app.exams.difficulty import (
     expected_form_scores,
 )
 from app.exams.validation import validate_bank
+from app.grading.scenarios import ScenarioFormatError, load_scenario
 from tests.bank import blueprint, item, standard_items, write_bank
+from tests.grading.test_grader import build
 
 
 def _specs(items: list[dict[str, Any]], **bp: Any) -> tuple[BlueprintSpec, list[ItemSpec]]:
@@ -121,3 +124,41 @@ def test_the_sampled_forms_are_the_same_every_run() -> None:
     first = expected_form_scores(spec, specs)
     assert first is not None and first == expected_form_scores(spec, specs)
     assert first.low < first.high
+
+
+def _toy_scenario(root: Path, difficulty: str | None) -> Path:
+    path = build(root)
+    if difficulty is not None:
+        text = (path / "scenario.yaml").read_text()
+        (path / "scenario.yaml").write_text(text + f"difficulty: {difficulty}\n")
+    return path
+
+
+def test_a_scenario_may_carry_its_own_estimate(tmp_path: Path) -> None:
+    assert load_scenario(_toy_scenario(tmp_path / "a", "0.8")).difficulty == 0.8
+    assert load_scenario(_toy_scenario(tmp_path / "b", None)).difficulty is None
+    with pytest.raises(ScenarioFormatError, match="difficulty"):
+        load_scenario(_toy_scenario(tmp_path / "c", "1.5"))
+
+
+@pytest.mark.sandbox
+def test_content_validate_counts_a_scenario_at_its_estimate(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    _toy_scenario(scenarios, "0.9")
+    items = [
+        item(domain, "professional", n, key=("abcd"[n % 4],), difficulty=0.72)
+        for domain, count in (("lifecycle", 6), ("data", 4))
+        for n in range(1, count + 1)
+    ]
+    sections = [
+        {"kind": "mcq", "weight": 0.5, "draw": [{"level": "professional", "count": 4}]},
+        {"kind": "scenario", "weight": 0.5, "draw": [{"level": "professional", "count": 1}]},
+    ]
+    root = write_bank(
+        tmp_path / "bank",
+        [blueprint("test-pro", level="professional", pass_mark=0.72, sections=sections)],
+        items,
+    )
+    report, problems = content_report(root, scenarios)
+    assert report.form_scores["test-pro"].mean == pytest.approx(0.5 * 0.72 + 0.5 * 0.9)
+    assert any("test-pro: a minimally qualified candidate" in p for p in problems)
