@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -186,7 +187,11 @@ async def main() -> None:
     args = parser.parse_args()
 
     pg_url, server_url = await fresh_database(args)
+    # The server's development signing keys go to a scratch directory, not the working
+    # tree (where the tests would find them).
+    scratch = tempfile.TemporaryDirectory(prefix="assay-start-storm-")
     env = {
+        "ASSAY_SIGNING_KEYS_FILE": str(Path(scratch.name) / "signing-keys.json"),
         "ASSAY_DATABASE_URL": server_url,
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
@@ -216,6 +221,7 @@ async def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        scratch.cleanup()
 
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
