@@ -4,6 +4,7 @@ are bounded by the candidate's own rows."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +68,21 @@ async def test_folded_counters_equal_the_aggregate_and_each_attempt_counts_once(
         assert (
             await session.execute(select(func.count()).select_from(ExposurePending))
         ).scalar_one() == 0
+
+
+async def test_folds_running_at_once_count_each_attempt_once(
+    client: httpx.AsyncClient,
+    published: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # Two processes' background passes at the same moment: disjoint batches (SKIP LOCKED
+    # on PostgreSQL, one writer at a time on SQLite), never the same attempt twice.
+    await _start(client, 6)
+    folded = await asyncio.gather(
+        fold_exposure(sessionmaker, batch=2), fold_exposure(sessionmaker, batch=2)
+    )
+    assert sum(folded) == 6
+    assert await _counters(sessionmaker) == await _aggregate(sessionmaker)
 
 
 async def test_forms_balance_exposure_on_the_folded_counters(
