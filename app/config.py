@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Requests in flight when the deadline passes are still accepted for this long.
     deadline_grace_seconds: int = Field(default=5, ge=0, le=60)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    # How old this process's copy of the item exposure counters may get (form assembly
+    # balances on it; the background pass folds new attempts into the counters).
+    exposure_refresh_seconds: float = Field(default=30.0, ge=0)
     # Gradings run at once by this process (each is two sandboxed runs).
     grading_concurrency: int = Field(default=2, ge=1, le=64)
     # Production grades only inside bubblewrap; set this to accept the process layer

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
+from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
 from app.certificates import dependencies as certificates_deps
@@ -145,6 +146,7 @@ def create_app(
     proctoring_deps.install(app, settings, clock)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
+    app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
     if engine is not None:
         _attach_engine(app, engine)
 
@@ -231,6 +233,8 @@ async def sweep_forever(app: FastAPI) -> None:
             )
             if count:
                 log.info("sweeper submitted overdue attempts", count=count)
+            if await fold_exposure(app.state.sessionmaker):
+                app.state.exposure.invalidate()
             await attempts_service.requeue_stalled_gradings(
                 app.state.sessionmaker, app.state.clock, app.state.jobs
             )

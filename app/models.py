@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
-from app.attempts.models import Attempt, AttemptItem, Response
+from app.attempts.models import Attempt, AttemptItem, ExposurePending, ItemExposure, Response
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.core.sharedlimits import RateLimitRow
@@ -29,7 +29,9 @@ __all__ = [
     "Certificate",
     "EmployerKey",
     "ExamVersion",
+    "ExposurePending",
     "Flag",
+    "ItemExposure",
     "ItemVersion",
     "OutboxMessage",
     "PipelineRun",

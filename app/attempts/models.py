@@ -99,3 +99,26 @@ class Response(Base):
             ondelete="CASCADE",
         ),
     )
+
+
+class ItemExposure(Base):
+    """How many forms each item (over all its versions) has appeared on: the counters
+    form assembly balances, folded from ``exposure_pending`` by the background pass so
+    that a start never aggregates history and never writes a shared row."""
+
+    __tablename__ = "item_exposure"
+
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shown: Mapped[int] = mapped_column(Integer)
+
+
+class ExposurePending(Base):
+    """An attempt whose items are not yet counted in ``item_exposure``. Written by the
+    start (a new row, so simultaneous starts do not contend), deleted by the fold that
+    counts it: each attempt is counted exactly once."""
+
+    __tablename__ = "exposure_pending"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -283,15 +283,6 @@ class AttemptRepository:
         )
         return set(result.scalars())
 
-    async def item_exposure(self) -> dict[str, int]:
-        """How many forms each item has appeared on, over all its versions."""
-        result = await self.session.execute(
-            select(ItemVersion.item_id, func.count())
-            .join(AttemptItem, AttemptItem.item_version_id == ItemVersion.id)
-            .group_by(ItemVersion.item_id)
-        )
-        return {item_id: count for item_id, count in result}
-
     async def overdue_ids(
         self, cutoff: datetime, limit: int, *, user_id: uuid.UUID | None = None
     ) -> Sequence[uuid.UUID]:

@@ -133,7 +133,13 @@ async def start_attempt(
         user_id=user_id,
     )
     started = await service.start_attempt(
-        session, clock, user_id, code, grace=grace, scenarios=scenarios
+        session,
+        clock,
+        user_id,
+        code,
+        grace=grace,
+        scenarios=scenarios,
+        exposure=request.app.state.exposure,
     )
     a = started.attempt
     body = AttemptStartedOut(

@@ -20,6 +20,8 @@ from app.attempts.exceptions import (
     PrerequisiteMissing,
     RetakeTooSoon,
 )
+from app.attempts.exposure import ExposureCache
+from app.attempts.exposure_repository import ExposureRepository
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus
 from app.attempts.repository import (
     AttemptRepository,
@@ -58,8 +60,11 @@ async def start_attempt(
     *,
     grace: timedelta,
     scenarios: Mapping[str, Scenario],
+    exposure: ExposureCache,
 ) -> StartedAttempt:
-    """The candidate's open attempt at this exam, or a new one if the rules allow it."""
+    """The candidate's open attempt at this exam, or a new one if the rules allow it.
+    Every query it makes is bounded by this candidate's own rows or by the bank (the
+    exposure counters come from ``exposure``, this process's snapshot), never by history."""
     exam = await exams_service.get_exam(session, exam_code)
     repo = AttemptRepository(session)
     now = clock.now()
@@ -83,7 +88,7 @@ async def start_attempt(
             pool,
             seed,
             seen=await repo.seen_item_ids(user_id),
-            exposure=await repo.item_exposure(),
+            exposure=await exposure.snapshot(session, now),
         )
     except PoolTooSmall as exc:
         raise ExamUnavailable() from exc
@@ -136,6 +141,7 @@ async def start_attempt(
             )
         )
     await repo.add(attempt, items)
+    await ExposureRepository(session).mark_pending(attempt.id)
     if extra:
         await proctoring_service.record_server_event(
             session, clock, attempt.id, "accommodation_applied", {"minutes": extra}

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts import service as attempts_service
+from app.attempts.exposure import ExposureCache
 from app.certificates import service as certificates_service
 from app.certificates.exceptions import RenewalWindowClosed
 from app.core.clock import Clock
@@ -33,6 +34,7 @@ async def start_renewal(
     *,
     grace: timedelta,
     scenarios: Mapping[str, Scenario],
+    exposure: ExposureCache,
 ) -> attempts_service.StartedAttempt:
     """Starts (or resumes) the renewal exam for the caller's certificate, if it is in its
     renewal window; the attempt's own eligibility check asks the same again."""
@@ -41,5 +43,5 @@ async def start_renewal(
     )
     code = await renewal_exam_code(session, certificate.exam_code)
     return await attempts_service.start_attempt(
-        session, clock, user_id, code, grace=grace, scenarios=scenarios
+        session, clock, user_id, code, grace=grace, scenarios=scenarios, exposure=exposure
     )

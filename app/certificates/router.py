@@ -181,6 +181,7 @@ async def start_renewal(
         certificate_id,
         grace=timedelta(seconds=settings.deadline_grace_seconds),
         scenarios=scenario_registry(request),
+        exposure=request.app.state.exposure,
     )
     a = started.attempt
     body = AttemptStartedOut(
