@@ -3,7 +3,7 @@
 history already stored
 
 Revision ID: 7c4f1a2e9b30
-Revises: 5e1d2c3b4a69
+Revises: 5c1f0a9e7d21
 Create Date: 2026-12-06 05:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c4f1a2e9b30"
-down_revision: str | None = "5e1d2c3b4a69"
+down_revision: str | None = "5c1f0a9e7d21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
