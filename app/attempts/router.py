@@ -308,7 +308,7 @@ async def run_result(
     "shown: it never becomes a verdict.",
 )
 async def request_pipeline_run(
-    ref: str,
+    ref: Text,
     request: Request,
     attempt: OwnedAttempt,
     session: SessionDep,
@@ -339,7 +339,7 @@ async def request_pipeline_run(
     summary="A pipeline run's output",
 )
 async def pipeline_run_result(
-    ref: str, run_id: uuid.UUID, attempt: OwnedAttempt, session: SessionDep
+    ref: Text, run_id: uuid.UUID, attempt: OwnedAttempt, session: SessionDep
 ) -> PipelineRunOut:
     view = await service.pipeline_run_view(session, attempt, ref, run_id)
     return PipelineRunOut(
