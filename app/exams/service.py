@@ -117,6 +117,11 @@ def block_html(text: str) -> str:
     return markdown.block_html(text)
 
 
+def markdown_problems(text: str) -> list[str]:
+    """Why a text would not render as Markdown the way its author meant (validation)."""
+    return markdown.problems(text)
+
+
 def inline_html(text: str) -> str:
     """An option's Markdown as safe inline HTML."""
     return markdown.inline_html(text)

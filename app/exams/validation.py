@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.program import DOMAINS, LEVELS
+from app.exams import markdown
 from app.exams.content import Bank, BlueprintSpec, ItemSpec, Problem, load_bank
 from app.exams.cues import CUE_MAX_GAIN_POINTS, CueItem, CueReport, analyse, cue_table, exam_pool
 from app.exams.difficulty import (
@@ -75,6 +76,7 @@ def validate_bank(
         _blueprint_fill,
         _wording_cues,
         _form_difficulty,
+        _markdown,
     ]
     for rule in rules:
         report.problems.extend(rule(report))
@@ -93,6 +95,17 @@ def _banned_options(report: ValidationReport) -> Iterable[Problem]:
                 yield Problem(
                     path, line, f"{item.id}: option {option.id} is an 'all/none of the above'"
                 )
+
+
+def _markdown(report: ValidationReport) -> Iterable[Problem]:
+    """Stems and options are Markdown rendered in safe mode: text that would not render
+    as its author meant is refused here, not shown to a candidate."""
+    for item in report.bank.items.values():
+        texts = [("stem", item.stem)] + [(f"option {o.id}", o.text) for o in item.options]
+        for where, text in texts:
+            for problem in markdown.problems(text):
+                path, line = _where(report.bank, item.id)
+                yield Problem(path, line, f"{item.id}: {where}: {problem}")
 
 
 def _words(text: str) -> set[str]:

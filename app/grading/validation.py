@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.exams import service as exams_service
 from app.grading.exceptions import ScenarioInvalid, SubmissionRejected
 from app.grading.grader import GradingRecord, default_sandbox, grade_run
 from app.grading.sandbox import Sandbox
@@ -108,6 +109,9 @@ def static_problems(scenario: Scenario) -> list[str]:
     for check in scenario.checks:
         if not callable(getattr(judge, f"check_{check.name}", None)):
             problems.append(f"{scenario.id}: checks/judge.py has no check_{check.name}()")
+    problems += [
+        f"{scenario.id}: brief: {p}" for p in exams_service.markdown_problems(scenario.brief)
+    ]
     return problems
 
 

@@ -31,7 +31,7 @@ def test_the_bank_validates() -> None:
 def test_the_bank_is_big_enough_for_three_forms_of_every_exam() -> None:
     report = validate_bank(BANK)
     items = [i for i in report.bank.items.values() if i.status == "active"]
-    assert len(items) >= 320
+    assert len(items) >= 390
     for domain in DOMAINS:
         assert sum(i.domain == domain for i in items) >= 24, domain
     assert set(report.forms_available) == {

@@ -188,3 +188,34 @@ def test_cli_validates_scenarios_and_their_pool(tmp_path: Path) -> None:
     assert pool < 40
     assert f"needs 40 scenario */professional, pool has {pool}" in result.output
     assert "leaky-scaler" in result.output
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "said"),
+    [
+        ("stem", "Which step comes first? Run `dvc repro", "a code span left open"),
+        ("option", "Set <b>replicas</b> to 3", "raw HTML '<b>' would show as text"),
+        ("option", "Follow [the runbook](https://example.org)", "a link"),
+    ],
+)
+def test_markdown_that_would_not_render_cleanly_is_refused(
+    tmp_path: Path, where: str, text: str, said: str
+) -> None:
+    items = standard_items()
+    if where == "stem":
+        items[2]["stem"] = text
+    else:
+        items[2]["options"][1]["text"] = text
+    problems = _problems(_bank(tmp_path, items))
+    assert any(said in p and items[2]["id"] in p for p in problems), problems
+
+
+def test_a_scenario_brief_with_broken_markdown_is_refused() -> None:
+    from dataclasses import replace
+
+    from app.grading.validation import static_problems
+
+    scenario = next(iter(load_scenarios(Path(__file__).parents[2] / "scenarios").values()))
+    assert static_problems(scenario) == []
+    broken = replace(scenario, brief=scenario.brief + "\n\nSee <div>the dashboard</div>.")
+    assert any("brief: raw HTML '<div>'" in p for p in static_problems(broken))
