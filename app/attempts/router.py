@@ -87,7 +87,7 @@ async def save_response(
         files=body.files,
         flagged=body.flagged,
     )
-    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at)
+    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at, receipt=saved.receipt)
 
 
 @router.post(
@@ -179,6 +179,7 @@ async def _state_out(
         deadline_at=attempt.deadline_at,
         remaining_seconds=service.remaining_seconds(attempt, clock.now()),
         submitted_at=attempt.submitted_at,
+        receipt=attempt.receipt,
         items=[
             ItemStateOut(
                 ref=i.ref,
@@ -326,4 +327,5 @@ def _result_out(attempt: Attempt, view: service.ResultView) -> ResultOut:
             for kind, score, weight in view.sections
         ],
         certificate_id=view.certificate_id,
+        receipt=attempt.receipt,
     )

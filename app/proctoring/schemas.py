@@ -99,6 +99,8 @@ class AttemptSummaryOut(BaseModel):
     score: float | None
     passed: bool | None
     pass_mark: float
+    # The receipt of the answers as closed: the same hash the candidate was shown.
+    receipt: str | None = None
 
 
 class FlagOut(BaseModel):
