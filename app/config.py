@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Requests in flight when the deadline passes are still accepted for this long.
     deadline_grace_seconds: int = Field(default=5, ge=0, le=60)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    # Outage credit (app/availability): no serving process's heartbeat for longer than
+    # this is an outage; so is a minute with at least this many 500/503 answers.
+    outage_gap_seconds: float = Field(default=30.0, gt=0)
+    outage_shed_per_minute: int = Field(default=30, ge=1)
     # Gradings run at once by this process (each is two sandboxed runs).
     grading_concurrency: int = Field(default=2, ge=1, le=64)
     # Production grades only inside bubblewrap; set this to accept the process layer

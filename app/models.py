@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, Response
+from app.availability.models import DeadlineCredit, FailureWindow, Heartbeat, ServiceGap
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.core.sharedlimits import RateLimitRow
@@ -27,15 +28,19 @@ __all__ = [
     "AttemptItem",
     "AuditEntry",
     "Certificate",
+    "DeadlineCredit",
     "EmployerKey",
     "ExamVersion",
+    "FailureWindow",
     "Flag",
+    "Heartbeat",
     "ItemVersion",
     "OutboxMessage",
     "RateLimitRow",
     "Response",
     "Review",
     "ScenarioRun",
+    "ServiceGap",
     "Session",
     "SubmissionFingerprint",
     "User",

@@ -39,6 +39,7 @@ from app.attempts.schemas import (
     ScenarioItemOut,
     SectionScoreOut,
 )
+from app.availability import service as availability_service
 from app.core.deps import (
     ClockDep,
     PendingJobsDep,
@@ -180,6 +181,7 @@ async def _state_out(
         remaining_seconds=service.remaining_seconds(attempt, clock.now()),
         submitted_at=attempt.submitted_at,
         receipt=attempt.receipt,
+        credited_seconds=await availability_service.credited_seconds(session, attempt.id),
         items=[
             ItemStateOut(
                 ref=i.ref,

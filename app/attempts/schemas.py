@@ -40,6 +40,8 @@ class AttemptStateOut(BaseModel):
     items: list[ItemStateOut]
     # Once closed: the receipt of the answers as closed (what is scored).
     receipt: str | None = None
+    # Time added to the deadline for service outages during the attempt.
+    credited_seconds: int = 0
 
 
 class OptionOut(BaseModel):

@@ -350,6 +350,7 @@ _EVENT_WORDS = {
     "ip_changed": "The network address changed",
     "concurrent_session": "A second sign-in worked on the attempt at the same time",
     "extra_time": "Extra time granted",
+    "outage_credit": "Time credited for a service outage",
     "accommodation_applied": "Accommodation applied at start",
     "event_limit_reached": "The page reached the limit of events kept",
 }
@@ -370,6 +371,11 @@ def describe_event(event: AttemptEvent) -> str:
         return f"{words}: {data.get('ip')} while {data.get('other_ip')} was active"
     if event.type == "extra_time":
         return f"{words}: {data.get('minutes')} minutes by {data.get('by')} ({data.get('reason')})"
+    if event.type == "outage_credit":
+        return (
+            f"{words} ({data.get('kind')}, {data.get('from')} to {data.get('to')}):"
+            f" {duration(int(data.get('seconds') or 0))}"
+        )
     if event.type == "accommodation_applied":
         return f"{words}: {data.get('minutes')} extra minutes"
     if event.type == "reconnect" and isinstance(data.get("offline_seconds"), int):
