@@ -218,6 +218,30 @@ async def sweep_forever(app: FastAPI, *, serving: bool = True) -> None:
     policy = GapPolicy(
         timedelta(seconds=settings.outage_gap_seconds), settings.outage_shed_per_minute
     )
+    beats = None
+    if serving:
+        interval = min(settings.sweep_interval_seconds, settings.outage_gap_seconds / 3)
+        beats = asyncio.create_task(
+            monitor.beat_forever(app.state.sessionmaker, app.state.clock, policy, interval)
+        )
+    try:
+        await _sweep_passes(app, settings, grace, monitor, policy, serving=serving)
+    finally:
+        if beats is not None:
+            beats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beats
+
+
+async def _sweep_passes(
+    app: FastAPI,
+    settings: Settings,
+    grace: timedelta,
+    monitor: AvailabilityMonitor,
+    policy: GapPolicy,
+    *,
+    serving: bool,
+) -> None:
     while True:
         try:
             if serving:
