@@ -69,6 +69,9 @@ async def test_an_outage_extends_exactly_the_attempts_in_progress_by_its_length_
     clock.advance(minutes=7)
     after = AvailabilityMonitor(clock.now(), FailureCounter())
     assert await after.run(sessionmaker, clock, POLICY) == 1
+    # A second process coming up at the same moment finds the gap recorded and credited.
+    other = AvailabilityMonitor(clock.now(), FailureCounter())
+    assert await other.run(sessionmaker, clock, POLICY) == 0
     late = await start(await sign_up(client, name="Cy Later"))
     clock.advance(seconds=10)
     assert await after.run(sessionmaker, clock, POLICY) == 0  # the detector again: nothing
