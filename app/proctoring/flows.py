@@ -148,6 +148,8 @@ class GradingRecord:
     score: float | None
     finished_at: datetime | None
     record: dict[str, Any]
+    # The receipt of the answers as closed, which this final grading graded.
+    receipt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,15 @@ async def detail(
         timeline=await _timeline(session, attempt, view, runs, flags),
         scenarios=changes,
         grading=[
-            GradingRecord(r.ref, r.scenario_id, r.status, r.score, r.finished_at, r.record or {})
+            GradingRecord(
+                r.ref,
+                r.scenario_id,
+                r.status,
+                r.score,
+                r.finished_at,
+                r.record or {},
+                attempt.receipt,
+            )
             for r in finals.values()
         ],
         similar=similar,

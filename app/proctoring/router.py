@@ -208,6 +208,7 @@ def detail_out(detail: flows.ReviewDetail, now: datetime) -> ReviewDetailOut:
                 score=g.score,
                 finished_at=g.finished_at,
                 record=g.record,
+                receipt=g.receipt,
             )
             for g in detail.grading
         ],

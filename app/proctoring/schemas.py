@@ -141,6 +141,8 @@ class GradingRecordOut(BaseModel):
     score: float | None
     finished_at: datetime | None
     record: dict[str, Any]
+    # The receipt of the answers as closed: what this grading graded.
+    receipt: str | None = None
 
 
 class SidePairOut(BaseModel):
