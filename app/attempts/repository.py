@@ -53,7 +53,13 @@ def _on_conflict(stmt: Any) -> Insert:
             for name in ("seq", "choices", "files", "flagged", "saved_at", "digest")
         },
         where=_responses.c.seq < excluded.seq,
-    ).returning(_responses.c.attempt_id, _responses.c.ref, _responses.c.seq, _responses.c.saved_at)
+    ).returning(
+        _responses.c.attempt_id,
+        _responses.c.ref,
+        _responses.c.seq,
+        _responses.c.saved_at,
+        _responses.c.digest,
+    )
 
 
 def _sqlite_upsert() -> Insert:
@@ -143,6 +149,22 @@ _SQLITE_UPSERT = _sqlite_upsert()
 # Compiled once with $n parameters for asyncpg: the hottest statement skips SQLAlchemy's
 # per-execution work.
 _PG_UPSERT_MANY_SQL, _PG_UPSERT_MANY_ORDER = driver_statement(_postgresql_upsert_many())
+# The same, answering with each written attempt's digests as they stand after the write
+# (the rows it did not touch, as of the statement's snapshot, and the ones it wrote): the
+# receipt costs no second round trip.
+_PG_UPSERT_RECEIPTS_SQL = f"""WITH written AS ({_PG_UPSERT_MANY_SQL}),
+state AS (
+    SELECT r.attempt_id, r.ref, r.digest FROM responses AS r
+    WHERE r.attempt_id IN (SELECT attempt_id FROM written)
+    AND NOT EXISTS (
+        SELECT 1 FROM written AS w WHERE w.attempt_id = r.attempt_id AND w.ref = r.ref
+    )
+    UNION ALL SELECT attempt_id, ref, digest FROM written
+)
+SELECT w.attempt_id, w.ref, w.seq, w.saved_at,
+    (SELECT array_agg(s.ref) FROM state AS s WHERE s.attempt_id = w.attempt_id),
+    (SELECT array_agg(coalesce(s.digest, '')) FROM state AS s WHERE s.attempt_id = w.attempt_id)
+FROM written AS w"""  # noqa: S608 - our own statement, no input in its text
 
 
 @dataclass(frozen=True)
@@ -364,8 +386,6 @@ Stored = tuple[int, datetime, str]  # (seq, saved_at, receipt of the attempt) as
 _DIGESTS = select(_responses.c.ref, _responses.c.digest).where(
     _responses.c.attempt_id == bindparam("attempt_id", type_=Uuid)
 )
-# The digests of every attempt a batch wrote to: one read of a handful of rows each.
-_PG_DIGESTS_SQL = "SELECT attempt_id, ref, digest FROM responses WHERE attempt_id = ANY($1::uuid[])"
 
 
 class AutosaveRepository:
@@ -432,15 +452,12 @@ class AutosaveRepository:
             "status_1": AttemptStatus.in_progress.value,
         }
         records = await self.driver.fetch(
-            _PG_UPSERT_MANY_SQL, *(values[name] for name in _PG_UPSERT_MANY_ORDER)
+            _PG_UPSERT_RECEIPTS_SQL, *(values[name] for name in _PG_UPSERT_MANY_ORDER)
         )
-        if not records:
-            return [None for _ in writes]
-        written = list({r[0] for r in records})
-        by_attempt: dict[uuid.UUID, list[tuple[str, str]]] = {a: [] for a in written}
-        for attempt_id, ref, digest in await self.driver.fetch(_PG_DIGESTS_SQL, written):
-            by_attempt[attempt_id].append((ref, digest or ""))
-        receipt_of = {a: receipts.receipt(pairs) for a, pairs in by_attempt.items()}
+        receipt_of: dict[uuid.UUID, str] = {}
+        for r in records:
+            if r[0] not in receipt_of:
+                receipt_of[r[0]] = receipts.receipt(zip(r[4], r[5], strict=True))
         stored = {(r[0], r[1]): (r[2], r[3], receipt_of[r[0]]) for r in records}
         return [stored.get((w.attempt_id, w.ref)) for w in writes]
 
