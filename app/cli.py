@@ -114,7 +114,7 @@ def worker() -> None:
 
     async def run() -> None:
         async with app.router.lifespan_context(app):
-            await sweep_forever(app)
+            await sweep_forever(app, serving=False)  # no heartbeat: it serves nothing
 
     asyncio.run(run())
 

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # How old this process's copy of the item exposure counters may get (form assembly
     # balances on it; the background pass folds new attempts into the counters).
     exposure_refresh_seconds: float = Field(default=30.0, ge=0)
+    # Outage credit (app/availability): no serving process's heartbeat for longer than
+    # this is an outage; so is a minute with at least this many 500/503 answers.
+    outage_gap_seconds: float = Field(default=30.0, gt=0)
+    outage_shed_per_minute: int = Field(default=30, ge=1)
     # Gradings run at once by this process (each is two sandboxed runs).
     grading_concurrency: int = Field(default=2, ge=1, le=64)
     # Production grades only inside bubblewrap; set this to accept the process layer

@@ -28,6 +28,9 @@ from app.attempts import service as attempts_service
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
+from app.availability.failures import FailureCounter
+from app.availability.monitor import AvailabilityMonitor
+from app.availability.service import GapPolicy
 from app.certificates import dependencies as certificates_deps
 from app.certificates.outbox import run_reminders
 from app.certificates.router import public_router as verification_router
@@ -147,6 +150,8 @@ def create_app(
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
+    # Requests failed (500) or shed (503), per minute: evidence for outage credit.
+    app.state.failures = FailureCounter()
     if engine is not None:
         _attach_engine(app, engine)
 
@@ -214,15 +219,47 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     )
 
 
-async def sweep_forever(app: FastAPI) -> None:
+async def sweep_forever(app: FastAPI, *, serving: bool = True) -> None:
     """The background pass, every ASSAY_SWEEP_INTERVAL_SECONDS: overdue attempts are
-    submitted, stalled gradings requeued, stalled pipeline runs given up, expiry
-    reminders sent. Run by `assay serve`
-    and by `assay worker`."""
+    submitted, stalled gradings requeued, stalled pipeline runs given up, exposure
+    counters folded, expiry reminders sent. Run by `assay serve` and by `assay worker`. A
+    serving process first writes its heartbeat and credits outages (app/availability)."""
     settings: Settings = app.state.settings
     grace = timedelta(seconds=settings.deadline_grace_seconds)
+    monitor = AvailabilityMonitor(app.state.clock.now(), app.state.failures)
+    policy = GapPolicy(
+        timedelta(seconds=settings.outage_gap_seconds), settings.outage_shed_per_minute
+    )
+    beats = None
+    if serving:
+        interval = min(settings.sweep_interval_seconds, settings.outage_gap_seconds / 3)
+        beats = asyncio.create_task(
+            monitor.beat_forever(app.state.sessionmaker, app.state.clock, policy, interval)
+        )
+    try:
+        await _sweep_passes(app, settings, grace, monitor, policy, serving=serving)
+    finally:
+        if beats is not None:
+            beats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beats
+
+
+async def _sweep_passes(
+    app: FastAPI,
+    settings: Settings,
+    grace: timedelta,
+    monitor: AvailabilityMonitor,
+    policy: GapPolicy,
+    *,
+    serving: bool,
+) -> None:
     while True:
         try:
+            if serving:
+                credited = await monitor.run(app.state.sessionmaker, app.state.clock, policy)
+                if credited:
+                    log.warning("outage credited to attempts in progress", attempts=credited)
             count = await attempts_service.sweep_overdue(
                 app.state.sessionmaker,
                 app.state.clock,
@@ -256,6 +293,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("domain error", code=exc.code, message=exc.message)
+            app.state.failures.count(app.state.clock.now())
         headers = None
         if isinstance(exc, RateLimited) and "retry_after" in exc.details:
             # RFC 9110: how long to wait, in seconds, also in the body's details.
@@ -296,6 +334,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
+        app.state.failures.count(app.state.clock.now())
         return JSONResponse(
             error_body("internal_error", AssayError.default_message), status_code=500
         )

@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, ExposurePending, ItemExposure, Response
+from app.availability.models import DeadlineCredit, FailureWindow, Heartbeat, ServiceGap
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.core.sharedlimits import RateLimitRow
@@ -27,10 +28,13 @@ __all__ = [
     "AttemptItem",
     "AuditEntry",
     "Certificate",
+    "DeadlineCredit",
     "EmployerKey",
     "ExamVersion",
     "ExposurePending",
+    "FailureWindow",
     "Flag",
+    "Heartbeat",
     "ItemExposure",
     "ItemVersion",
     "OutboxMessage",
@@ -39,6 +43,7 @@ __all__ = [
     "Response",
     "Review",
     "ScenarioRun",
+    "ServiceGap",
     "Session",
     "SubmissionFingerprint",
     "User",

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.attempts import receipts
 from app.attempts.exceptions import (
     AttemptClosed,
     AttemptNotFound,
@@ -41,6 +42,7 @@ class Saved:
     ref: str
     seq: int
     saved_at: datetime
+    receipt: str
 
 
 async def save_response(
@@ -75,11 +77,14 @@ async def save_response(
             raise InvalidAnswer("A scenario answer has `files`, not `choices`.")
         files = _checked_files(files or {}, scenario_of(scenarios, meta.scenario_id or ""))
     now = clock.now()
+    digest = receipts.item_digest(ref, choices, files, flagged)
     stored = await autosave.upsert_response(
-        AnswerWrite(attempt_id, user_id, ref, seq, choices, files, flagged, now, now - grace)
+        AnswerWrite(
+            attempt_id, user_id, ref, seq, choices, files, flagged, now, now - grace, digest
+        )
     )
     if stored is not None:
-        return Saved(ref, stored[0], stored[1])
+        return Saved(ref, *stored)
     state = await autosave.attempt_state(attempt_id)
     if state is None or state.owner_id != user_id:
         raise AttemptNotFound()
@@ -88,7 +93,7 @@ async def save_response(
     existing = await autosave.stored_response(attempt_id, ref)
     if existing is None:  # pragma: no cover - the upsert wrote or a newer seq exists
         raise AttemptClosed()
-    return Saved(ref, existing[0], existing[1])
+    return Saved(ref, *existing)
 
 
 def _checked_choices(choices: list[str], option_count: int, multiple: bool) -> list[str]:

@@ -81,6 +81,8 @@ async def close_attempt(
     attempt.submitted_at = clock.now()
     attempt.submitted_by = submitted_by
     await session.flush()
+    # The answers are closed now (every write checks the status): this is what is scored.
+    attempt.receipt = await repo.receipt(attempt.id)
     scenario_slots = [i for i in await repo.items(attempt.id) if i.kind == "scenario"]
     if not scenario_slots:
         await score_attempt(session, clock, attempt, {}, scenarios=scenarios, review=review)

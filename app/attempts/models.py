@@ -53,6 +53,8 @@ class Attempt(Base):
     score: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column(Boolean)
     section_scores: Mapped[list[Any] | None]
+    # The receipt (app/attempts/receipts.py) of the answers as closed: what was scored.
+    receipt: Mapped[str | None] = mapped_column(String(64))
 
 
 class AttemptItem(Base):
@@ -90,6 +92,8 @@ class Response(Base):
     files: Mapped[dict[str, Any] | None]
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     saved_at: Mapped[datetime]
+    # This answer's own digest (app/attempts/receipts.py), written with it.
+    digest: Mapped[str | None] = mapped_column(String(64))
 
     # Answers only to refs that the attempt's form really has.
     __table_args__ = (

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import Insert
 
+from app.attempts import receipts
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.core.batching import Coalescer
 from app.core.db import DriverPool, JSONType, UTCDateTime, driver_statement
@@ -39,7 +40,7 @@ _attempts = Attempt.__table__
 _responses = Response.__table__
 
 
-_UPSERT_COLUMNS = ["attempt_id", "ref", "seq", "choices", "files", "flagged", "saved_at"]
+_UPSERT_COLUMNS = ["attempt_id", "ref", "seq", "choices", "files", "flagged", "saved_at", "digest"]
 
 
 def _on_conflict(stmt: Any) -> Insert:
@@ -47,9 +48,18 @@ def _on_conflict(stmt: Any) -> Insert:
     excluded = stmt.excluded
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=["attempt_id", "ref"],
-        set_={name: excluded[name] for name in ("seq", "choices", "files", "flagged", "saved_at")},
+        set_={
+            name: excluded[name]
+            for name in ("seq", "choices", "files", "flagged", "saved_at", "digest")
+        },
         where=_responses.c.seq < excluded.seq,
-    ).returning(_responses.c.attempt_id, _responses.c.ref, _responses.c.seq, _responses.c.saved_at)
+    ).returning(
+        _responses.c.attempt_id,
+        _responses.c.ref,
+        _responses.c.seq,
+        _responses.c.saved_at,
+        _responses.c.digest,
+    )
 
 
 def _sqlite_upsert() -> Insert:
@@ -63,6 +73,7 @@ def _sqlite_upsert() -> Insert:
         bindparam("files", type_=JSONType),
         bindparam("flagged", type_=Boolean()),
         bindparam("saved_at", type_=UTCDateTime()),
+        bindparam("digest", type_=String(64)),
     ).where(
         _attempts.c.id == bindparam("attempt_id", type_=Uuid),
         _attempts.c.user_id == bindparam("user_id", type_=Uuid),
@@ -91,6 +102,7 @@ def _postgresql_upsert_many() -> Insert:
             array("flagged", Boolean()),
             array("saved_at", DateTime(timezone=True)),
             array("cutoffs", DateTime(timezone=True)),
+            array("digests", String(64)),
         )
         .table_valued(
             "attempt_id",
@@ -102,6 +114,7 @@ def _postgresql_upsert_many() -> Insert:
             "flagged",
             "saved_at",
             "cutoff",
+            "digest",
         )
         .render_derived("answers")
     )
@@ -114,6 +127,7 @@ def _postgresql_upsert_many() -> Insert:
             rows.c.files,
             rows.c.flagged,
             rows.c.saved_at,
+            rows.c.digest,
         )
         .join_from(
             rows,
@@ -135,6 +149,22 @@ _SQLITE_UPSERT = _sqlite_upsert()
 # Compiled once with $n parameters for asyncpg: the hottest statement skips SQLAlchemy's
 # per-execution work.
 _PG_UPSERT_MANY_SQL, _PG_UPSERT_MANY_ORDER = driver_statement(_postgresql_upsert_many())
+# The same, answering with each written attempt's digests as they stand after the write
+# (the rows it did not touch, as of the statement's snapshot, and the ones it wrote): the
+# receipt costs no second round trip.
+_PG_UPSERT_RECEIPTS_SQL = f"""WITH written AS ({_PG_UPSERT_MANY_SQL}),
+state AS (
+    SELECT r.attempt_id, r.ref, r.digest FROM responses AS r
+    WHERE r.attempt_id IN (SELECT attempt_id FROM written)
+    AND NOT EXISTS (
+        SELECT 1 FROM written AS w WHERE w.attempt_id = r.attempt_id AND w.ref = r.ref
+    )
+    UNION ALL SELECT attempt_id, ref, digest FROM written
+)
+SELECT w.attempt_id, w.ref, w.seq, w.saved_at,
+    (SELECT array_agg(s.ref) FROM state AS s WHERE s.attempt_id = w.attempt_id),
+    (SELECT array_agg(coalesce(s.digest, '')) FROM state AS s WHERE s.attempt_id = w.attempt_id)
+FROM written AS w"""  # noqa: S608 - our own statement, no input in its text
 
 
 @dataclass(frozen=True)
@@ -271,6 +301,11 @@ class AttemptRepository:
         )
         return {r.ref: r for r in result.scalars()}
 
+    async def receipt(self, attempt_id: uuid.UUID) -> str:
+        """The receipt of the attempt's stored answers, from their digests."""
+        result = await self.session.execute(_DIGESTS, {"attempt_id": attempt_id})
+        return receipts.receipt((ref, digest or "") for ref, digest in result)
+
     async def response(self, attempt_id: uuid.UUID, ref: str) -> Response | None:
         return await self.session.get(Response, (attempt_id, ref))
 
@@ -334,9 +369,14 @@ class AnswerWrite:
     flagged: bool
     saved_at: datetime
     cutoff: datetime
+    digest: str
 
 
-Stored = tuple[int, datetime]  # (seq, saved_at) as stored
+Stored = tuple[int, datetime, str]  # (seq, saved_at, receipt of the attempt) as stored
+
+_DIGESTS = select(_responses.c.ref, _responses.c.digest).where(
+    _responses.c.attempt_id == bindparam("attempt_id", type_=Uuid)
+)
 
 
 class AutosaveRepository:
@@ -381,7 +421,10 @@ class AutosaveRepository:
         values = {f.name: getattr(write, f.name) for f in fields(AnswerWrite)}
         async with self.engine.connect() as connection:
             row = (await connection.execute(_SQLITE_UPSERT, values)).one_or_none()
-        return (row[2], row[3]) if row is not None else None
+            if row is None:
+                return None
+            digests = (await connection.execute(_DIGESTS, {"attempt_id": write.attempt_id})).all()
+        return (row[2], row[3], receipts.receipt((r, d or "") for r, d in digests))
 
     async def _upsert_many(self, writes: Sequence[AnswerWrite]) -> list[Stored | None]:
         assert self.driver is not None
@@ -396,12 +439,17 @@ class AutosaveRepository:
             "flagged": [w.flagged for w in writes],
             "saved_at": [w.saved_at for w in writes],
             "cutoffs": [w.cutoff for w in writes],
+            "digests": [w.digest for w in writes],
             "status_1": AttemptStatus.in_progress.value,
         }
         records = await self.driver.fetch(
-            _PG_UPSERT_MANY_SQL, *(values[name] for name in _PG_UPSERT_MANY_ORDER)
+            _PG_UPSERT_RECEIPTS_SQL, *(values[name] for name in _PG_UPSERT_MANY_ORDER)
         )
-        stored = {(r[0], r[1]): (r[2], r[3]) for r in records}
+        receipt_of: dict[uuid.UUID, str] = {}
+        for r in records:
+            if r[0] not in receipt_of:
+                receipt_of[r[0]] = receipts.receipt(zip(r[4], r[5], strict=True))
+        stored = {(r[0], r[1]): (r[2], r[3], receipt_of[r[0]]) for r in records}
         return [stored.get((w.attempt_id, w.ref)) for w in writes]
 
     async def attempt_state(self, attempt_id: uuid.UUID) -> AttemptState | None:
@@ -411,9 +459,13 @@ class AutosaveRepository:
             ).one_or_none()
         return AttemptState(row[0], row[1], row[2]) if row is not None else None
 
-    async def stored_response(self, attempt_id: uuid.UUID, ref: str) -> tuple[int, datetime] | None:
+    async def stored_response(self, attempt_id: uuid.UUID, ref: str) -> Stored | None:
+        """What is stored for ``ref``, with the receipt of the attempt's stored answers."""
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(_STORED_RESPONSE, {"attempt_id": attempt_id, "ref": ref})
             ).one_or_none()
-        return (row[0], row[1]) if row is not None else None
+            if row is None:
+                return None
+            digests = (await connection.execute(_DIGESTS, {"attempt_id": attempt_id})).all()
+        return (row[0], row[1], receipts.receipt((r, d or "") for r, d in digests))

@@ -43,6 +43,7 @@ from app.attempts.schemas import (
     ScenarioItemOut,
     SectionScoreOut,
 )
+from app.availability import service as availability_service
 from app.core.deps import (
     ClockDep,
     PendingJobsDep,
@@ -91,7 +92,7 @@ async def save_response(
         files=body.files,
         flagged=body.flagged,
     )
-    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at)
+    return SavedOut(ref=saved.ref, seq=saved.seq, saved_at=saved.saved_at, receipt=saved.receipt)
 
 
 @router.post(
@@ -189,6 +190,8 @@ async def _state_out(
         deadline_at=attempt.deadline_at,
         remaining_seconds=service.remaining_seconds(attempt, clock.now()),
         submitted_at=attempt.submitted_at,
+        receipt=attempt.receipt,
+        credited_seconds=await availability_service.credited_seconds(session, attempt.id),
         items=[
             ItemStateOut(
                 ref=i.ref,
@@ -404,4 +407,5 @@ def _result_out(attempt: Attempt, view: service.ResultView) -> ResultOut:
             for kind, score, weight in view.sections
         ],
         certificate_id=view.certificate_id,
+        receipt=attempt.receipt,
     )

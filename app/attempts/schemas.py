@@ -38,6 +38,10 @@ class AttemptStateOut(BaseModel):
     remaining_seconds: int
     submitted_at: datetime | None
     items: list[ItemStateOut]
+    # Once closed: the receipt of the answers as closed (what is scored).
+    receipt: str | None = None
+    # Time added to the deadline for service outages during the attempt.
+    credited_seconds: int = 0
 
 
 class OptionOut(BaseModel):
@@ -124,6 +128,8 @@ class SavedOut(BaseModel):
     ref: str
     seq: int
     saved_at: datetime
+    # SHA-256 (hex) of the attempt's whole stored answer state at this point.
+    receipt: str
 
 
 class SectionScoreOut(BaseModel):
@@ -139,3 +145,5 @@ class ResultOut(BaseModel):
     passed: bool | None
     sections: list[SectionScoreOut]
     certificate_id: str | None
+    # The receipt of exactly the answers that were scored (null while in progress).
+    receipt: str | None

@@ -150,6 +150,8 @@ class GradingRecord:
     score: float | None
     finished_at: datetime | None
     record: dict[str, Any]
+    # The receipt of the answers as closed, which this final grading graded.
+    receipt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,15 @@ async def detail(
         timeline=await _timeline(session, attempt, view, runs, flags),
         scenarios=changes,
         grading=[
-            GradingRecord(r.ref, r.scenario_id, r.status, r.score, r.finished_at, r.record or {})
+            GradingRecord(
+                r.ref,
+                r.scenario_id,
+                r.status,
+                r.score,
+                r.finished_at,
+                r.record or {},
+                attempt.receipt,
+            )
             for r in finals.values()
         ],
         similar=similar,
@@ -352,6 +362,7 @@ _EVENT_WORDS = {
     "ip_changed": "The network address changed",
     "concurrent_session": "A second sign-in worked on the attempt at the same time",
     "extra_time": "Extra time granted",
+    "outage_credit": "Time credited for a service outage",
     "accommodation_applied": "Accommodation applied at start",
     "event_limit_reached": "The page reached the limit of events kept",
 }
@@ -372,6 +383,11 @@ def describe_event(event: AttemptEvent) -> str:
         return f"{words}: {data.get('ip')} while {data.get('other_ip')} was active"
     if event.type == "extra_time":
         return f"{words}: {data.get('minutes')} minutes by {data.get('by')} ({data.get('reason')})"
+    if event.type == "outage_credit":
+        return (
+            f"{words} ({data.get('kind')}, {data.get('from')} to {data.get('to')}):"
+            f" {duration(int(data.get('seconds') or 0))}"
+        )
     if event.type == "accommodation_applied":
         return f"{words}: {data.get('minutes')} extra minutes"
     if event.type == "reconnect" and isinstance(data.get("offline_seconds"), int):

@@ -169,6 +169,7 @@ def detail_out(detail: flows.ReviewDetail, now: datetime) -> ReviewDetailOut:
             score=a.score,
             passed=a.passed,
             pass_mark=detail.pass_mark,
+            receipt=a.receipt,
         ),
         candidate=candidate_out(detail.candidate),
         review=review_out(detail.review, detail.decided_by) if detail.review else None,
@@ -207,6 +208,7 @@ def detail_out(detail: flows.ReviewDetail, now: datetime) -> ReviewDetailOut:
                 score=g.score,
                 finished_at=g.finished_at,
                 record=g.record,
+                receipt=g.receipt,
             )
             for g in detail.grading
         ],

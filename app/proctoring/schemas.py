@@ -99,6 +99,8 @@ class AttemptSummaryOut(BaseModel):
     score: float | None
     passed: bool | None
     pass_mark: float
+    # The receipt of the answers as closed: the same hash the candidate was shown.
+    receipt: str | None = None
 
 
 class FlagOut(BaseModel):
@@ -139,6 +141,8 @@ class GradingRecordOut(BaseModel):
     score: float | None
     finished_at: datetime | None
     record: dict[str, Any]
+    # The receipt of the answers as closed: what this grading graded.
+    receipt: str | None = None
 
 
 class SidePairOut(BaseModel):

@@ -112,6 +112,9 @@ async def test_scenario_changes_show_as_diffs_with_the_grading_record(
     [grading] = detail["grading"]
     assert grading["status"] == "done" and grading["score"] == 1.0
     assert {c["name"] for c in grading["record"]["checks"]} == {c.name for c in scenario.checks}
+    # The grading record names the same receipt as the result: that of what was graded.
+    assert result["receipt"] is not None
+    assert grading["receipt"] == detail["attempt"]["receipt"] == result["receipt"]
     kinds = {t["kind"] for t in detail["timeline"]}
     assert {"started", "event", "save", "submitted", "grading", "scored", "flag"} <= kinds
 
