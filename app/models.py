@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, Response
+from app.authoring.models import ItemOutcome
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
 from app.core.sharedlimits import RateLimitRow
@@ -30,6 +31,7 @@ __all__ = [
     "EmployerKey",
     "ExamVersion",
     "Flag",
+    "ItemOutcome",
     "ItemVersion",
     "OutboxMessage",
     "RateLimitRow",
