@@ -73,7 +73,7 @@ def as_table(rows: Sequence[dict[str, Any]]) -> str:
         "flags",
     ]
     body = [[_short(r[k]) for k in keys] for r in rows]
-    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(b[i]) for b in body)]) for i, h in enumerate(headers)]
     numeric = {1, 2, 3, 4, 5, 6}
 
     def line(cells: list[str]) -> str:
