@@ -27,6 +27,8 @@ from app.identity.models import Role, User
 
 OPTIONS = ["w", "x", "y", "z"]
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# In ``Simulation.answers``: the item was not on this attempt's form.
+NOT_ON_FORM = "-"
 MISKEYED = "SIM-MISKEY"
 RANDOM = "SIM-RANDOM"
 
@@ -51,7 +53,9 @@ async def seed(
     exam_code: str = "sim-exam",
     pass_mark: float = 0.6,
     omit_rate: float = 0.03,
+    form: int | None = None,
 ) -> Simulation:
+    """With ``form``, each attempt gets that many of the items, drawn at random."""
     rng = random.Random(seed)
     exam = ExamVersion(
         code=exam_code,
@@ -125,7 +129,11 @@ async def seed(
             scored_at=AT,
         )
         slots, responses, chosen_row = [], [], []
+        drawn = set(rng.sample(range(len(sim.item_ids)), form)) if form else None
         for j, item_id in enumerate(sim.item_ids):
+            if drawn is not None and j not in drawn:
+                chosen_row.append(NOT_ON_FORM)
+                continue
             order = OPTIONS[:]
             rng.shuffle(order)
             ref = f"q{j + 1}"
@@ -160,8 +168,9 @@ async def seed(
         right = sum(
             score_choice_item([sim.keys[i]], [ch] if ch else None)
             for i, ch in zip(sim.item_ids, chosen_row, strict=True)
+            if ch != NOT_ON_FORM
         )
-        score = Fraction(right) / len(sim.item_ids)
+        score = Fraction(right) / len(slots)
         attempt.score = float(score)
         attempt.passed = score >= Fraction(str(pass_mark))
         session.add(attempt)

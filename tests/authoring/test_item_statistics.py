@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.authoring import service
 from app.authoring.statistics import FlagRules
 from app.core.db import session_scope
-from tests.authoring.simulation import MISKEYED, OPTIONS, RANDOM, Simulation, seed
+from tests.authoring.simulation import (
+    MISKEYED,
+    NOT_ON_FORM,
+    OPTIONS,
+    RANDOM,
+    Simulation,
+    seed,
+)
 
 CANDIDATES = 400
 TOL = 1e-6
@@ -137,3 +144,48 @@ async def test_recording_is_idempotent_and_filters_by_exam(
             simulated.item_ids
         )
         assert await service.item_report(session, exam_code="another-exam") == []
+
+
+async def test_forms_drawn_from_a_pool(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Each attempt sees 8 of the 14 items: every statistic over the attempts that had
+    the item, groups ranked over the whole exam version, KR-20 with the mean form length
+    and each item's p*q weighted by the forms it was on."""
+    async with session_scope(sessionmaker) as session:
+        sim = await seed(session, candidates=300, form=8, seed=11)
+    async with session_scope(sessionmaker) as session:
+        await service.record_outcomes(session)
+        reports = {r.item_id: r.stats for r in await service.item_report(session)}
+        [exam] = await service.exam_report(session)
+    chosen = np.array(sim.answers, dtype=object)
+    on = chosen != NOT_ON_FORM
+    keys = np.array([sim.keys[i] for i in sim.item_ids], dtype=object)
+    x = ((chosen == keys[None, :]) & on).astype(float)
+    total = x.sum(axis=1)
+    n = len(total)
+    order = np.lexsort((np.array([a.hex for a in sim.attempt_ids]), -total))
+    g = n * 27 // 100
+    upper = np.zeros(n, bool)
+    upper[order[:g]] = True
+    lower = np.zeros(n, bool)
+    lower[order[n - g :]] = True
+    pq = 0.0
+    for j, item_id in enumerate(sim.item_ids):
+        m = on[:, j]
+        s = reports[item_id]
+        p = x[m, j].mean()
+        pq += m.sum() * p * (1 - p)
+        assert s.n == m.sum()
+        assert s.facility == pytest.approx(p, abs=TOL)
+        rest = total[m] - x[m, j]
+        assert s.point_biserial == pytest.approx(np.corrcoef(x[m, j], rest)[0, 1], abs=TOL)
+        d = x[m & upper, j].mean() - x[m & lower, j].mean()
+        assert s.discrimination == pytest.approx(d, abs=TOL)
+        for o in s.distractors:
+            assert o.upper_share == pytest.approx(
+                (chosen[m & upper, j] == o.option).mean(), abs=TOL
+            )
+    k = on.sum() / n
+    kr20 = k / (k - 1) * (1 - (pq / n) / total.var())
+    assert exam.reliability.items_per_form == pytest.approx(8)
+    assert exam.reliability.kr20 == pytest.approx(kr20, abs=TOL)
+    assert exam.reliability.sem == pytest.approx(total.std() * np.sqrt(1 - kr20), abs=TOL)
