@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Select, case, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
@@ -19,6 +19,8 @@ from app.authoring.statistics import GROUP_PERCENT, ExamSums, ItemSums
 from app.exams.models import ExamVersion, ItemVersion
 
 _o = ItemOutcome.__table__.c
+# One recorder at a time (two would insert the same attempts' outcomes).
+RECORD_LOCK_KEY = 0x41535341_59495452  # "ASSAYITR"
 SCORED = (AttemptStatus.scored, AttemptStatus.under_review)
 
 
@@ -37,6 +39,14 @@ class AuthoringRepository:
         self.session = session
 
     # -- recording outcomes -------------------------------------------------------
+    async def lock_for_recording(self) -> None:
+        """Held until the transaction ends; a second recorder waits, then sees the
+        first one's rows. SQLite already holds its write lock since BEGIN."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_LOCK_KEY}
+            )
+
     async def scored_attempts_after(
         self, after: uuid.UUID | None, limit: int
     ) -> Sequence[uuid.UUID]:

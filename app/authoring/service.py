@@ -31,8 +31,10 @@ async def record_outcomes(
 ) -> int:
     """Records the choice-item outcomes of every scored attempt not yet recorded, in
     batches (memory bounded by ``batch``). Idempotent: a recorded attempt is skipped.
-    Returns how many attempts were examined. Flushes; the caller commits."""
+    Returns how many attempts were examined. One recorder at a time (a lock held to
+    the end of the transaction). Flushes; the caller commits."""
     repo = AuthoringRepository(session)
+    await repo.lock_for_recording()
     keys: dict[uuid.UUID, list[str]] = {}
     after: uuid.UUID | None = None
     examined = 0

@@ -189,3 +189,23 @@ async def test_forms_drawn_from_a_pool(sessionmaker: async_sessionmaker[AsyncSes
     assert exam.reliability.items_per_form == pytest.approx(8)
     assert exam.reliability.kr20 == pytest.approx(kr20, abs=TOL)
     assert exam.reliability.sem == pytest.approx(total.std() * np.sqrt(1 - kr20), abs=TOL)
+
+
+async def test_two_recorders_at_once_record_each_attempt_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    import asyncio
+
+    async with session_scope(sessionmaker) as session:
+        sim = await seed(session, candidates=60, clean_items=3, seed=5)
+
+    async def record() -> int:
+        async with session_scope(sessionmaker) as session:
+            return await service.record_outcomes(session, batch=7)
+
+    counts = await asyncio.gather(record(), record())
+    assert sorted(counts) == [0, 60]
+    async with session_scope(sessionmaker) as session:
+        [report] = [r for r in await service.item_report(session) if r.item_id == MISKEYED]
+    assert report.stats.n == 60
+    assert len(sim.attempt_ids) == 60
