@@ -86,7 +86,11 @@ class AuthoringRepository:
             .join(Attempt, Attempt.id == AttemptItem.attempt_id)
             .outerjoin(
                 Response,
-                (Response.attempt_id == AttemptItem.attempt_id) & (Response.ref == AttemptItem.ref),
+                (Response.attempt_id == AttemptItem.attempt_id)
+                & (Response.ref == AttemptItem.ref)
+                # Stated on responses too: without it PostgreSQL hashed every response
+                # of every attempt, once per batch (measured).
+                & Response.attempt_id.in_(attempt_ids),
             )
             .where(
                 AttemptItem.attempt_id.in_(attempt_ids),
