@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.attempts.items import chosen_options
-from app.attempts.models import AttemptItem, Response
+from app.attempts.items import OPTION_LABELS
 from app.authoring.repository import AuthoringRepository, exam_sums
 from app.authoring.statistics import (
     FlagRules,
@@ -49,10 +48,10 @@ async def record_outcomes(
             keys.update(await repo.keys(missing))
         rows = []
         for s in slots:
-            chosen = chosen_options(
-                AttemptItem(option_order=s.option_order),
-                Response(choices=s.choices) if s.choices else None,
-            )
+            # As attempts.items.chosen_options maps them, without building ORM objects
+            # (a third of the recording time, measured).
+            order = s.option_order or []
+            chosen = [order[OPTION_LABELS.index(label)] for label in s.choices or []]
             rows.append(
                 {
                     "attempt_id": s.attempt_id,
