@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from app.authoring.commands import items_app
 from app.certificates.commands import certs_app, employers_app, keys_app
 from app.config import get_settings
 from app.exams.validation import ValidationReport
@@ -27,6 +28,7 @@ cli.add_typer(keys_app, name="keys")
 cli.add_typer(employers_app, name="employers")
 cli.add_typer(certs_app, name="certs")
 cli.add_typer(audit_app, name="audit")
+cli.add_typer(items_app, name="items")
 
 
 # The asyncio loop, not uvloop: uvloop's subprocess_exec refuses the process_group and

@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, ExposurePending, ItemExposure, Response
+from app.authoring.models import ItemOutcome
 from app.availability.models import DeadlineCredit, FailureWindow, Heartbeat, ServiceGap
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
@@ -36,6 +37,7 @@ __all__ = [
     "Flag",
     "Heartbeat",
     "ItemExposure",
+    "ItemOutcome",
     "ItemVersion",
     "OutboxMessage",
     "PipelineRun",

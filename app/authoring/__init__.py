@@ -1,0 +1,1 @@
+"""The authors' workbench: item analysis over scored attempts."""

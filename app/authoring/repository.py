@@ -1,0 +1,285 @@
+"""Item analysis queries. Every statistic comes from GROUP BY aggregates over
+``item_outcomes`` joined with each attempt's number-correct total; only the grouped
+rows (one per item version, or per item version and distinct answer) reach Python.
+Portable SQL: window functions and integer arithmetic that SQLite and PostgreSQL share."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, case, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.authoring.models import ItemOutcome
+from app.authoring.statistics import GROUP_PERCENT, ExamSums, ItemSums
+from app.exams.models import ExamVersion, ItemVersion
+
+_o = ItemOutcome.__table__.c
+# One recorder at a time (two would insert the same attempts' outcomes).
+RECORD_LOCK_KEY = 0x41535341_59495452  # "ASSAYITR"
+SCORED = (AttemptStatus.scored, AttemptStatus.under_review)
+
+
+@dataclass(frozen=True)
+class SlotToRecord:
+    attempt_id: uuid.UUID
+    ref: str
+    exam_version_id: uuid.UUID
+    item_version_id: uuid.UUID
+    option_order: list[Any] | None
+    choices: list[Any] | None
+
+
+class AuthoringRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- recording outcomes -------------------------------------------------------
+    async def lock_for_recording(self) -> None:
+        """Held until the transaction ends; a second recorder waits, then sees the
+        first one's rows. SQLite already holds its write lock since BEGIN."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_LOCK_KEY}
+            )
+
+    async def scored_attempts_after(
+        self, after: uuid.UUID | None, limit: int
+    ) -> Sequence[uuid.UUID]:
+        """Scored attempts with no recorded outcome yet, in id order from ``after``."""
+        recorded = select(ItemOutcome.attempt_id).where(ItemOutcome.attempt_id == Attempt.id)
+        stmt = (
+            select(Attempt.id)
+            .where(Attempt.status.in_(SCORED), ~recorded.exists())
+            .order_by(Attempt.id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(Attempt.id > after)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def pending_count(self) -> int:
+        """Scored attempts whose outcomes are not recorded yet."""
+        recorded = select(ItemOutcome.attempt_id).where(ItemOutcome.attempt_id == Attempt.id)
+        stmt = (
+            select(func.count())
+            .select_from(Attempt)
+            .where(Attempt.status.in_(SCORED), ~recorded.exists())
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def slots(self, attempt_ids: Sequence[uuid.UUID]) -> list[SlotToRecord]:
+        """The choice items on these attempts' forms with their answers (if any)."""
+        stmt = (
+            select(
+                AttemptItem.attempt_id,
+                AttemptItem.ref,
+                Attempt.exam_version_id,
+                AttemptItem.item_version_id,
+                AttemptItem.option_order,
+                Response.choices,
+            )
+            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+            .outerjoin(
+                Response,
+                (Response.attempt_id == AttemptItem.attempt_id)
+                & (Response.ref == AttemptItem.ref)
+                # Stated on responses too: without it PostgreSQL hashed every response
+                # of every attempt, once per batch (measured).
+                & Response.attempt_id.in_(attempt_ids),
+            )
+            .where(
+                AttemptItem.attempt_id.in_(attempt_ids),
+                AttemptItem.kind != "scenario",
+                AttemptItem.item_version_id.is_not(None),
+            )
+        )
+        return [SlotToRecord(*row) for row in await self.session.execute(stmt)]
+
+    async def keys(self, item_version_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+        stmt = select(ItemVersion.id, ItemVersion.key).where(ItemVersion.id.in_(item_version_ids))
+        return {vid: key for vid, key in await self.session.execute(stmt)}
+
+    async def add_outcomes(self, rows: list[dict[str, Any]]) -> None:
+        """On PostgreSQL one COPY in the session's transaction (an INSERT of many rows
+        took ten times as long, measured: bench/item_stats.py); elsewhere an INSERT."""
+        if not rows:
+            return
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            raw = await connection.get_raw_connection()
+            columns = list(rows[0])
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                ItemOutcome.__tablename__,
+                columns=columns,
+                records=[tuple(r[c] for c in columns) for r in rows],
+            )
+            return
+        await self.session.execute(insert(ItemOutcome), rows)
+
+    # -- aggregates ---------------------------------------------------------------
+    def _ranked(self, exam_version_ids: Select[Any] | None) -> Any:
+        """Per attempt: its number-correct total and its group, 1 upper, -1 lower, 0
+        middle; ranks by total, ties broken by attempt id, so groups are exact sizes."""
+        totals = select(
+            _o.attempt_id,
+            _o.exam_version_id,
+            func.sum(_o.correct).label("total"),
+        ).group_by(_o.attempt_id, _o.exam_version_id)
+        if exam_version_ids is not None:
+            totals = totals.where(_o.exam_version_id.in_(exam_version_ids))
+        t = totals.subquery("totals")
+        ranked = select(
+            t.c.attempt_id,
+            t.c.exam_version_id,
+            t.c.total,
+            func.row_number()
+            .over(partition_by=t.c.exam_version_id, order_by=(t.c.total.desc(), t.c.attempt_id))
+            .label("rank"),
+            func.count().over(partition_by=t.c.exam_version_id).label("size"),
+        ).subquery("ranked")
+        group_n = (ranked.c.size * GROUP_PERCENT) // 100
+        return select(
+            ranked.c.attempt_id,
+            ranked.c.exam_version_id,
+            ranked.c.total,
+            case(
+                (ranked.c.rank <= group_n, 1),
+                (ranked.c.rank > ranked.c.size - group_n, -1),
+                else_=0,
+            ).label("grp"),
+        ).subquery("grouped")
+
+    def _exam_filter(self, exam_code: str | None) -> Select[Any] | None:
+        if exam_code is None:
+            return None
+        return select(ExamVersion.id).where(ExamVersion.code == exam_code)
+
+    async def item_sums(self, exam_code: str | None) -> dict[uuid.UUID, ItemSums]:
+        g = self._ranked(self._exam_filter(exam_code))
+        upper = case((g.c.grp == 1, 1), else_=0)
+        lower = case((g.c.grp == -1, 1), else_=0)
+        stmt = (
+            select(
+                _o.item_version_id,
+                func.count(),
+                func.sum(_o.correct),
+                func.sum(case((_o.answer == "", 1), else_=0)),
+                func.sum(g.c.total),
+                func.sum(g.c.total * _o.correct),
+                func.sum(g.c.total * g.c.total),
+                func.sum(upper),
+                func.sum(upper * _o.correct),
+                func.sum(lower),
+                func.sum(lower * _o.correct),
+            )
+            .join(g, g.c.attempt_id == _o.attempt_id)
+            .group_by(_o.item_version_id)
+        )
+        return {
+            row[0]: ItemSums(
+                int(row[1]),
+                *(int(v) for v in row[2:4]),
+                *(float(v) for v in row[4:7]),
+                *(int(v) for v in row[7:]),
+            )
+            for row in await self.session.execute(stmt)
+        }
+
+    async def answer_counts(
+        self, exam_code: str | None
+    ) -> dict[uuid.UUID, list[tuple[str, int, int, int]]]:
+        """Per item version: each distinct answer with how many chose it, overall, in
+        the upper and in the lower group."""
+        g = self._ranked(self._exam_filter(exam_code))
+        stmt = (
+            select(
+                _o.item_version_id,
+                _o.answer,
+                func.count(),
+                func.sum(case((g.c.grp == 1, 1), else_=0)),
+                func.sum(case((g.c.grp == -1, 1), else_=0)),
+            )
+            .join(g, g.c.attempt_id == _o.attempt_id)
+            .group_by(_o.item_version_id, _o.answer)
+        )
+        out: dict[uuid.UUID, list[tuple[str, int, int, int]]] = {}
+        for vid, answer, chosen, up, low in await self.session.execute(stmt):
+            out.setdefault(vid, []).append((answer, int(chosen), int(up), int(low)))
+        return out
+
+    async def item_versions(self, ids: Sequence[uuid.UUID]) -> Sequence[ItemVersion]:
+        if not ids:
+            return []
+        stmt = select(ItemVersion).where(ItemVersion.id.in_(ids))
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def exam_totals(self, exam_code: str | None) -> dict[uuid.UUID, tuple[int, float, float]]:
+        g = self._ranked(self._exam_filter(exam_code))
+        stmt = select(
+            g.c.exam_version_id, func.count(), func.sum(g.c.total), func.sum(g.c.total * g.c.total)
+        ).group_by(g.c.exam_version_id)
+        return {
+            vid: (int(n), float(s), float(ss)) for vid, n, s, ss in await self.session.execute(stmt)
+        }
+
+    async def exam_item_slots(
+        self, exam_code: str | None
+    ) -> dict[uuid.UUID, list[tuple[int, int]]]:
+        """Per exam version: (n, right) of every item version on its forms."""
+        stmt = select(_o.exam_version_id, func.count(), func.sum(_o.correct)).group_by(
+            _o.exam_version_id, _o.item_version_id
+        )
+        ids = self._exam_filter(exam_code)
+        if ids is not None:
+            stmt = stmt.where(_o.exam_version_id.in_(ids))
+        out: dict[uuid.UUID, list[tuple[int, int]]] = {}
+        for vid, n, right in await self.session.execute(stmt):
+            out.setdefault(vid, []).append((int(n), int(right)))
+        return out
+
+    async def score_distribution(self, exam_code: str | None) -> dict[uuid.UUID, dict[int, int]]:
+        g = self._ranked(self._exam_filter(exam_code))
+        stmt = select(g.c.exam_version_id, g.c.total, func.count()).group_by(
+            g.c.exam_version_id, g.c.total
+        )
+        out: dict[uuid.UUID, dict[int, int]] = {}
+        for vid, total, n in await self.session.execute(stmt):
+            out.setdefault(vid, {})[int(total)] = int(n)
+        return out
+
+    async def pass_counts(self, exam_code: str | None) -> dict[uuid.UUID, tuple[int, int]]:
+        stmt = (
+            select(
+                Attempt.exam_version_id,
+                func.count(),
+                func.sum(case((Attempt.passed.is_(True), 1), else_=0)),
+            )
+            .where(Attempt.status.in_(SCORED))
+            .group_by(Attempt.exam_version_id)
+        )
+        ids = self._exam_filter(exam_code)
+        if ids is not None:
+            stmt = stmt.where(Attempt.exam_version_id.in_(ids))
+        return {vid: (int(n), int(p)) for vid, n, p in await self.session.execute(stmt)}
+
+    async def exam_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ExamVersion]:
+        if not ids:
+            return {}
+        stmt = select(ExamVersion).where(ExamVersion.id.in_(ids))
+        return {e.id: e for e in (await self.session.execute(stmt)).scalars()}
+
+
+def exam_sums(totals: tuple[int, float, float], slots: list[tuple[int, int]]) -> ExamSums:
+    n, s, ss = totals
+    return ExamSums(
+        attempts=n,
+        sum_total=s,
+        sum_total_sq=ss,
+        item_slots=sum(k for k, _ in slots),
+        sum_npq=sum(k * (r / k) * (1 - r / k) for k, r in slots if k),
+    )
