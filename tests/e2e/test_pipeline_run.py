@@ -39,7 +39,9 @@ def test_candidate_runs_the_pipeline_and_reads_its_output(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     card = page.locator(".card", has=page.get_by_role("heading", name="MLOps Practical (test)"))
-    card.get_by_role("button", name="Start MLOps Practical (test)").click()
+    card.get_by_role("link", name="Take MLOps Practical (test)").click()
+    page.get_by_label("I have read the rules and I will follow them.").check()
+    page.get_by_role("button", name="Start the exam").click()
     page.locator("#navigator-list button[aria-label^='scenario']").click()
     expect(page.locator("#item-heading")).to_have_text("Scenario 2 of 2")
 

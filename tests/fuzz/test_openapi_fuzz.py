@@ -108,6 +108,9 @@ class InProcess:
             headers = {}  # signing the identity out would end its session for the rest
         kwargs = case.as_transport_kwargs(base_url=BASE, headers=headers)
         kwargs = {k: v for k, v in kwargs.items() if k in _TRANSPORT_KEYS}
+        if isinstance(kwargs.get("data"), bytes | str):
+            # A raw body (a malformed one, say) is httpx's `content`; `data` is for forms.
+            kwargs["content"] = kwargs.pop("data")
         # Who calls is the identity's header alone: no cookie from an earlier sign-in.
         self.client.cookies.clear()
         response = self.run(self.client.request(**kwargs))
