@@ -153,8 +153,11 @@ def test_production_refuses_a_public_url_nobody_else_can_reach(url: str, reason:
     assert Settings(**production, public_base_url="https://certs.example.org").env == "production"
 
 
-def test_a_dev_key_uses_the_configured_algorithm(settings: Settings, clock: ManualClock) -> None:
-    app: FastAPI = create_app(
-        settings.model_copy(update={"credential_algorithm": "RS256"}), clock, run_sweeper=False
+def test_a_dev_key_uses_the_configured_algorithm(
+    settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    configured = settings.model_copy(
+        update={"credential_algorithm": "RS256", "signing_keys_file": tmp_path / "none.json"}
     )
+    app: FastAPI = create_app(configured, clock, run_sweeper=False)
     assert app.state.certificates.keys.active_algorithm == "RS256"
