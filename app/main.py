@@ -51,6 +51,7 @@ from app.core.observability import (
 )
 from app.core.ratelimit import LimitStore
 from app.core.security import TokenService
+from app.core.seeds import SeedSource, SystemSeeds
 from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
 from app.grading import pipeline_runs
@@ -93,11 +94,13 @@ def create_app(
     engine: AsyncEngine | None = None,
     run_sweeper: bool = True,
     freeze_heap: bool = False,
+    seeds: SeedSource | None = None,
 ) -> FastAPI:
     """``engine`` lets a caller (the tests) own the database; otherwise the lifespan
     opens one from the settings and closes it on shutdown. ``freeze_heap`` (the server
     and the worker) moves everything built at start out of the garbage collector's
-    sight: a full collection over it took ~65 ms, a pause every request in flight felt."""
+    sight: a full collection over it took ~65 ms, a pause every request in flight felt.
+    ``seeds`` draws new attempts' forms (tests pass a seeded source)."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -139,6 +142,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.seeds = seeds or SystemSeeds()
     secret = settings.resolved_secret_key()
     app.state.tokens = TokenService(secret, clock)
     app.state.csrf_key = csrf_key(secret)

@@ -24,6 +24,7 @@ from app.config import Settings
 from app.core.clock import ManualClock
 from app.core.db import create_engine, create_sessionmaker, dispose_engine, session_scope
 from app.core.migrate import upgrade_to_head
+from app.core.seeds import SeededSeeds
 from app.exams import service as exams_service
 from app.exams.content import load_bank
 from app.main import create_app
@@ -181,7 +182,9 @@ def app(
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> FastAPI:
-    return create_app(settings, clock, engine=engine, run_sweeper=False)
+    return create_app(
+        settings, clock, engine=engine, run_sweeper=False, seeds=SeededSeeds(20261206)
+    )
 
 
 @pytest.fixture

@@ -141,6 +141,7 @@ async def start_attempt(
         grace=grace,
         scenarios=scenarios,
         exposure=request.app.state.exposure,
+        seed=request.app.state.seeds.next_seed(),
     )
     a = started.attempt
     body = AttemptStartedOut(

@@ -4,7 +4,6 @@ form drawn for it."""
 from __future__ import annotations
 
 import random
-import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -61,10 +60,11 @@ async def start_attempt(
     grace: timedelta,
     scenarios: Mapping[str, Scenario],
     exposure: ExposureCache,
+    seed: int,
 ) -> StartedAttempt:
     """The candidate's open attempt at this exam, or a new one if the rules allow it.
     Every query it makes is bounded by this candidate's own rows or by the bank (the
-    exposure counters come from ``exposure``, this process's snapshot), never by history."""
+    exposure counters come from ``exposure``, this process's snapshot), never by history. ``seed`` draws a new attempt's form; a resumed attempt keeps its own."""
     exam = await exams_service.get_exam(session, exam_code)
     repo = AttemptRepository(session)
     now = clock.now()
@@ -79,7 +79,6 @@ async def start_attempt(
     blueprint = exams_service.blueprint_of(exam)
     await _check_eligibility(session, user_id, exam, blueprint, history, now)
 
-    seed = secrets.randbits(31)
     pool, items_by_id = await exams_service.drawable_pool(session)
     pool += [PoolEntry(sc.id, "scenario", sc.domain, sc.level) for sc in scenarios.values()]
     try:

@@ -35,6 +35,7 @@ async def start_renewal(
     grace: timedelta,
     scenarios: Mapping[str, Scenario],
     exposure: ExposureCache,
+    seed: int,
 ) -> attempts_service.StartedAttempt:
     """Starts (or resumes) the renewal exam for the caller's certificate, if it is in its
     renewal window; the attempt's own eligibility check asks the same again."""
@@ -43,5 +44,12 @@ async def start_renewal(
     )
     code = await renewal_exam_code(session, certificate.exam_code)
     return await attempts_service.start_attempt(
-        session, clock, user_id, code, grace=grace, scenarios=scenarios, exposure=exposure
+        session,
+        clock,
+        user_id,
+        code,
+        grace=grace,
+        scenarios=scenarios,
+        exposure=exposure,
+        seed=seed,
     )

@@ -182,6 +182,7 @@ async def start_renewal(
         grace=timedelta(seconds=settings.deadline_grace_seconds),
         scenarios=scenario_registry(request),
         exposure=request.app.state.exposure,
+        seed=request.app.state.seeds.next_seed(),
     )
     a = started.attempt
     body = AttemptStartedOut(

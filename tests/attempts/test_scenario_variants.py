@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.attempts import start as attempt_start
 from app.attempts.models import AttemptItem
 from app.core.db import session_scope
 from app.grading.models import ScenarioRun
@@ -28,7 +27,6 @@ async def test_two_attempts_get_different_variants_graded_as_their_own(
     practical: None,
     sessionmaker: async_sessionmaker[AsyncSession],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     toy = load_scenario(build(tmp_path))
     app.state.scenarios.clear()
@@ -36,9 +34,7 @@ async def test_two_attempts_get_different_variants_graded_as_their_own(
     # Attempt seeds chosen so that the two variants differ (draws are deterministic).
     seed = {"now": 3}
     assert toy.draw_params(3) != toy.draw_params(4)
-    monkeypatch.setattr(
-        attempt_start, "secrets", SimpleNamespace(randbits=lambda _bits: seed["now"])
-    )
+    app.state.seeds = SimpleNamespace(next_seed=lambda: seed["now"])
     other = await sign_up(candidate.client, name="Grace Hopper")
     views = []
     for who, attempt_seed in ((candidate, 3), (other, 4)):

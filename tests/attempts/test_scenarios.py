@@ -3,6 +3,7 @@ hidden grading at submit through the job port, and the attempt scored after it."
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.attempts.items import scenario_for
+from app.attempts.models import AttemptItem
 from app.core.clock import ManualClock
 from app.grading import service as grading_service
 from app.grading.exceptions import SandboxStartError
@@ -27,8 +30,15 @@ async def _start(candidate: Candidate) -> tuple[dict[str, Any], str]:
     return attempt, scenario_ref
 
 
-def _scenario(app: FastAPI, title: str) -> Scenario:
-    return next(s for s in app.state.scenarios.values() if s.title == title)
+async def _scenario(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], attempt_id: str, ref: str
+) -> Scenario:
+    """The scenario as this attempt got it: a scenario with parameters is rendered with
+    the attempt's variant, so its files and its solution are this candidate's."""
+    async with sessionmaker() as session:
+        slot = await session.get(AttemptItem, (uuid.UUID(attempt_id), ref))
+    assert slot is not None
+    return scenario_for(app.state.scenarios, slot)
 
 
 async def _answer_mcq(
@@ -52,7 +62,8 @@ async def test_a_scenario_is_worked_on_run_and_graded(
     base = f"/api/v1/attempts/{attempt['id']}"
     item = (await candidate.get(f"{base}/items/{ref}")).json()
     assert item["kind"] == "scenario"
-    scenario = _scenario(app, item["title"])
+    scenario = await _scenario(app, sessionmaker, attempt["id"], ref)
+    assert item["title"] == scenario.title
     assert item["files"] == scenario.workspace_files
     assert item["editable"] == scenario.editable
     assert item["public_checks"] == [c.name for c in scenario.public_checks]
