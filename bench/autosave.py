@@ -23,6 +23,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -255,11 +256,14 @@ async def main() -> None:
     args = parser.parse_args()
 
     pg_url, server_url = await fresh_database(args)
+    # The server's development signing keys go to a scratch folder, not the checkout.
+    keys_dir = Path(tempfile.mkdtemp(prefix="assay-bench-keys-"))
     env = {
         "ASSAY_DATABASE_URL": server_url,
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_QUESTION_BANK": str(args.bank),
+        "ASSAY_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
     }
     app_port, bare_port = args.port, args.port + 1
     servers = [
@@ -308,6 +312,7 @@ async def main() -> None:
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
+        shutil.rmtree(keys_dir, ignore_errors=True)
 
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
