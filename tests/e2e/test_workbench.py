@@ -275,6 +275,20 @@ def test_python_yaml_and_sql_are_highlighted_and_read_only_files_stay_read_only(
     expect(editor).not_to_be_focused()
     expect(_file(page, "pipeline.py")).to_have_class("file editable")
 
+    # Find (Ctrl+F): a labelled field that Escape closes, back in the editor.
+    _file(page, "pipeline.py").click()
+    python_editor = page.get_by_role("textbox", name="pipeline.py")
+    python_editor.focus()
+    page.keyboard.press("Control+f")
+    find = page.get_by_role("textbox", name="Find")
+    expect(find).to_be_focused()
+    page.keyboard.type("return")
+    page.keyboard.press("Enter")
+    assert_accessible(page, "scenario workbench, finding text")
+    page.keyboard.press("Escape")
+    expect(find).to_have_count(0)
+    expect(python_editor).to_be_focused()
+
     # An edit made offline is kept and sent once the network is back.
     _file(page, "config/settings.yaml").click()
     page.context.set_offline(True)
