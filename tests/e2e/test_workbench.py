@@ -121,7 +121,15 @@ def test_at_1366x768_the_brief_the_editor_and_the_output_share_one_screen(
     page = context.new_page()
     page.set_viewport_size({"width": 1366, "height": 768})
     attempt_id, _ = _start(server, page)
+    # A question loads no editor; the first scenario does.
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url) if "/static/vendor/" in r.url else None)
+    page.goto(f"/attempts/{attempt_id}")
+    expect(page.locator("#item-heading")).to_have_text("Question 1 of 2")
+    page.wait_for_load_state("networkidle")
+    assert loaded == []
     _open_scenario(page, attempt_id)
+    assert any("@codemirror/view@" in url for url in loaded)
     page.get_by_role("button", name="Run public checks").click()
     expect(page.locator("#run-outcome")).to_contain_text(
         "1 of 1 public checks passed", timeout=60_000
@@ -288,6 +296,15 @@ def test_python_yaml_and_sql_are_highlighted_and_read_only_files_stay_read_only(
     page.keyboard.press("Escape")
     expect(find).to_have_count(0)
     expect(python_editor).to_be_focused()
+    # Ctrl+M: Tab moves between controls, for as long as the candidate wants.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Control+m")
+    page.keyboard.press("Tab")
+    expect(python_editor).not_to_be_focused()
+    assert (
+        _saved_file(server, token, attempt_id, "pipeline.py")
+        == "def summary(values):\n    return sum(values)\n"
+    )
 
     # An edit made offline is kept and sent once the network is back.
     _file(page, "config/settings.yaml").click()

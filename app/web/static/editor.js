@@ -2,8 +2,8 @@
 // (static/vendor/codemirror, named by the page's import map). Highlighting by file
 // extension (Python, YAML, SQL; plain text otherwise) through class names styled in
 // assay.css; Tab indents the line (Shift+Tab outdents), Enter keeps the indentation,
-// Ctrl+F finds. The keyboard is never trapped (see createEditor), and Ctrl+M switches Tab
-// to moving focus for as long as the candidate wants. A read-only file can be read,
+// Ctrl+F finds. The keyboard is never trapped (see createEditor), and Ctrl+M (Shift+Option+M
+// on a Mac) switches Tab to moving focus for as long as the candidate wants. A read-only file can be read,
 // selected and searched but not changed, and Tab leaves it as usual.
 
 import { EditorState } from "@codemirror/state";
@@ -34,10 +34,14 @@ const LANGUAGES = {
 const INDENTS = { yaml: "  ", yml: "  " };
 const PASS_THROUGH_MS = 10 * 60 * 1000;
 
+// CodeMirror's own keys for switching Tab to moving focus, and for finding, by platform.
+const MAC = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+const [TAB_MODE_KEY, FIND_KEY] = MAC ? ["Shift+Option+M", "Cmd+F"] : ["Ctrl+M", "Ctrl+F"];
+
 export const EDITOR_HELP =
   "Once you type, Tab indents the line and Shift+Tab outdents it. To leave the editor, " +
-  "press Escape, then Tab (Ctrl+M makes Tab move between controls until you press it again). " +
-  "Ctrl+F finds text.";
+  `press Escape, then Tab (${TAB_MODE_KEY} makes Tab move between controls until you press it again). ` +
+  `${FIND_KEY} finds text.`;
 
 function extensionOf(path) {
   const name = path.slice(path.lastIndexOf("/") + 1);
