@@ -4,6 +4,7 @@ here from the same services the JSON API uses; the exam screen is a shell whose 
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
@@ -29,6 +30,7 @@ from app.exams import service as exams_service
 from app.exams.exceptions import ExamNotFound
 from app.exams.models import ExamVersion
 from app.proctoring import service as proctoring_service
+from app.web.importmap import import_map
 from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
@@ -176,7 +178,19 @@ async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep
     if attempt.status != AttemptStatus.in_progress:
         return RedirectResponse(f"/attempts/{attempt_id}/result", status_code=303)
     exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
-    return render(request, "exam.html", title=exam.title, attempt_id=attempt.id, exam=exam)
+    modules = import_map()
+    style_nonce = secrets.token_urlsafe(18)
+    page = render(
+        request,
+        "exam.html",
+        title=exam.title,
+        attempt_id=attempt.id,
+        exam=exam,
+        modules=modules,
+        style_nonce=style_nonce,
+    )
+    page.headers["Content-Security-Policy"] = modules.policy(style_nonce)
+    return page
 
 
 @router.get("/attempts/{attempt_id}/result")

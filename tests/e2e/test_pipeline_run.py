@@ -69,7 +69,7 @@ def test_candidate_runs_the_pipeline_and_reads_its_output(
     page.screenshot(path=screenshots / "pipeline-run.png", full_page=True)
 
     # Edit the pipeline; the next run prints the edited result.
-    editor = page.locator(".editor textarea")
+    editor = page.get_by_role("textbox", name="pipeline.py")
     editor.fill("def summary(values):\n    return max(values)\n")
     expect(page.locator("#save-state")).to_have_text("All answers saved")
     button.click()

@@ -1,5 +1,6 @@
-"""A practical scenario in the browser: the brief, file tabs, an editor that takes the
-Tab key and numbers its lines, autosave of files, and a run of the public checks."""
+"""A practical scenario of the repository in the browser: the brief, the file tree, an
+editor that takes the Tab key and numbers its lines, autosave of files, and a run of the
+public checks."""
 
 from __future__ import annotations
 
@@ -40,37 +41,49 @@ def test_candidate_edits_a_scenario_and_runs_the_public_checks(
     scenario.click()
     expect(page.locator("#item-heading")).to_have_text("Scenario 2 of 2")
     expect(page.get_by_role("region", name="Brief")).not_to_be_empty()
-    tabs = page.get_by_role("tab")
-    expect(tabs.first).to_have_attribute("aria-selected", "true")
-    editor = page.locator(".editor textarea")
-    expect(editor).to_have_css(
+    # The file tree opens on an editable file; read-only files are marked as such.
+    tree = page.get_by_role("tree", name="Workspace files")
+    selected = tree.locator("[role=treeitem][aria-selected=true]")
+    expect(selected).to_have_count(1)
+    expect(selected).to_have_class("file editable")
+    path = str(selected.get_attribute("data-path"))
+    expect(tree.locator(".file.read-only").first).to_contain_text("read only")
+    editor = page.get_by_role("textbox", name=path, exact=True)
+    expect(page.locator(".cm-scroller")).to_have_css(
         "font-family",
         'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace',
     )
-    lines_before = page.locator(".editor .gutter").inner_text().split()
+    expect(page.locator(".cm-lineNumbers .cm-gutterElement").nth(1)).to_have_text("1")
 
-    # Type at the end of the file: Tab indents instead of leaving the editor.
+    # Type at the end of the file: Tab indents the line instead of leaving the editor.
     editor.focus()
     page.keyboard.press("Control+End")
-    page.keyboard.type("\n# reviewed")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Home")  # the new line may be indented: start it afresh
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Shift+Home")
+    page.keyboard.type("# reviewed")
     page.keyboard.press("Tab")
-    page.keyboard.type("ok")
     expect(editor).to_be_focused()
-    assert editor.input_value().endswith("# reviewed    ok")
-    assert len(page.locator(".editor .gutter").inner_text().split()) == len(lines_before) + 1
+    expect(page.locator(".cm-activeLine")).to_have_text(re.compile(r"^\s+# reviewed$"))
     expect(page.locator("#save-state")).to_have_text("All answers saved")
     # Escape, then Tab, leaves the editor: the keyboard is never trapped.
     page.keyboard.press("Escape")
     page.keyboard.press("Tab")
     expect(editor).not_to_be_focused()
 
-    # Arrow keys move between file tabs.
-    if tabs.count() > 1:
-        tabs.first.focus()
-        page.keyboard.press("ArrowRight")
-        expect(tabs.nth(1)).to_have_attribute("aria-selected", "true")
-        expect(tabs.nth(1)).to_be_focused()
-        tabs.first.click()
+    # Arrow keys move in the tree; Enter opens the file, read only if it is.
+    selected.focus()
+    page.keyboard.press("End")
+    last = tree.locator("[role=treeitem]").last
+    expect(last).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(last).to_have_attribute("aria-selected", "true")
+    expect(
+        page.get_by_role("textbox", name=f"{last.get_attribute('data-path')} (read only)")
+    ).to_have_attribute("aria-readonly", "true")
+    selected_path = tree.locator(f"[data-path='{path}']")
+    selected_path.click()
 
     runs_left = page.locator("#runs-left").inner_text()
     page.get_by_role("button", name="Run public checks").click()
@@ -79,12 +92,13 @@ def test_candidate_edits_a_scenario_and_runs_the_public_checks(
     left_before = int(runs_left.split()[0])
     expect(page.locator("#runs-left")).to_contain_text(f"{left_before - 1} run")
     assert_accessible(page, "scenario")
-    # The bar is sticky: photograph a tall viewport rather than a stitched full page.
-    page.set_viewport_size({"width": 1280, "height": 1300})
-    page.evaluate("window.scrollTo(0, 0)")
+    # The workbench at a common laptop size: brief, code and output on one screen.
+    page.set_viewport_size({"width": 1366, "height": 768})
     page.screenshot(path=screenshots / "scenario.png")
 
     # The edit survives a reload.
     page.reload()
     expect(page.locator("#item-heading")).to_have_text("Scenario 2 of 2")
-    expect(page.locator(".editor textarea")).to_have_value(re.compile(r"# reviewed    ok$"))
+    editor.focus()
+    page.keyboard.press("Control+End")
+    expect(page.locator(".cm-activeLine")).to_have_text(re.compile(r"^\s+# reviewed$"))

@@ -1,87 +1,124 @@
-// A code editor that behaves like one: monospace, line numbers, Tab indents (Shift+Tab
-// outdents), Enter keeps the indentation. Escape then Tab leaves the editor, so the
-// keyboard is never trapped.
+// The scenario's code editor: CodeMirror 6, vendored as pinned files
+// (static/vendor/codemirror, named by the page's import map). Highlighting by file
+// extension (Python, YAML, SQL; plain text otherwise) through class names styled in
+// assay.css; Tab indents the line (Shift+Tab outdents), Enter keeps the indentation,
+// Ctrl+F finds. The keyboard is never trapped (see createEditor), and Ctrl+M (Shift+Option+M
+// on a Mac) switches Tab to moving focus for as long as the candidate wants. A read-only file can be read,
+// selected and searched but not changed, and Tab leaves it as usual.
 
-const INDENT = "    ";
+import { EditorState } from "@codemirror/state";
+import {
+  EditorView,
+  drawSelection,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+  keymap,
+  lineNumbers,
+} from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
+import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
+import { classHighlighter } from "@lezer/highlight";
+import { python } from "@codemirror/lang-python";
+import { yaml } from "@codemirror/lang-yaml";
+import { sql } from "@codemirror/lang-sql";
 
-function insert(textarea, text) {
-  // execCommand keeps the browser's undo history; setRangeText is the fallback.
-  if (!document.execCommand || !document.execCommand("insertText", false, text)) {
-    textarea.setRangeText(text, textarea.selectionStart, textarea.selectionEnd, "end");
-    textarea.dispatchEvent(new Event("input", { bubbles: true }));
-  }
+const LANGUAGES = {
+  py: { name: "Python", support: python },
+  yaml: { name: "YAML", support: yaml },
+  yml: { name: "YAML", support: yaml },
+  sql: { name: "SQL", support: sql },
+};
+// YAML is written with two-space indents; everything else here with four.
+const INDENTS = { yaml: "  ", yml: "  " };
+const PASS_THROUGH_MS = 10 * 60 * 1000;
+
+// CodeMirror's own keys for switching Tab to moving focus, and for finding, by platform.
+const MAC = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+const [TAB_MODE_KEY, FIND_KEY] = MAC ? ["Shift+Option+M", "Cmd+F"] : ["Ctrl+M", "Ctrl+F"];
+
+export const EDITOR_HELP =
+  "Once you type, Tab indents the line and Shift+Tab outdents it. To leave the editor, " +
+  `press Escape, then Tab (${TAB_MODE_KEY} makes Tab move between controls until you press it again). ` +
+  `${FIND_KEY} finds text.`;
+
+function extensionOf(path) {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
 }
 
-export function createEditor({ id, label, text, readOnly, onChange }) {
-  const wrapper = document.createElement("div");
-  wrapper.className = "editor";
-  const gutter = document.createElement("pre");
-  gutter.className = "gutter";
-  gutter.setAttribute("aria-hidden", "true");
-  const textarea = document.createElement("textarea");
-  textarea.id = id;
-  textarea.value = text;
-  textarea.readOnly = readOnly;
-  textarea.spellcheck = false;
-  textarea.autocapitalize = "off";
-  textarea.setAttribute("autocomplete", "off");
-  textarea.setAttribute("aria-label", label);
-  textarea.wrap = "off";
-  wrapper.append(gutter, textarea);
-
-  const renumber = () => {
-    const lines = textarea.value.split("\n").length;
-    let numbers = "";
-    for (let i = 1; i <= lines; i += 1) numbers += `${i}\n`;
-    gutter.textContent = numbers;
-    gutter.scrollTop = textarea.scrollTop;
-  };
-  renumber();
-  textarea.addEventListener("scroll", () => {
-    gutter.scrollTop = textarea.scrollTop;
-  });
-  textarea.addEventListener("input", () => {
-    renumber();
-    if (!readOnly) onChange(textarea.value);
-  });
-
-  let escaped = false;
-  textarea.addEventListener("keydown", (event) => {
-    if (readOnly) return;
-    if (event.key === "Escape") {
-      escaped = true;
-      return;
-    }
-    if (event.key === "Tab" && !escaped && !event.ctrlKey && !event.altKey && !event.metaKey) {
-      event.preventDefault();
-      if (event.shiftKey) outdent(textarea);
-      else insert(textarea, INDENT);
-      return;
-    }
-    escaped = false;
-    if (event.key === "Enter" && !event.shiftKey && !event.ctrlKey) {
-      const before = textarea.value.slice(0, textarea.selectionStart);
-      const line = before.slice(before.lastIndexOf("\n") + 1);
-      const indent = line.match(/^[ \t]*/)[0] + (line.trimEnd().endsWith(":") ? INDENT : "");
-      event.preventDefault();
-      insert(textarea, `\n${indent}`);
-    }
-  });
-  textarea.addEventListener("blur", () => {
-    escaped = false;
-  });
-
-  return { element: wrapper, textarea, renumber };
+/** The language a path is highlighted as ("Python", "YAML", "SQL"), or "Plain text". */
+export function languageName(path) {
+  const language = LANGUAGES[extensionOf(path)];
+  return language ? language.name : "Plain text";
 }
 
-function outdent(textarea) {
-  const value = textarea.value;
-  const lineStart = value.lastIndexOf("\n", textarea.selectionStart - 1) + 1;
-  const leading = value.slice(lineStart).match(/^ {1,4}|^\t/);
-  if (!leading) return;
-  const caret = textarea.selectionStart;
-  textarea.setSelectionRange(lineStart, lineStart + leading[0].length);
-  insert(textarea, "");
-  const back = Math.max(lineStart, caret - leading[0].length);
-  textarea.setSelectionRange(back, back);
+/**
+ * One file's editor state: {path, text, readOnly, label, describedBy, styleNonce,
+ * onChange(text), onUpdate(state)}. Kept per file, so undo history and the cursor survive
+ * switching files. CodeMirror writes its base styles into a style element, which the
+ * page's policy admits by the nonce it was served with (`styleNonce`).
+ */
+export function fileState({ path, text, readOnly, label, describedBy, styleNonce, onChange, onUpdate }) {
+  const ext = extensionOf(path);
+  const language = LANGUAGES[ext];
+  // A tab stop by its own right (as a text box is), so the scroller around it counts as
+  // reachable by keyboard.
+  const attributes = { "aria-label": label, "aria-describedby": describedBy, tabindex: "0" };
+  if (readOnly) attributes["aria-readonly"] = "true";
+  return EditorState.create({
+    doc: text,
+    extensions: [
+      lineNumbers(),
+      highlightActiveLineGutter(),
+      highlightSpecialChars(),
+      history(),
+      drawSelection(),
+      indentOnInput(),
+      bracketMatching(),
+      highlightActiveLine(),
+      highlightSelectionMatches(),
+      search({ top: true }),
+      syntaxHighlighting(classHighlighter),
+      indentUnit.of(INDENTS[ext] || "    "),
+      EditorState.tabSize.of(4),
+      keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, indentWithTab]),
+      EditorState.readOnly.of(readOnly),
+      EditorView.contentAttributes.of(attributes),
+      EditorView.cspNonce.of(styleNonce),
+      language ? language.support() : [],
+      EditorView.updateListener.of((update) => {
+        onUpdate(update.state);
+        if (update.docChanged && !readOnly) onChange(update.state.doc.toString());
+      }),
+    ],
+  });
+}
+
+/**
+ * The editor's view, showing `state` (`view.setState` switches files), and never a trap
+ * for the keyboard: reached by Tab (or Shift+Tab), Tab moves on through it until a key is
+ * typed; once typing, Escape then Tab leaves (CodeMirror allows two seconds for that; here
+ * the way out stays open until another key is pressed or focus leaves).
+ */
+export function createEditor(state) {
+  const view = new EditorView({ state });
+  let byPointer = false;
+  view.dom.addEventListener("pointerdown", () => {
+    byPointer = true;
+  }, true);
+  view.contentDOM.addEventListener("focus", () => {
+    if (!byPointer) view.setTabFocusMode(PASS_THROUGH_MS);
+    byPointer = false;
+  });
+  view.contentDOM.addEventListener("keydown", (event) => {
+    // After CodeMirror's own Escape handling, which this same dispatch runs.
+    if (event.key === "Escape") queueMicrotask(() => view.setTabFocusMode(PASS_THROUGH_MS));
+  });
+  view.contentDOM.addEventListener("blur", () => {
+    view.setTabFocusMode(0); // ends a temporary way out; a Ctrl+M choice stays
+  });
+  return view;
 }

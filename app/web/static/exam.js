@@ -5,10 +5,8 @@ import { api, ApiError } from "./api.js";
 import { Autosave } from "./autosave.js";
 import { Countdown } from "./timer.js";
 import { Navigator } from "./navigator.js";
-import { createEditor } from "./editor.js";
 import { EventReporter } from "./events.js";
 import { Marks } from "./marks.js";
-import { renderPipeline } from "./pipeline.js";
 
 const root = document.getElementById("exam");
 const attemptId = root.dataset.attempt;
@@ -29,6 +27,7 @@ const loaded = new Map(); // ref -> item as the API gave it, with local changes 
 let startedAtMs = 0;
 let serverOffsetMs = 0; // server time minus this browser's time, from the last sync
 let leaving = false;
+let leaveItem = () => {}; // lets the item on screen go (the scenario editor)
 
 const serverNow = () => Date.now() + serverOffsetMs;
 
@@ -127,8 +126,14 @@ async function show(index, focus) {
   body.setAttribute("aria-busy", "true");
   try {
     const item = await loadItem(slot.ref);
-    if (items[current].ref !== slot.ref) return; // moved on meanwhile
-    body.replaceChildren(item.kind === "scenario" ? renderScenario(item) : renderMcq(item));
+    const shown = item.kind === "scenario" ? await renderScenario(item) : { element: renderMcq(item) };
+    if (items[current].ref !== slot.ref) {
+      if (shown.destroy) shown.destroy();
+      return; // moved on meanwhile
+    }
+    leaveItem();
+    leaveItem = shown.destroy || (() => {});
+    body.replaceChildren(shown.element);
     updateFlag(item.flagged);
   } catch (err) {
     if (items[current].ref !== slot.ref) return;
@@ -141,6 +146,21 @@ async function show(index, focus) {
   body.inert = false;
   body.removeAttribute("aria-busy");
   if (focus) $("item-heading").focus();
+}
+
+// The scenario workbench (and with it the code editor) loads the first time a scenario
+// is shown. An edit is saved as any answer is: the item's editable files, seq and all.
+async function renderScenario(item) {
+  const { renderScenario: workbench } = await import("./workbench.js");
+  return workbench(item, {
+    base,
+    onEdit: (edited) => {
+      autosave.save(edited.ref, payloadOf(edited), 700);
+      markLocal(edited.ref, { answered: true });
+    },
+    settled: () => autosave.settled(),
+    styleNonce: root.dataset.styleNonce,
+  });
 }
 
 function renderMcq(item) {
@@ -211,166 +231,6 @@ function noteFor(item) {
   details.open = area.value !== "";
   details.append(summary, area);
   return details;
-}
-
-function renderScenario(item) {
-  const wrap = document.createElement("div");
-  const title = document.createElement("h3");
-  title.textContent = item.title;
-  const briefLabel = document.createElement("h4");
-  briefLabel.textContent = "Brief";
-  briefLabel.className = "visually-hidden";
-  const brief = document.createElement("div");
-  brief.className = "brief";
-  brief.tabIndex = 0;
-  brief.setAttribute("role", "region");
-  brief.setAttribute("aria-label", "Brief");
-  brief.innerHTML = item.brief_html; // Markdown rendered by the server, HTML escaped
-
-  const paths = Object.keys(item.files).sort((a, b) => {
-    const ea = item.editable.includes(a) ? 0 : 1;
-    const eb = item.editable.includes(b) ? 0 : 1;
-    return ea - eb || a.localeCompare(b);
-  });
-  const tabs = document.createElement("div");
-  tabs.className = "tabs";
-  tabs.setAttribute("role", "tablist");
-  tabs.setAttribute("aria-label", "Files");
-  const panel = document.createElement("div");
-  panel.setAttribute("role", "tabpanel");
-  panel.id = `panel-${item.ref}`;
-  const help = document.createElement("p");
-  help.className = "editor-help";
-  help.id = `editor-help-${item.ref}`;
-
-  const tabButtons = paths.map((path, index) => {
-    const tab = document.createElement("button");
-    tab.type = "button";
-    tab.setAttribute("role", "tab");
-    tab.id = `tab-${item.ref}-${index}`;
-    tab.setAttribute("aria-controls", panel.id);
-    tab.textContent = item.editable.includes(path) ? path : `${path} (read only)`;
-    tab.addEventListener("click", () => select(index, false));
-    tab.addEventListener("keydown", (event) => {
-      const moves = { ArrowRight: 1, ArrowLeft: -1 };
-      if (event.key in moves) {
-        event.preventDefault();
-        select((index + moves[event.key] + paths.length) % paths.length, true);
-      }
-    });
-    tabs.append(tab);
-    return tab;
-  });
-
-  function select(index, focusTab) {
-    item.openFile = paths[index];
-    tabButtons.forEach((tab, i) => {
-      tab.setAttribute("aria-selected", String(i === index));
-      tab.tabIndex = i === index ? 0 : -1;
-    });
-    panel.setAttribute("aria-labelledby", tabButtons[index].id);
-    const path = paths[index];
-    const editable = item.editable.includes(path);
-    const editor = createEditor({
-      id: `editor-${item.ref}`,
-      label: `${path}${editable ? "" : " (read only)"}`,
-      text: item.files[path],
-      readOnly: !editable,
-      onChange: (text) => {
-        item.files[path] = text;
-        autosave.save(item.ref, payloadOf(item), 700);
-        markLocal(item.ref, { answered: true });
-      },
-    });
-    editor.textarea.setAttribute("aria-describedby", help.id);
-    help.textContent = editable
-      ? "Tab indents and Shift+Tab outdents. To leave the editor with the keyboard, press Escape, then Tab."
-      : "This file is read only.";
-    panel.replaceChildren(editor.element);
-    if (focusTab) tabButtons[index].focus();
-  }
-  select(Math.max(0, paths.indexOf(item.openFile)), false);
-
-  const runs = document.createElement("section");
-  runs.className = "runs";
-  runs.setAttribute("aria-label", "Public checks");
-  const runsTitle = document.createElement("h4");
-  runsTitle.textContent = `Public checks: ${item.public_checks.join(", ")}`;
-  const runButton = document.createElement("button");
-  runButton.type = "button";
-  runButton.id = "run-checks";
-  const runsLeft = document.createElement("span");
-  runsLeft.id = "runs-left";
-  const setRunsLeft = () => {
-    runButton.textContent = "Run public checks";
-    runsLeft.textContent = ` ${item.runs_left} run${item.runs_left === 1 ? "" : "s"} left`;
-    runButton.disabled = item.runs_left <= 0;
-  };
-  setRunsLeft();
-  const outcome = document.createElement("div");
-  outcome.id = "run-outcome";
-  outcome.setAttribute("role", "status");
-  runButton.addEventListener("click", async () => {
-    runButton.disabled = true;
-    outcome.textContent = "Saving your files, then running the public checks…";
-    try {
-      await autosave.settled();
-      const queued = await api("POST", `${base}/scenarios/${encodeURIComponent(item.ref)}/runs`);
-      item.runs_left = Math.max(0, item.runs_left - 1);
-      outcome.textContent = "Running the public checks…";
-      const run = await pollRun(item.ref, queued.run_id);
-      showRun(outcome, run);
-      // A run the grader could not start is not counted: ask the server what is left.
-      const fresh = await api("GET", `${base}/items/${encodeURIComponent(item.ref)}`);
-      item.runs_left = fresh.runs_left;
-    } catch (err) {
-      outcome.textContent = err.message;
-    }
-    setRunsLeft();
-  });
-  runs.append(runsTitle, runButton, runsLeft, outcome);
-  wrap.append(title, briefLabel, brief, tabs, panel, help, runs);
-  if (item.pipeline_command) {
-    wrap.append(renderPipeline({ item, base, settled: () => autosave.settled() }));
-  }
-  return wrap;
-}
-
-const RUN_WAIT_MS = 180000;
-
-// The brief's light markdown (paragraphs, **bold**, `code`) built as DOM nodes, never
-// as HTML, so nothing in it can run.
-async function pollRun(ref, runId) {
-  let delay = 500;
-  const giveUp = Date.now() + RUN_WAIT_MS;
-  for (;;) {
-    if (Date.now() > giveUp) {
-      throw new Error("The checks are taking longer than expected. Your files are saved; try again later.");
-    }
-    const run = await api("GET", `${base}/scenarios/${encodeURIComponent(ref)}/runs/${runId}`);
-    if (run.status === "done" || run.status === "error") return run;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 3000);
-  }
-}
-
-function showRun(outcome, run) {
-  if (run.status === "error") {
-    outcome.textContent = "The checks could not run this time; the run was not counted. Try again.";
-    return;
-  }
-  const passed = run.checks.filter((c) => c.passed).length;
-  const summary = document.createElement("p");
-  summary.textContent = `${passed} of ${run.checks.length} public checks passed.`;
-  const list = document.createElement("ul");
-  list.className = "checks";
-  for (const check of run.checks) {
-    const li = document.createElement("li");
-    li.className = check.passed ? "passed" : "failed";
-    li.textContent = `${check.passed ? "Passed" : "Failed"}: ${check.name}${check.message ? ` — ${check.message}` : ""}`;
-    list.append(li);
-  }
-  outcome.replaceChildren(summary, list);
 }
 
 function updateFlag(flagged) {
