@@ -8,13 +8,16 @@ under CI (``CI=true``), where that is a failure: .ci/run installs both.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from app.grading.scenarios import Scenario, load_scenarios
 from tests.bank import blueprint, item, write_bank
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,10 +52,12 @@ import asyncio, sys
 import uvicorn
 from app.cli import _prepare
 from app.config import get_settings
+from app.core.seeds import SeededSeeds
 from app.main import create_app
 settings = get_settings()
 asyncio.run(_prepare(settings.database_url, settings.question_bank))
-uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[1]),
+# Seeded forms: every run draws the same items and scenario variants.
+uvicorn.run(create_app(settings, seeds=SeededSeeds(20261206)), host="127.0.0.1", port=int(sys.argv[1]),
             loop="asyncio", log_level="warning", access_log=False)
 """
 SERVER_START_SECONDS = 60
@@ -170,6 +176,19 @@ class Server:
         )
         assert done.returncode == 0, done.stderr
         return done.stdout
+
+    def scenario_as_given(self, attempt_id: str, ref: str) -> Scenario:
+        """The scenario of an attempt's item as the candidate got it: rendered with the
+        attempt's variant (read from the server's database), so its solution is theirs."""
+        database = self.env["ASSAY_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            scenario_id, params = db.execute(
+                "SELECT scenario_id, scenario_params FROM attempt_items"
+                " WHERE attempt_id = ? AND ref = ?",
+                (uuid.UUID(attempt_id).hex, ref),
+            ).fetchone()
+        scenario = load_scenarios(Path(self.env["ASSAY_SCENARIOS"]))[scenario_id]
+        return scenario.variant(json.loads(params)) if params else scenario
 
     def token(self, email: str) -> str:
         form = f"username={email}&password={PASSWORD.replace(' ', '+')}".encode()

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from app.grading.scenarios import load_scenarios
-from tests.e2e.conftest import PASSWORD, REPO, Server, assert_accessible
+from tests.e2e.conftest import PASSWORD, Server, assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +35,13 @@ def held_attempt(server: Server, full_name: str) -> tuple[str, str]:
     token = server.token(email)
     attempt = server.api("POST", "/api/v1/exams/e2e-practical/attempts", token=token)
     base = f"/api/v1/attempts/{attempt['id']}"
-    scenarios = {s.title: s for s in load_scenarios(REPO / "scenarios").values()}
     for slot in attempt["items"]:
         item = server.api("GET", f"{base}/items/{slot['ref']}", token=token)
         if item["kind"] == "mcq":
             keyed = next(o["id"] for o in item["options"] if o["text"].startswith("Action b "))
             body: dict[str, Any] = {"choices": [keyed], "seq": 1}
         else:
-            scenario = scenarios[item["title"]]
+            scenario = server.scenario_as_given(attempt["id"], slot["ref"])
             path = scenario.editable[0]
             server.api(
                 "POST",
