@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     # Share (percent) of clean passing attempts held for review anyway, chosen by a keyed
     # hash of the attempt id: deterministic, and not predictable by candidates.
     review_sample_percent: float = Field(default=5.0, ge=0, le=100)
+    # What a regrade does to a pass its key correction takes below the pass mark: "keep"
+    # (the candidate keeps the pass and its certificate: the key error was ours, not
+    # theirs) or "revoke" (the pass is withdrawn and its certificates revoked).
+    regrade_drop_policy: Literal["keep", "revoke"] = "keep"
+    # Attempts a regrade rescores per transaction (each batch commits on its own, so an
+    # interrupted apply resumes where it stopped).
+    regrade_batch: int = Field(default=200, ge=1)
     # Expiry reminders go out by SMTP when a host is set, to the log otherwise.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -62,6 +62,8 @@ from app.identity.router import router as identity_router
 from app.proctoring import dependencies as proctoring_deps
 from app.proctoring.router import events_router
 from app.proctoring.router import router as review_router
+from app.regrading import service as regrading_service
+from app.regrading.router import router as regrades_router
 from app.web import pages as web_pages
 from app.web.public import router as public_documents
 from app.web.review import router as review_pages
@@ -175,6 +177,7 @@ def create_app(
         certificates_router,
         events_router,
         review_router,
+        regrades_router,
     ):
         app.include_router(router)
     app.include_router(web_router)
@@ -219,6 +222,21 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.clock,
             app.state.scenarios,
             review=proctoring_deps.review_policy(app),
+        ),
+    )
+    _register_jobs(app)
+
+
+def _register_jobs(app: FastAPI) -> None:
+    certificates = certificates_deps.certificates_state(app)
+    app.state.jobs.register(
+        regrading_service.REGRADE_APPLY,
+        regrading_service.ApplyJob(
+            app.state.sessionmaker,
+            app.state.clock,
+            certificates.issuer,
+            batch=app.state.settings.regrade_batch,
+            lookup=certificates.lookup,
         ),
     )
 
@@ -283,6 +301,7 @@ async def _sweep_passes(
             if isinstance(backend, PostgresBackend):
                 await backend.prune(app.state.clock.now().timestamp())
             await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
+            await regrading_service.resume_applying(app.state.sessionmaker, app.state.jobs)
             certificates = certificates_deps.certificates_state(app)
             await run_reminders(
                 app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer
