@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
+from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
@@ -156,6 +157,15 @@ def create_app(
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
+    app.state.balancer = (
+        FormBalancer(
+            timedelta(seconds=settings.facility_refresh_seconds),
+            settings.form_balance_min_responses,
+            settings.form_balance_tolerance,
+        )
+        if settings.form_balance
+        else None
+    )
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:

@@ -44,9 +44,13 @@ def form_score(spec: BlueprintSpec, form: list, values: dict[str, float]) -> flo
     for slot in form:
         per_section.setdefault(slot.section, []).append(values[slot.ref_id])
     total = sum(s.weight for s in spec.sections)
-    return sum(
-        s.weight * sum(per_section[i]) / len(per_section[i]) for i, s in enumerate(spec.sections)
-    ) / total
+    return (
+        sum(
+            s.weight * sum(per_section[i]) / len(per_section[i])
+            for i, s in enumerate(spec.sections)
+        )
+        / total
+    )
 
 
 def run(
