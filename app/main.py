@@ -67,6 +67,7 @@ from app.regrading import service as regrading_service
 from app.regrading.router import router as regrades_router
 from app.web import pages as web_pages
 from app.web.public import router as public_documents
+from app.web.regrades import router as regrade_pages
 from app.web.review import router as review_pages
 from app.web.router import router as web_router
 
@@ -193,6 +194,7 @@ def create_app(
     app.include_router(web_router)
     app.include_router(public_documents)
     app.include_router(review_pages)
+    app.include_router(regrade_pages)
     install_docs(app)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
