@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import statistics
 import uuid
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.attempts.balance import FormBalancer
 from app.attempts.models import AttemptItem
+from app.authoring import service as authoring_service
 from app.config import Settings
 from app.core.clock import ManualClock
 from app.core.db import session_scope
@@ -26,6 +30,7 @@ from app.exams.models import ItemVersion
 from app.main import create_app
 from tests.bank import blueprint, item, write_bank
 from tests.conftest import sign_up
+from tests.proctoring.conftest import answer_all, start
 
 RNG = random.Random(77)
 DIFFICULTY = {
@@ -94,3 +99,39 @@ async def test_started_forms_are_balanced(
     )
     plain_scores = await form_scores(plain, sessionmaker, 8)
     assert any(abs(s - target()) > BALANCE_TOLERANCE for s in plain_scores), plain_scores
+
+
+async def test_facility_replaces_the_estimate_once_an_item_has_enough_responses(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uneven_bank: None,
+) -> None:
+    for right in (True, False):  # an item on both forms: once right, once wrong
+        candidate = await sign_up(client)
+        attempt = await start(candidate)
+        await answer_all(candidate, sessionmaker, attempt, right=right)
+        r = await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+        assert r.status_code == 202
+    async with session_scope(sessionmaker) as session:
+        await authoring_service.record_outcomes(session)
+    async with sessionmaker() as session:
+        items = {row.item_id: row for row in (await session.execute(select(ItemVersion))).scalars()}
+        shown = Counter(
+            (
+                await session.execute(
+                    select(ItemVersion.item_id).join(
+                        AttemptItem, AttemptItem.item_version_id == ItemVersion.id
+                    )
+                )
+            ).scalars()
+        )
+        enough = FormBalancer(timedelta(0), 2, BALANCE_TOLERANCE)
+        balance = await enough.balance(session, clock.now(), items, {})
+        too_few = FormBalancer(timedelta(0), 3, BALANCE_TOLERANCE)
+        estimates = await too_few.balance(session, clock.now(), items, {})
+    for item_id, row in items.items():
+        assert estimates.expected[item_id] == row.difficulty
+        assert balance.expected[item_id] == (0.5 if shown[item_id] == 2 else row.difficulty)
+    assert 2 in shown.values()
