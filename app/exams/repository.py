@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exams.models import ExamVersion, ItemVersion
@@ -46,6 +46,21 @@ class ExamRepository:
     async def versions_of_item(self, item_id: str) -> Sequence[ItemVersion]:
         result = await self.session.execute(
             select(ItemVersion).where(ItemVersion.item_id == item_id).order_by(ItemVersion.version)
+        )
+        return result.scalars().all()
+
+    async def items_with_history(self) -> Sequence[ItemVersion]:
+        """Every version of every item published more than once, by item and version."""
+        several = (
+            select(ItemVersion.item_id)
+            .group_by(ItemVersion.item_id)
+            .having(func.count() > 1)
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            select(ItemVersion)
+            .where(ItemVersion.item_id.in_(several))
+            .order_by(ItemVersion.item_id, ItemVersion.version)
         )
         return result.scalars().all()
 

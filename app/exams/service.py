@@ -174,6 +174,11 @@ async def versions_of_item(session: AsyncSession, item_id: str) -> Sequence[Item
     return await ExamRepository(session).versions_of_item(item_id)
 
 
+async def items_with_history(session: AsyncSession) -> Sequence[ItemVersion]:
+    """Every version of the items published more than once (oldest first per item)."""
+    return await ExamRepository(session).items_with_history()
+
+
 async def correct_key(
     session: AsyncSession, version_ids: Sequence[uuid.UUID], correction: KeyCorrection
 ) -> None:

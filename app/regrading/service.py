@@ -32,7 +32,7 @@ from app.core.clock import Clock
 from app.core.db import session_scope
 from app.core.jobs import JobRunner, PendingJobs
 from app.exams import service as exams_service
-from app.exams.models import ExamVersion
+from app.exams.models import ExamVersion, ItemVersion
 from app.grading import service as grading_service
 from app.grading.scoring import ExamResult, KeyCorrection
 from app.identity import service as identity_service
@@ -88,6 +88,34 @@ async def listing(session: AsyncSession) -> Sequence[Regrade]:
 
 
 # --- Propose ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """An item whose newest published version keys a different answer than versions
+    already delivered, and no regrade covers that newest version yet: a fix made in git
+    that the attempts already scored have not had."""
+
+    item_id: str
+    version: int
+    key: list[str]
+    earlier_keys: list[list[str]]
+
+
+async def key_changes(session: AsyncSession) -> list[KeyChange]:
+    covered = {v for r in await RegradeRepository(session).listing() for v in r.item_version_ids}
+    by_item: dict[str, list[ItemVersion]] = {}
+    for version in await exams_service.items_with_history(session):
+        by_item.setdefault(version.item_id, []).append(version)
+    changes = []
+    for item_id, versions in sorted(by_item.items()):
+        newest = versions[-1]
+        key = sorted(str(k) for k in newest.key)
+        earlier = [sorted(str(k) for k in v.key) for v in versions[:-1]]
+        differing = [k for k in earlier if k != key]
+        if differing and str(newest.id) not in covered:
+            changes.append(KeyChange(item_id, newest.version, key, differing))
+    return changes
 
 
 async def propose(

@@ -58,6 +58,7 @@ async def regrades_page(request: Request, session: SessionDep) -> Response:
         "regrades.html",
         title="Regrades",
         regrades=await regrading_service.listing(session),
+        key_changes=await regrading_service.key_changes(session),
         changes=CHANGES,
     )
 

@@ -42,14 +42,20 @@ async def test_the_preview_page_then_the_applied_page(
     author: Candidate,
     admin: Candidate,
 ) -> None:
+    await browser_sign_in(client, author.email)
+    listing = await client.get("/author/regrades", headers=HTML)
+    assert 'id="key-changes"' not in listing.text
     await publish_fix(bank, sessionmaker, clock)
+    listing = await client.get("/author/regrades", headers=HTML)
+    assert f'data-rekey="{MISKEYED}"' in listing.text
+    assert "version 2 keys c; delivered versions keyed b." in listing.text
     r = await author.post(
         "/api/v1/regrades", json={"item_id": MISKEYED, "change": "rekey", "reason": "c is right"}
     )
     regrade_id = r.json()["id"]
-    await browser_sign_in(client, author.email)
     listing = await client.get("/author/regrades", headers=HTML)
     assert f'href="/author/regrades/{regrade_id}"' in listing.text
+    assert 'id="key-changes"' not in listing.text  # the proposal covers it
     page = await client.get(f"/author/regrades/{regrade_id}", headers=HTML)
     assert page.status_code == 200
     total = page.text.split('id="impact-total"')[1].split("</tr>")[0]

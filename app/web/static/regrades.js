@@ -54,3 +54,15 @@ wire(document.getElementById("apply-form"), "apply-error", async (data, dataset)
   sessionStorage.setItem(MESSAGE_KEY, "Applying: every affected attempt is being rescored.");
   window.location.reload();
 });
+
+// "Re-key" next to a key changed in the bank: fills the form for a re-key with the
+// newest version's key (an empty key), leaving the reason to the author.
+for (const button of document.querySelectorAll("[data-rekey]")) {
+  button.addEventListener("click", () => {
+    const form = document.getElementById("propose-form");
+    form.elements.item_id.value = button.dataset.rekey;
+    form.querySelector('input[name=change][value="rekey"]').checked = true;
+    form.elements.key.value = "";
+    form.elements.reason.focus();
+  });
+}
