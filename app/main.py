@@ -314,6 +314,8 @@ async def _sweep_passes(
                 await backend.prune(app.state.clock.now().timestamp())
             await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
             await regrading_service.resume_applying(app.state.sessionmaker, app.state.jobs)
+            if app.state.balancer is not None:
+                await app.state.balancer.refresh(app.state.sessionmaker, app.state.clock.now())
             certificates = certificates_deps.certificates_state(app)
             await run_reminders(
                 app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer

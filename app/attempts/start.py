@@ -91,11 +91,7 @@ async def start_attempt(
             seed,
             seen=await repo.seen_item_ids(user_id),
             exposure=await exposure.snapshot(session, now),
-            balance=(
-                await balancer.balance(session, now, items_by_id, scenarios)
-                if balancer is not None
-                else None
-            ),
+            balance=balancer.balance(items_by_id, scenarios) if balancer is not None else None,
         )
     except PoolTooSmall as exc:
         raise ExamUnavailable() from exc

@@ -1,7 +1,7 @@
 """Facility (share answering right) per item version, from the recorded outcomes: what
 form balancing uses in place of the author's estimate once an item has enough responses.
-One GROUP BY over ``item_outcomes``, read by a per-process snapshot at most every
-ASSAY_FACILITY_REFRESH_SECONDS, never per start."""
+One GROUP BY over ``item_outcomes``, run by the background pass at most every
+ASSAY_FACILITY_REFRESH_SECONDS (app/attempts/balance.py), never by a start."""
 
 from __future__ import annotations
 

@@ -127,10 +127,13 @@ async def test_facility_replaces_the_estimate_once_an_item_has_enough_responses(
                 )
             ).scalars()
         )
-        enough = FormBalancer(timedelta(0), 2, BALANCE_TOLERANCE)
-        balance = await enough.balance(session, clock.now(), items, {})
-        too_few = FormBalancer(timedelta(0), 3, BALANCE_TOLERANCE)
-        estimates = await too_few.balance(session, clock.now(), items, {})
+    enough = FormBalancer(timedelta(0), 2, BALANCE_TOLERANCE)
+    assert enough.balance(items, {}).expected == {i: r.difficulty for i, r in items.items()}
+    assert await enough.refresh(sessionmaker, clock.now())
+    balance = enough.balance(items, {})
+    too_few = FormBalancer(timedelta(0), 3, BALANCE_TOLERANCE)
+    await too_few.refresh(sessionmaker, clock.now())
+    estimates = too_few.balance(items, {})
     for item_id, row in items.items():
         assert estimates.expected[item_id] == row.difficulty
         assert balance.expected[item_id] == (0.5 if shown[item_id] == 2 else row.difficulty)
