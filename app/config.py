@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # How old this process's copy of the item exposure counters may get (form assembly
     # balances on it; the background pass folds new attempts into the counters).
     exposure_refresh_seconds: float = Field(default=30.0, ge=0)
+    # Forms of one exam are balanced in expected difficulty (app/exams/forms.py) to within
+    # this much of the target; an item's facility replaces its author's estimate once
+    # its version has this many recorded responses (a snapshot read at most this often).
+    form_balance: bool = True
+    form_balance_tolerance: float = Field(default=0.02, gt=0, le=0.2)
+    form_balance_min_responses: int = Field(default=30, ge=1)
+    facility_refresh_seconds: float = Field(default=300.0, ge=0)
     # Outage credit (app/availability): no serving process's heartbeat for longer than
     # this is an outage; so is a minute with at least this many 500/503 answers.
     outage_gap_seconds: float = Field(default=30.0, gt=0)
@@ -105,6 +112,13 @@ class Settings(BaseSettings):
     # Share (percent) of clean passing attempts held for review anyway, chosen by a keyed
     # hash of the attempt id: deterministic, and not predictable by candidates.
     review_sample_percent: float = Field(default=5.0, ge=0, le=100)
+    # What a regrade does to a pass its key correction takes below the pass mark: "keep"
+    # (the candidate keeps the pass and its certificate: the key error was ours, not
+    # theirs) or "revoke" (the pass is withdrawn and its certificates revoked).
+    regrade_drop_policy: Literal["keep", "revoke"] = "keep"
+    # Attempts a regrade rescores per transaction (each batch commits on its own, so an
+    # interrupted apply resumes where it stopped).
+    regrade_batch: int = Field(default=200, ge=1)
     # Expiry reminders go out by SMTP when a host is set, to the log otherwise.
     smtp_host: str = ""
     smtp_port: int = 587

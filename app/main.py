@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
+from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
@@ -62,8 +63,11 @@ from app.identity.router import router as identity_router
 from app.proctoring import dependencies as proctoring_deps
 from app.proctoring.router import events_router
 from app.proctoring.router import router as review_router
+from app.regrading import service as regrading_service
+from app.regrading.router import router as regrades_router
 from app.web import pages as web_pages
 from app.web.public import router as public_documents
+from app.web.regrades import router as regrade_pages
 from app.web.review import router as review_pages
 from app.web.router import router as web_router
 
@@ -154,6 +158,15 @@ def create_app(
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
+    app.state.balancer = (
+        FormBalancer(
+            timedelta(seconds=settings.facility_refresh_seconds),
+            settings.form_balance_min_responses,
+            settings.form_balance_tolerance,
+        )
+        if settings.form_balance
+        else None
+    )
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:
@@ -175,11 +188,13 @@ def create_app(
         certificates_router,
         events_router,
         review_router,
+        regrades_router,
     ):
         app.include_router(router)
     app.include_router(web_router)
     app.include_router(public_documents)
     app.include_router(review_pages)
+    app.include_router(regrade_pages)
     install_docs(app)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
@@ -219,6 +234,21 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.clock,
             app.state.scenarios,
             review=proctoring_deps.review_policy(app),
+        ),
+    )
+    _register_jobs(app)
+
+
+def _register_jobs(app: FastAPI) -> None:
+    certificates = certificates_deps.certificates_state(app)
+    app.state.jobs.register(
+        regrading_service.REGRADE_APPLY,
+        regrading_service.ApplyJob(
+            app.state.sessionmaker,
+            app.state.clock,
+            certificates.issuer,
+            batch=app.state.settings.regrade_batch,
+            lookup=certificates.lookup,
         ),
     )
 
@@ -283,6 +313,9 @@ async def _sweep_passes(
             if isinstance(backend, PostgresBackend):
                 await backend.prune(app.state.clock.now().timestamp())
             await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
+            await regrading_service.resume_applying(app.state.sessionmaker, app.state.jobs)
+            if app.state.balancer is not None:
+                await app.state.balancer.refresh(app.state.sessionmaker, app.state.clock.now())
             certificates = certificates_deps.certificates_state(app)
             await run_reminders(
                 app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer

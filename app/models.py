@@ -18,6 +18,7 @@ from app.proctoring.models import (
     Review,
     SubmissionFingerprint,
 )
+from app.regrading.models import Regrade, RegradeResult
 
 metadata = Base.metadata
 
@@ -42,6 +43,8 @@ __all__ = [
     "OutboxMessage",
     "PipelineRun",
     "RateLimitRow",
+    "Regrade",
+    "RegradeResult",
     "Response",
     "Review",
     "ScenarioRun",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from fractions import Fraction
 
@@ -35,7 +35,13 @@ from app.exams import service as exams_service
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
-from app.grading.scoring import SectionResult, score_choice_item, score_exam
+from app.grading.scoring import (
+    ExamResult,
+    KeyCorrection,
+    SectionResult,
+    score_corrected_item,
+    score_exam,
+)
 from app.identity import service as identity_service
 from app.proctoring import service as proctoring_service
 from app.proctoring.signals import AnswerFact, ReviewPolicy
@@ -136,31 +142,12 @@ async def score_attempt(
     pass unless the review holds it (the attempt is then ``under_review``)."""
     repo = AttemptRepository(session)
     exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
-    blueprint = exams_service.blueprint_of(exam)
     items = await repo.items(attempt.id)
     responses = await repo.responses(attempt.id)
     versions = await exams_service.item_versions(
         session, [i.item_version_id for i in items if i.item_version_id is not None]
     )
-    earned = [Fraction(0) for _ in blueprint.sections]
-    possible = [0 for _ in blueprint.sections]
-    for slot in items:
-        possible[slot.section] += 1
-        if slot.kind == "scenario":
-            earned[slot.section] += scenario_scores.get(slot.ref, Fraction(0))
-            continue
-        if slot.item_version_id is None:
-            continue
-        version = versions[slot.item_version_id]
-        chosen = chosen_options(slot, responses.get(slot.ref))
-        earned[slot.section] += score_choice_item(version.key, chosen)
-    result = score_exam(
-        [
-            SectionResult(section.kind, section.weight, earned[i], possible[i])
-            for i, section in enumerate(blueprint.sections)
-        ],
-        exam.pass_mark,
-    )
+    result = form_result(exam, items, responses, versions, scenario_scores)
     attempt.status = AttemptStatus.scored
     attempt.scored_at = clock.now()
     attempt.score = float(result.score)
@@ -200,6 +187,52 @@ async def score_attempt(
         await _issue(session, clock, attempt, exam)
 
 
+def form_result(
+    exam: ExamVersion,
+    items: Sequence[AttemptItem],
+    responses: Mapping[str, Response],
+    versions: Mapping[uuid.UUID, ItemVersion],
+    scenario_scores: Mapping[str, Fraction],
+    corrections: Mapping[uuid.UUID, KeyCorrection] | None = None,
+) -> ExamResult:
+    """An attempt's result from its form, its answers and its scenarios' final scores.
+    Each choice item is scored by its key under the version's key correction, if a
+    regrade applied one; ``corrections`` stands in for some versions' own (a regrade's
+    preview scores with the correction it proposes). Pure: values in, a result out."""
+    blueprint = exams_service.blueprint_of(exam)
+    earned = [Fraction(0) for _ in blueprint.sections]
+    possible = [0 for _ in blueprint.sections]
+    for slot in items:
+        if slot.kind == "scenario":
+            possible[slot.section] += 1
+            earned[slot.section] += scenario_scores.get(slot.ref, Fraction(0))
+            continue
+        if slot.item_version_id is None:
+            possible[slot.section] += 1
+            continue
+        version = versions[slot.item_version_id]
+        correction = (corrections or {}).get(version.id) or correction_of(version)
+        credit = score_corrected_item(
+            version.key, correction, chosen_options(slot, responses.get(slot.ref))
+        )
+        if credit is None:
+            continue  # dropped from scoring: counts for nobody
+        possible[slot.section] += 1
+        earned[slot.section] += credit
+    return score_exam(
+        [
+            SectionResult(section.kind, section.weight, earned[i], possible[i])
+            for i, section in enumerate(blueprint.sections)
+        ],
+        exam.pass_mark,
+    )
+
+
+def correction_of(version: ItemVersion) -> KeyCorrection | None:
+    data = version.key_correction
+    return KeyCorrection.from_json(data) if data else None
+
+
 def _words(version: ItemVersion) -> int:
     return len(version.stem.split()) + sum(len(str(o["text"]).split()) for o in version.options)
 
@@ -233,6 +266,13 @@ async def _issue(
         exam=exam,
         renews=exam.renews,
     )
+
+
+async def issue_for_pass(session: AsyncSession, clock: Clock, attempt: Attempt) -> Certificate:
+    """The certificate of a scored attempt that passes on a rescore (a regrade), issued
+    as at any pass (dated today; idempotent per attempt)."""
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    return await _issue(session, clock, attempt, exam)
 
 
 async def release_review(

@@ -142,6 +142,7 @@ async def start_attempt(
         scenarios=scenarios,
         exposure=request.app.state.exposure,
         seed=request.app.state.seeds.next_seed(),
+        balancer=request.app.state.balancer,
     )
     a = started.attempt
     body = AttemptStartedOut(

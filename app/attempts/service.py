@@ -21,7 +21,14 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.answers import Saved, save_response
-from app.attempts.closing import finish_grading, release_review, score_attempt, submit
+from app.attempts.closing import (
+    finish_grading,
+    form_result,
+    issue_for_pass,
+    release_review,
+    score_attempt,
+    submit,
+)
 from app.attempts.exceptions import (
     AttemptClosed,
     AttemptNotFound,
@@ -65,7 +72,9 @@ __all__ = [
     "eligibility",
     "extend_deadline",
     "finish_grading",
+    "form_result",
     "get_attempt",
+    "issue_for_pass",
     "item_kind",
     "mcq_view",
     "owned_attempt",

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attempts.balance import FormBalancer
 from app.attempts.exceptions import (
     AlreadyCertified,
     AttemptLimitReached,
@@ -61,10 +62,12 @@ async def start_attempt(
     scenarios: Mapping[str, Scenario],
     exposure: ExposureCache,
     seed: int,
+    balancer: FormBalancer | None = None,
 ) -> StartedAttempt:
     """The candidate's open attempt at this exam, or a new one if the rules allow it.
     Every query it makes is bounded by this candidate's own rows or by the bank (the
-    exposure counters come from ``exposure``, this process's snapshot), never by history. ``seed`` draws a new attempt's form; a resumed attempt keeps its own."""
+    exposure counters come from ``exposure``, this process's snapshot), never by history. ``seed`` draws a new attempt's form; a resumed attempt keeps its own. With
+    ``balancer`` the form is balanced in difficulty (app.exams.forms)."""
     exam = await exams_service.get_exam(session, exam_code)
     repo = AttemptRepository(session)
     now = clock.now()
@@ -88,6 +91,7 @@ async def start_attempt(
             seed,
             seen=await repo.seen_item_ids(user_id),
             exposure=await exposure.snapshot(session, now),
+            balance=balancer.balance(items_by_id, scenarios) if balancer is not None else None,
         )
     except PoolTooSmall as exc:
         raise ExamUnavailable() from exc

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts import service as attempts_service
+from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache
 from app.certificates import service as certificates_service
 from app.certificates.exceptions import RenewalWindowClosed
@@ -36,6 +37,7 @@ async def start_renewal(
     scenarios: Mapping[str, Scenario],
     exposure: ExposureCache,
     seed: int,
+    balancer: FormBalancer | None = None,
 ) -> attempts_service.StartedAttempt:
     """Starts (or resumes) the renewal exam for the caller's certificate, if it is in its
     renewal window; the attempt's own eligibility check asks the same again."""
@@ -52,4 +54,5 @@ async def start_renewal(
         scenarios=scenarios,
         exposure=exposure,
         seed=seed,
+        balancer=balancer,
     )

@@ -1,4 +1,5 @@
-"""Expiry reminders, through an outbox.
+"""Mail to certificate holders, through an outbox: expiry reminders, and the news that
+a regrade made an attempt a pass.
 
 ``queue_expiry_reminders`` writes one message per certificate and threshold (90, 30 and
 7 days before expiry) in the caller's transaction; the unique (certificate, kind) key
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.certificates.credential import Issuer
 from app.certificates.ids import display
-from app.certificates.models import OutboxMessage
+from app.certificates.models import Certificate, OutboxMessage
 from app.certificates.repository import CertificateRepository, OutboxRepository
 from app.config import Settings
 from app.core.clock import Clock
@@ -34,6 +35,7 @@ from app.identity import service as identity_service
 log = structlog.get_logger("assay.outbox")
 
 REMINDER_DAYS = (90, 30, 7)
+REGRADE_PASS = "regrade_pass"  # noqa: S105 (a message kind, not a secret)
 MAX_FAILURES = 5
 
 
@@ -86,6 +88,41 @@ async def queue_expiry_reminders(session: AsyncSession, clock: Clock, issuer: Is
             continue  # queued meanwhile by another worker
         count += 1
     return count
+
+
+async def queue_regrade_pass(
+    session: AsyncSession,
+    clock: Clock,
+    issuer: Issuer,
+    certificate: Certificate,
+    recipient: str,
+) -> None:
+    """Tells a candidate that a key correction turned their attempt into a pass and
+    their certificate is issued. Once per certificate (the unique key), so an apply job
+    that runs again sends nothing twice."""
+    outbox = OutboxRepository(session)
+    if (certificate.id, REGRADE_PASS) in await outbox.kinds_for([certificate.id]):
+        return
+    shown = display(certificate.public_id)
+    outbox.add(
+        OutboxMessage(
+            id=uuid.uuid4(),
+            certificate_id=certificate.id,
+            kind=REGRADE_PASS,
+            recipient=recipient,
+            subject=f"You passed {certificate.title}: your certificate is issued",
+            body=(
+                f"Hello {certificate.holder_name},\n\n"
+                "An answer key in your exam was corrected and every attempt rescored. "
+                f"Your attempt now passes, and your certificate {shown} ({certificate.title}) "
+                f"is issued, valid until {certificate.expires_on.isoformat()}.\n\n"
+                f"Verification page: {issuer.verify_url(shown)}\n"
+            ),
+            created_at=clock.now(),
+            failures=0,
+        )
+    )
+    await session.flush()
 
 
 class Mailer(Protocol):

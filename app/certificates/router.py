@@ -183,6 +183,7 @@ async def start_renewal(
         scenarios=scenario_registry(request),
         exposure=request.app.state.exposure,
         seed=request.app.state.seeds.next_seed(),
+        balancer=request.app.state.balancer,
     )
     a = started.attempt
     body = AttemptStartedOut(

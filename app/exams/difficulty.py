@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.exams.content import BlueprintSpec, ItemSpec
-from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form
+from app.exams.forms import Balance, PoolEntry, PoolTooSmall, assemble_form
 
 FORMS_SAMPLED = 200
 # A form's expected score may differ from the pass mark by at most this (3 points).
@@ -68,9 +68,11 @@ def expected_form_scores(
     scenarios: Sequence[ScenarioEstimate] | None = None,
     *,
     forms: int = FORMS_SAMPLED,
+    balanced: bool = False,
 ) -> FormScores | None:
     """The expected score on ``forms`` forms assembled with seeds 0, 1, ...; None when
-    the pools cannot fill a form (the blueprint-fill rule reports that).
+    the pools cannot fill a form (the blueprint-fill rule reports that). ``balanced``
+    assembles them as a start does with balancing on (each unit's estimate its value).
 
     Without ``scenarios`` (the scenario folder is not known) every scenario section is
     counted at the pass mark."""
@@ -93,10 +95,11 @@ def expected_form_scores(
                 if scenario.difficulty is not None:
                     estimate[("scenario", scenario.id)] = scenario.difficulty
     at_pass_mark = scenarios is None and "scenario" in kinds
+    balance = Balance({ref: v for (_, ref), v in estimate.items()}) if balanced else None
     scores = []
     for seed in range(forms):
         try:
-            form = assemble_form(assembled, pool, seed)
+            form = assemble_form(assembled, pool, seed, balance=balance)
         except PoolTooSmall:
             return None
         per_section: dict[int, list[float]] = {}

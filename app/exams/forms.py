@@ -4,15 +4,30 @@ For every draw in the blueprint the pool is shuffled with the attempt's seed, th
 ordered by (already seen by this candidate, times already shown to anyone), so a
 retaker gets fresh items while the pool allows and exposure evens out across the pool;
 the shuffle breaks ties so that equally exposed items are drawn at random.
+
+With a ``Balance`` the form is then evened out in difficulty: its expected score (the
+blueprint's weighted mean, per section, of each unit's expected share of its point) is
+brought within ``tolerance`` of the target, the expected score of a form drawn at random
+from the same pools, by swapping a drawn unit for one the same draw would have taken
+next. A swap stays inside its draw (domain, level and count: the blueprint's coverage
+is untouched), reaches only ``reach`` places down the exposure order (the items the
+plain draw would come to next, so exposure control holds) and never brings in an item
+the candidate has seen in place of one they have not.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.exams.content import BlueprintSpec
+
+# How far a balanced form's expected score may be from the target (2 points).
+BALANCE_TOLERANCE = 0.02
+# A replacement comes from the next max(REACH, count) units of its draw's order.
+REACH = 6
+MAX_SWAPS = 64
 
 
 @dataclass(frozen=True)
@@ -32,9 +47,29 @@ class FormSlot:
     ref_id: str
 
 
+@dataclass(frozen=True)
+class Balance:
+    """Each unit's expected share of its point (an item's facility where it has enough
+    responses, the author's estimate otherwise); a unit without one counts as its
+    draw's mean, neither helping nor hurting."""
+
+    expected: Mapping[str, float]
+    tolerance: float = BALANCE_TOLERANCE
+    reach: int = REACH
+
+
 class PoolTooSmall(Exception):
     def __init__(self, section: int, wanted: int, available: int, where: str) -> None:
         super().__init__(f"section {section} draw {where}: wants {wanted}, pool has {available}")
+
+
+@dataclass
+class _Draw:
+    section: int
+    kind: str
+    ordered: list[PoolEntry]  # the plain draw's order: its first ``count`` are taken
+    count: int
+    chosen: list[PoolEntry] = field(default_factory=list)
 
 
 def assemble_form(
@@ -44,11 +79,12 @@ def assemble_form(
     *,
     seen: Set[str] = frozenset(),
     exposure: Mapping[str, int] | None = None,
+    balance: Balance | None = None,
 ) -> list[FormSlot]:
     rng = random.Random(seed)
     exposure = exposure or {}
     taken: set[str] = set()
-    form: list[FormSlot] = []
+    draws: list[_Draw] = []
     for index, section in enumerate(blueprint.sections):
         for draw in section.draw:
             candidates = [
@@ -66,10 +102,61 @@ def assemble_form(
             candidates.sort(key=lambda e: e.ref_id)
             rng.shuffle(candidates)
             candidates.sort(key=lambda e: (e.ref_id in seen, exposure.get(e.ref_id, 0)))
-            for entry in candidates[: draw.count]:
-                taken.add(entry.ref_id)
-                form.append(FormSlot(index, section.kind, entry.ref_id))
-    return form
+            chosen = candidates[: draw.count]
+            taken.update(e.ref_id for e in chosen)
+            draws.append(_Draw(index, section.kind, candidates, draw.count, chosen))
+    if balance is not None:
+        _balance(blueprint, draws, taken, seen, balance)
+    return [FormSlot(d.section, d.kind, e.ref_id) for d in draws for e in d.chosen]
+
+
+def _values(draw: _Draw, balance: Balance) -> dict[str, float]:
+    known = [balance.expected[e.ref_id] for e in draw.ordered if e.ref_id in balance.expected]
+    neutral = sum(known) / len(known) if known else 0.5
+    return {e.ref_id: balance.expected.get(e.ref_id, neutral) for e in draw.ordered}
+
+
+def _balance(
+    blueprint: BlueprintSpec,
+    draws: list[_Draw],
+    taken: set[str],
+    seen: Set[str],
+    balance: Balance,
+) -> None:
+    """Greedy swaps, each the one that brings the form nearest the target, until it is
+    within tolerance or no swap helps."""
+    total_weight = sum(s.weight for s in blueprint.sections)
+    sizes = [s.item_count for s in blueprint.sections]
+    values = [_values(d, balance) for d in draws]
+    # A swap of one unit in section s moves the form's score by this much per point.
+    scale = [blueprint.sections[d.section].weight / total_weight / sizes[d.section] for d in draws]
+    target = sum(
+        scale[i] * d.count * sum(values[i].values()) / len(values[i]) for i, d in enumerate(draws)
+    )
+    score = sum(scale[i] * sum(values[i][e.ref_id] for e in d.chosen) for i, d in enumerate(draws))
+    for _ in range(MAX_SWAPS):
+        off = score - target
+        if abs(off) <= balance.tolerance:
+            return
+        best: tuple[float, int, int, PoolEntry] | None = None
+        for i, d in enumerate(draws):
+            reach = d.ordered[: d.count + max(balance.reach, d.count)]
+            for position, out in enumerate(d.chosen):
+                for entry in reach:
+                    if entry.ref_id in taken:
+                        continue
+                    if entry.ref_id in seen and out.ref_id not in seen:
+                        continue
+                    moved = off + scale[i] * (values[i][entry.ref_id] - values[i][out.ref_id])
+                    if best is None or abs(moved) < abs(best[0]):
+                        best = (moved, i, position, entry)
+        if best is None or abs(best[0]) >= abs(off):
+            return
+        moved, i, position, entry = best
+        taken.discard(draws[i].chosen[position].ref_id)
+        taken.add(entry.ref_id)
+        draws[i].chosen[position] = entry
+        score = target + moved
 
 
 def option_order(option_ids: Sequence[str], seed: int, ref_id: str) -> list[str]:

@@ -60,3 +60,6 @@ class ItemVersion(Base):
     key: Mapped[list[Any]]
     rationale: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # Set by an applied regrade (app/regrading): how this delivered version is scored
+    # from then on (app.grading.scoring.KeyCorrection as JSON); None: by its key.
+    key_correction: Mapped[dict[str, Any] | None]

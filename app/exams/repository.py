@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exams.models import ExamVersion, ItemVersion
@@ -41,6 +42,34 @@ class ExamRepository:
     async def item_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemVersion]:
         result = await self.session.execute(select(ItemVersion).where(ItemVersion.id.in_(ids)))
         return {row.id: row for row in result.scalars()}
+
+    async def versions_of_item(self, item_id: str) -> Sequence[ItemVersion]:
+        result = await self.session.execute(
+            select(ItemVersion).where(ItemVersion.item_id == item_id).order_by(ItemVersion.version)
+        )
+        return result.scalars().all()
+
+    async def items_with_history(self) -> Sequence[ItemVersion]:
+        """Every version of every item published more than once, by item and version."""
+        several = (
+            select(ItemVersion.item_id)
+            .group_by(ItemVersion.item_id)
+            .having(func.count() > 1)
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            select(ItemVersion)
+            .where(ItemVersion.item_id.in_(several))
+            .order_by(ItemVersion.item_id, ItemVersion.version)
+        )
+        return result.scalars().all()
+
+    async def set_key_correction(
+        self, ids: Sequence[uuid.UUID], correction: dict[str, Any] | None
+    ) -> None:
+        await self.session.execute(
+            update(ItemVersion).where(ItemVersion.id.in_(ids)).values(key_correction=correction)
+        )
 
     async def retire_exam_versions(self, code: str) -> None:
         await self.session.execute(

@@ -16,6 +16,7 @@ from app.exams.exceptions import ContentInvalid, ExamNotFound
 from app.exams.forms import PoolEntry
 from app.exams.models import ExamVersion, ItemVersion
 from app.exams.repository import ExamRepository
+from app.grading.scoring import KeyCorrection
 
 
 @dataclass(frozen=True)
@@ -166,3 +167,20 @@ async def item_versions(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ItemVersion]:
     return await ExamRepository(session).item_versions(ids)
+
+
+async def versions_of_item(session: AsyncSession, item_id: str) -> Sequence[ItemVersion]:
+    """Every published version of an item, oldest first (retired ones included)."""
+    return await ExamRepository(session).versions_of_item(item_id)
+
+
+async def items_with_history(session: AsyncSession) -> Sequence[ItemVersion]:
+    """Every version of the items published more than once (oldest first per item)."""
+    return await ExamRepository(session).items_with_history()
+
+
+async def correct_key(
+    session: AsyncSession, version_ids: Sequence[uuid.UUID], correction: KeyCorrection
+) -> None:
+    """From now on these delivered versions are scored under ``correction`` (a regrade)."""
+    await ExamRepository(session).set_key_correction(version_ids, correction.as_json())

@@ -46,3 +46,39 @@ def score_exam(sections: Sequence[SectionResult], pass_mark: float) -> ExamResul
     return ExamResult(
         score=score, passed=score >= Fraction(str(pass_mark)), sections=list(sections)
     )
+
+
+@dataclass(frozen=True)
+class KeyCorrection:
+    """How a delivered item is scored after a key correction (a regrade):
+
+    - ``rekey``: ``key`` replaces the published key;
+    - ``accept``: ``key`` earns the point as well as the published key;
+    - ``drop``: the item counts for nobody (neither earned nor possible).
+    """
+
+    change: str
+    key: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {"change": self.change, "key": list(self.key)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> KeyCorrection:
+        key = data.get("key") or []
+        assert isinstance(key, list)
+        return cls(str(data["change"]), tuple(str(k) for k in key))
+
+
+def score_corrected_item(
+    key: Iterable[str], correction: KeyCorrection | None, choices: Iterable[str] | None
+) -> Fraction | None:
+    """The item's credit under its correction; None when the correction drops it."""
+    if correction is None:
+        return score_choice_item(key, choices)
+    if correction.change == "drop":
+        return None
+    if correction.change == "rekey":
+        return score_choice_item(correction.key, choices)
+    chosen = list(choices or [])
+    return max(score_choice_item(key, chosen), score_choice_item(correction.key, chosen))

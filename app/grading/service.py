@@ -116,7 +116,30 @@ async def final_scores(session: AsyncSession, attempt_id: uuid.UUID) -> dict[str
     runs = [r for r in await runs_of(session, attempt_id) if r.kind == "final"]
     if any(r.status != "done" or r.score is None for r in runs):
         return None
-    return {r.ref: Fraction(r.score).limit_denominator(10_000) for r in runs if r.score is not None}
+    return {r.ref: _final_score(r) for r in runs if r.score is not None}
+
+
+def _final_score(run: ScenarioRun) -> Fraction:
+    return Fraction(run.score or 0).limit_denominator(10_000)
+
+
+async def final_scores_of(
+    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Fraction]]:
+    """The final scores of many scored attempts at once (a regrade rescoring a batch),
+    exactly as ``final_scores`` gives them for one."""
+    result = await session.execute(
+        select(ScenarioRun).where(
+            ScenarioRun.attempt_id.in_(attempt_ids),
+            ScenarioRun.kind == "final",
+            ScenarioRun.status == "done",
+        )
+    )
+    scores: dict[uuid.UUID, dict[str, Fraction]] = {}
+    for run in result.scalars():
+        if run.score is not None:
+            scores.setdefault(run.attempt_id, {})[run.ref] = _final_score(run)
+    return scores
 
 
 async def stalled_final_runs(
