@@ -106,17 +106,38 @@ async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyp
 
 
 @cli.command()
-def worker() -> None:
-    """Run scheduled jobs without serving HTTP: the deadline sweeper, the recovery of
-    gradings a stopped process left behind, and expiry reminders. The same app and the
-    same background pass as `assay serve`, only without a listener."""
-    from app.main import create_app, sweep_forever
+def worker(
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated queues to serve (interactive, grading, maintenance); "
+            "all by default, the most urgent first."
+        ),
+    ] = "",
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Jobs run at once (default: ASSAY_GRADING_CONCURRENCY).", min=1),
+    ] = None,
+) -> None:
+    """Run jobs without serving HTTP. On PostgreSQL: grading, pipeline runs and the
+    periodic work (deadline sweep, recovery of stalled gradings, exposure fold, expiry
+    reminders), run once per period however many workers run. On SQLite: the periodic
+    work only (jobs run in the serving process)."""
+    from app.core.jobs import Urgency
+    from app.main import create_app
 
-    app = create_app(get_settings(), run_sweeper=False, freeze_heap=True)
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = set(chosen) - {u.value for u in Urgency}
+    if unknown:
+        raise typer.BadParameter(f"unknown queues: {', '.join(sorted(unknown))}")
+    settings = get_settings()
+    app = create_app(settings, run_sweeper=False, freeze_heap=True)
 
     async def run() -> None:
         async with app.router.lifespan_context(app):
-            await sweep_forever(app, serving=False)  # no heartbeat: it serves nothing
+            await app.state.jobs.work(
+                queues=chosen or None, concurrency=concurrency or settings.grading_concurrency
+            )
 
     asyncio.run(run())
 

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,6 +28,7 @@ from app.attempts import service as attempts_service
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
+from app.availability import service as availability_service
 from app.availability.failures import FailureCounter
 from app.availability.monitor import AvailabilityMonitor
 from app.availability.service import GapPolicy
@@ -39,10 +40,17 @@ from app.config import Settings, get_settings
 from app.core.apidocs import install_docs
 from app.core.clientaddr import TrustedProxies
 from app.core.clock import Clock, SystemClock
-from app.core.db import create_engine, create_sessionmaker, dispose_engine, driver_pool
+from app.core.db import (
+    create_engine,
+    create_sessionmaker,
+    dispose_engine,
+    driver_pool,
+    session_scope,
+)
 from app.core.deps import Runtime
 from app.core.errors import AssayError, RateLimited, error_body
-from app.core.jobs import JobRunner
+from app.core.jobqueue import ProcrastinateJobs
+from app.core.jobs import JobPort, JobRunner, Urgency, publish_queue_stats
 from app.core.migrate import current_revision, head_revision
 from app.core.observability import (
     REGISTRY,
@@ -86,6 +94,12 @@ _HTTP_CODES = {
 # request: 7% of an autosave's time, measured.
 TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
+GRADINGS_STUCK = Gauge(
+    "assay_gradings_stuck",
+    "Final gradings given up after every retry (never scored; waiting for staff)",
+    registry=REGISTRY,
+)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -116,18 +130,21 @@ def create_app(
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
         async with certificates_deps.change_feed(app), identity_deps.session_changes(app):
-            sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
+            # The in-process engine runs the periodic work here; procrastinate's is run
+            # by `assay worker` processes, once per period whatever their number.
+            await app.state.jobs.start(periodic=run_sweeper)
+            heartbeat = asyncio.create_task(heartbeat_forever(app)) if run_sweeper else None
             if freeze_heap:
                 gc.collect()
                 gc.freeze()
             try:
                 yield
             finally:
-                if sweeper is not None:
-                    sweeper.cancel()
+                if heartbeat is not None:
+                    heartbeat.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
-                await app.state.jobs.drain()
+                        await heartbeat
+                await app.state.jobs.stop()
         if own_engine:
             await dispose_engine(app.state.engine)
 
@@ -152,7 +169,7 @@ def create_app(
     certificates_deps.install(app, settings, clock)
     proctoring_deps.install(app, settings, clock)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
-    app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
+    app.state.jobs = job_port(settings)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
@@ -210,6 +227,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.clock,
             app.state.scenarios,
         ),
+        urgency=Urgency.interactive,
     )
     app.state.jobs.register(
         attempts_service.GRADE_RUN,
@@ -220,76 +238,89 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.scenarios,
             review=proctoring_deps.review_policy(app),
         ),
+        urgency=Urgency.grading,
+    )
+    _register_background_work(app)
+
+
+def job_port(settings: Settings) -> JobPort:
+    """procrastinate on PostgreSQL (workers anywhere), the in-process runner otherwise."""
+    engine = settings.job_engine
+    if engine == "auto":
+        engine = "procrastinate" if settings.database_url.startswith("postgresql") else "inprocess"
+    if engine == "procrastinate":
+        return ProcrastinateJobs(
+            settings.database_url,
+            time_limit=settings.job_time_limit_seconds,
+            retries=settings.job_retries,
+            backoff_seconds=settings.job_backoff_seconds,
+            heartbeat_seconds=settings.worker_heartbeat_seconds,
+        )
+    return JobRunner(
+        concurrency=settings.grading_concurrency, time_limit=settings.job_time_limit_seconds
     )
 
 
-async def sweep_forever(app: FastAPI, *, serving: bool = True) -> None:
-    """The background pass, every ASSAY_SWEEP_INTERVAL_SECONDS: overdue attempts are
-    submitted, stalled gradings requeued, stalled pipeline runs given up, exposure
-    counters folded, expiry reminders sent. Run by `assay serve` and by `assay worker`. A
-    serving process first writes its heartbeat and credits outages (app/availability)."""
+def _register_background_work(app: FastAPI) -> None:
+    """The periodic work, each its own job: run by the in-process engine's loops, or by
+    procrastinate once per period across every worker."""
     settings: Settings = app.state.settings
+    jobs: JobPort = app.state.jobs
+    sessionmaker, clock = app.state.sessionmaker, app.state.clock
+    period = max(1, round(settings.sweep_interval_seconds))
     grace = timedelta(seconds=settings.deadline_grace_seconds)
+
+    async def deadline_sweep() -> None:
+        # Time owed for an outage is given before overdue attempts are submitted.
+        async with session_scope(sessionmaker) as session:
+            credited = await availability_service.credit_gaps(session, clock)
+        if credited:
+            log.warning("outage credited to attempts in progress", attempts=credited)
+        count = await attempts_service.sweep_overdue(
+            sessionmaker,
+            clock,
+            grace,
+            runner=jobs,
+            scenarios=app.state.scenarios,
+            review=proctoring_deps.review_policy(app),
+        )
+        if count:
+            log.info("sweeper submitted overdue attempts", count=count)
+
+    async def exposure_fold() -> None:
+        if await fold_exposure(sessionmaker):
+            app.state.exposure.invalidate()
+
+    async def grading_recovery() -> None:
+        await attempts_service.requeue_stalled_gradings(sessionmaker, clock, jobs)
+        await pipeline_runs.give_up_stalled(sessionmaker, clock)
+
+    async def limits_prune() -> None:
+        backend = app.state.limits.backend
+        if isinstance(backend, PostgresBackend):
+            await backend.prune(clock.now().timestamp())
+
+    async def expiry_reminders() -> None:
+        certificates = certificates_deps.certificates_state(app)
+        await run_reminders(sessionmaker, clock, certificates.issuer, certificates.mailer)
+
+    jobs.every("deadline_sweep", period, deadline_sweep)
+    jobs.every("exposure_fold", period, exposure_fold)
+    jobs.every("grading_recovery", period, grading_recovery)
+    jobs.every("limits_prune", period, limits_prune)
+    jobs.every("expiry_reminders", period, expiry_reminders)
+
+
+async def heartbeat_forever(app: FastAPI) -> None:
+    """A serving process's heartbeat and failure counts, every few seconds: the
+    evidence outage credit is computed from (app/availability)."""
+    settings: Settings = app.state.settings
     monitor = AvailabilityMonitor(app.state.clock.now(), app.state.failures)
     policy = GapPolicy(
         timedelta(seconds=settings.outage_gap_seconds), settings.outage_shed_per_minute
     )
-    beats = None
-    if serving:
-        interval = min(settings.sweep_interval_seconds, settings.outage_gap_seconds / 3)
-        beats = asyncio.create_task(
-            monitor.beat_forever(app.state.sessionmaker, app.state.clock, policy, interval)
-        )
-    try:
-        await _sweep_passes(app, settings, grace, monitor, policy, serving=serving)
-    finally:
-        if beats is not None:
-            beats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beats
-
-
-async def _sweep_passes(
-    app: FastAPI,
-    settings: Settings,
-    grace: timedelta,
-    monitor: AvailabilityMonitor,
-    policy: GapPolicy,
-    *,
-    serving: bool,
-) -> None:
-    while True:
-        try:
-            if serving:
-                credited = await monitor.run(app.state.sessionmaker, app.state.clock, policy)
-                if credited:
-                    log.warning("outage credited to attempts in progress", attempts=credited)
-            count = await attempts_service.sweep_overdue(
-                app.state.sessionmaker,
-                app.state.clock,
-                grace,
-                runner=app.state.jobs,
-                scenarios=app.state.scenarios,
-                review=proctoring_deps.review_policy(app),
-            )
-            if count:
-                log.info("sweeper submitted overdue attempts", count=count)
-            if await fold_exposure(app.state.sessionmaker):
-                app.state.exposure.invalidate()
-            await attempts_service.requeue_stalled_gradings(
-                app.state.sessionmaker, app.state.clock, app.state.jobs
-            )
-            backend = app.state.limits.backend
-            if isinstance(backend, PostgresBackend):
-                await backend.prune(app.state.clock.now().timestamp())
-            await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
-            certificates = certificates_deps.certificates_state(app)
-            await run_reminders(
-                app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer
-            )
-        except Exception:
-            log.exception("sweeper run failed; will retry")
-        await asyncio.sleep(settings.sweep_interval_seconds)
+    interval = min(settings.sweep_interval_seconds, settings.outage_gap_seconds / 3)
+    await monitor.beat_forever(app.state.sessionmaker, app.state.clock, policy, interval)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -381,5 +412,12 @@ def _install_operations(app: FastAPI) -> None:
         )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        try:
+            await publish_queue_stats(request.app.state.jobs)
+            async with session_scope(request.app.state.sessionmaker) as session:
+                GRADINGS_STUCK.set(await grading_service.count_stuck_final_runs(session))
+        except Exception:
+            # The rest of the metrics still answer; the gauges keep their last values.
+            log.exception("job metrics unavailable")
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
