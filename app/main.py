@@ -401,11 +401,15 @@ def _install_operations(app: FastAPI) -> None:
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        # Grading is part of readiness: a server that would refuse every submission's
-        # scenarios (production without bubblewrap) is not ready.
+        # Grading is part of readiness where this process grades: a server that would
+        # refuse every submission's scenarios (production without bubblewrap) is not
+        # ready. With workers (procrastinate) the API only defers; its sandbox is shown.
         sandbox_ok, sandbox = await grading_service.sandbox_status()
-        checks["grading_sandbox"] = "ok" if sandbox_ok else sandbox["problem"]
-        ready = ready and sandbox_ok
+        if isinstance(request.app.state.jobs, ProcrastinateJobs):
+            checks["grading_sandbox"] = "in workers"
+        else:
+            checks["grading_sandbox"] = "ok" if sandbox_ok else sandbox["problem"]
+            ready = ready and sandbox_ok
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "checks": checks, "sandbox": sandbox},
             status_code=200 if ready else 503,

@@ -181,16 +181,18 @@ class JobRunner:
             raise KeyError(f"no job handler named {name!r}")
         handler, default = self._handlers[name]
         queue = urgency or default
-        task = asyncio.get_running_loop().create_task(self._run(name, queue, handler, payload))
+        job_id = next(self._ids)
+        self._live[job_id] = (queue, time.monotonic(), False)
+        task = asyncio.get_running_loop().create_task(
+            self._run(job_id, name, queue, handler, payload)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _run(
-        self, name: str, urgency: Urgency, handler: Handler, payload: dict[str, Any]
+        self, job_id: int, name: str, urgency: Urgency, handler: Handler, payload: dict[str, Any]
     ) -> None:
-        job_id = next(self._ids)
-        submitted = time.monotonic()
-        self._live[job_id] = (urgency, submitted, False)
+        submitted = self._live[job_id][1]
         try:
             await self._acquire(urgency)
         except BaseException:
