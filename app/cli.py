@@ -118,6 +118,11 @@ def worker(
         int | None,
         typer.Option(help="Jobs run at once (default: ASSAY_GRADING_CONCURRENCY).", min=1),
     ] = None,
+    metrics_port: Annotated[
+        int,
+        typer.Option(help="Serve this worker's /metrics (job durations, outcomes) here; 0: off."),
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
 ) -> None:
     """Run jobs without serving HTTP. On PostgreSQL: grading, pipeline runs and the
     periodic work (deadline sweep, recovery of stalled gradings, exposure fold, expiry
@@ -132,6 +137,12 @@ def worker(
         raise typer.BadParameter(f"unknown queues: {', '.join(sorted(unknown))}")
     settings = get_settings()
     app = create_app(settings, run_sweeper=False, freeze_heap=True)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from app.core.observability import REGISTRY
+
+        start_http_server(metrics_port, addr=metrics_host, registry=REGISTRY)
 
     async def run() -> None:
         async with app.router.lifespan_context(app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -67,7 +69,7 @@ class Workers:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.files: list[IO[bytes]] = []
 
-    def start(self, grader: str = "") -> subprocess.Popen[bytes]:
+    def start(self, grader: str = "", *options: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
             "ASSAY_ENV": "test",
@@ -86,8 +88,11 @@ class Workers:
         }
         log = (self.logs / f"worker-{len(self.processes)}.log").open("wb")
         self.files.append(log)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.core.worker_shim", "worker", "--concurrency", "2"],
+        process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+            [
+                sys.executable,
+                *("-m", "tests.core.worker_shim", "worker", "--concurrency", "2", *options),
+            ],
             cwd=REPO,
             env=env,
             stdout=log,
@@ -180,7 +185,8 @@ async def test_a_grading_survives_its_worker_killed_and_is_graded_once(
 
     await until("the worker to start grading", running, workers)
     workers.kill(doomed)  # mid-run: no chance to finish or to give the job back
-    workers.start()
+    metrics_port = _free_port()
+    workers.start("", "--metrics-port", str(metrics_port))
 
     async def scored() -> bool:
         r = await candidate.get(f"/api/v1/attempts/{attempt_id}/result")
@@ -209,6 +215,17 @@ async def test_a_grading_survives_its_worker_killed_and_is_graded_once(
     assert [tuple(j) for j in jobs_of_run] == [("succeeded", 1)]
     result = (await candidate.get(f"/api/v1/attempts/{attempt_id}/result")).json()
     assert result["score"] is not None and result["grading_delayed"] is False
+    # The worker that graded it reports the job's duration and outcome.
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    assert 'assay_jobs_total{job="grade_run",outcome="done",queue="grading"} 1.0' in metrics
+    assert 'assay_job_duration_seconds_count{outcome="done",queue="grading"} 1.0' in metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def test_a_grading_that_cannot_run_is_retried_then_stuck_never_scored(
