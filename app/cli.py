@@ -21,8 +21,10 @@ from app.proctoring.commands import audit_app
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Assay exam service.")
 content_cli = typer.Typer(no_args_is_help=True, help="The question bank and scenarios.")
 users_cli = typer.Typer(no_args_is_help=True, help="Accounts.")
+gradings_cli = typer.Typer(no_args_is_help=True, help="Final gradings.")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(gradings_cli, name="gradings")
 cli.add_typer(scenarios_app, name="scenarios")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(employers_app, name="employers")
@@ -151,6 +153,32 @@ def worker(
             )
 
     asyncio.run(run())
+
+
+@gradings_cli.command("retry-stuck")
+def gradings_retry_stuck() -> None:
+    """Queue every stuck final grading again with a fresh set of tries (after the graders
+    are fixed). On PostgreSQL the workers grade them; on SQLite this command does."""
+    from app.attempts.items import GRADE_RUN
+    from app.core.db import session_scope
+    from app.core.jobs import PendingJobs
+    from app.grading import service as grading_service
+    from app.main import create_app
+
+    app = create_app(get_settings(), run_sweeper=False)
+
+    async def run() -> int:
+        async with app.router.lifespan_context(app):
+            async with session_scope(app.state.sessionmaker) as session:
+                reopened = await grading_service.reopen_stuck_final_runs(session)
+            jobs = PendingJobs()
+            for run_id in reopened:
+                jobs.add(GRADE_RUN, {"run_id": str(run_id)})
+            await jobs.send(app.state.jobs)
+            await app.state.jobs.drain()
+        return len(reopened)
+
+    typer.echo(f"{asyncio.run(run())} stuck gradings queued again")
 
 
 def content_report(

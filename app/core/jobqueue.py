@@ -59,9 +59,13 @@ SELECT job.queue_name AS queue,
  GROUP BY job.queue_name
 """
 
+# Each side on its own unique partial index (queueing lock of waiting jobs, lock of
+# running ones): no scan of a long queue per defer.
 _LIVE_JOB = """
 SELECT 1 AS live FROM procrastinate_jobs
- WHERE lock = %(lock)s AND status IN ('todo', 'doing') LIMIT 1
+ WHERE (queueing_lock = %(lock)s AND status = 'todo')
+    OR (lock = %(lock)s AND status = 'doing')
+ LIMIT 1
 """
 
 
@@ -108,7 +112,9 @@ class ProcrastinateJobs:
         self._heartbeat = heartbeat_seconds
         self._urgency: dict[str, Urgency] = {}
         self._opened = False
-        self.every("requeue_stalled_jobs", max(1, round(heartbeat_seconds)), self._requeue_stalled)
+        # Looked for about as often as workers beat (a period cron can express).
+        period = next((p for p in (1, 2, 3, 5, 10, 15, 20, 30) if p >= heartbeat_seconds), 60)
+        self.every("requeue_stalled_jobs", period, self._requeue_stalled)
         self.every("delete_old_jobs", 3600, self._delete_old_jobs)
 
     @property

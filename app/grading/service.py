@@ -153,6 +153,21 @@ async def count_stuck_final_runs(session: AsyncSession) -> int:
     return int(result.scalar_one())
 
 
+async def reopen_stuck_final_runs(session: AsyncSession) -> list[uuid.UUID]:
+    """Gives every stuck final grading a fresh set of tries (once the graders are fixed);
+    the caller queues them again."""
+    result = await session.execute(
+        select(ScenarioRun)
+        .where(ScenarioRun.kind == "final", ScenarioRun.status == "error")
+        .with_for_update()
+    )
+    runs = result.scalars().all()
+    for run in runs:
+        run.status, run.attempts_made, run.finished_at = "queued", 0, None
+    await session.flush()
+    return [run.id for run in runs]
+
+
 async def grading_delayed(session: AsyncSession, attempt_id: uuid.UUID) -> bool:
     """Whether a final grading of the attempt is stuck (what the candidate is told)."""
     result = await session.execute(

@@ -12,9 +12,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.attempts.items import scenario_for
+from app.attempts.items import GRADE_RUN, scenario_for
 from app.attempts.models import AttemptItem
 from app.core.clock import ManualClock
+from app.core.db import session_scope
+from app.core.jobs import PendingJobs
 from app.grading import service as grading_service
 from app.grading.exceptions import SandboxStartError
 from app.grading.scenarios import Scenario
@@ -205,6 +207,8 @@ async def test_a_grading_that_never_runs_is_stuck_never_scored(
 ) -> None:
     from app.attempts import service as attempts_service
 
+    real = grading_service.grade_submission
+
     async def broken(*args: object, **kwargs: object) -> None:
         raise SandboxStartError("no sandbox")
 
@@ -234,6 +238,22 @@ async def test_a_grading_that_never_runs_is_stuck_never_scored(
     await browser_sign_in(client, candidate)
     page = (await client.get(f"/attempts/{attempt['id']}/result", headers=HTML)).text
     assert "Grading is delayed" in page and "Not passed" not in page
+    client.cookies.clear()
+    await browser_sign_in(client, proctor)
+    queue = (await client.get("/review", headers=HTML)).text
+    assert 'id="stuck-gradings"' in queue and f'href="/review/attempts/{attempt["id"]}"' in queue
+
+    # Graders fixed, staff queue it again (`assay gradings retry-stuck`): graded, scored.
+    monkeypatch.setattr(grading_service, "grade_submission", real)
+    async with session_scope(sessionmaker) as session:
+        reopened = await grading_service.reopen_stuck_final_runs(session)
+    assert [str(r) for r in reopened] == [stuck["run_id"]]
+    jobs = PendingJobs()
+    jobs.add(GRADE_RUN, {"run_id": stuck["run_id"]})
+    await jobs.send(app.state.jobs)
+    await app.state.jobs.drain()
+    result = (await candidate.get(url)).json()
+    assert result["status"] == "scored" and result["grading_delayed"] is False
 
 
 async def test_an_mcq_only_exam_needs_no_grader(
