@@ -18,7 +18,7 @@ from app.attempts.repository import (
 )
 from app.core.clock import Clock
 from app.core.db import session_scope
-from app.core.jobs import JobPort, PendingJobs, RetryLater
+from app.core.jobs import JobPort, PendingJobs, RetryLater, Urgency
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
 from app.proctoring.signals import ReviewPolicy
@@ -63,14 +63,14 @@ async def sweep_overdue(
 async def requeue_stalled_gradings(
     sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, runner: JobPort
 ) -> int:
-    """Final gradings still queued or running after a while belonged to a process that
-    stopped (or could not get a sandbox): run them again. Grading is idempotent."""
+    """Runs still queued or running after a while belonged to a process that stopped,
+    could not get a sandbox, or lost their job between commit and defer: run them again
+    (a run whose job is still waiting or running is left to it). Grading is idempotent."""
     async with session_scope(sessionmaker) as session:
-        stalled = await grading_service.stalled_final_runs(
-            session, clock.now() - STALLED_GRADING_AFTER
-        )
-    for run_id in stalled:
-        await runner.submit(GRADE_RUN, {"run_id": str(run_id)})
+        stalled = await grading_service.stalled_runs(session, clock.now() - STALLED_GRADING_AFTER)
+    for run_id, kind in stalled:
+        urgency = Urgency.interactive if kind == "public" else Urgency.grading
+        await runner.submit(GRADE_RUN, {"run_id": str(run_id)}, urgency=urgency)
     return len(stalled)
 
 

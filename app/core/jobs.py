@@ -201,8 +201,10 @@ class JobRunner:
         self._live[job_id] = (urgency, submitted, True)
         try:
             await run_observed(urgency.value, name, handler(payload), time_limit=self._time_limit)
-        except Exception:
+        except RetryLater as exc:
             # The row stays in its pending state; the recovery pass picks it up.
+            log.warning("job to be tried again", job=name, reason=str(exc))
+        except Exception:
             log.exception("job failed", job=name, payload=payload)
         finally:
             del self._live[job_id]
@@ -291,6 +293,11 @@ class PendingJobs:
         self.jobs.append((name, payload, urgency))
 
     async def send(self, port: JobPort) -> None:
+        """After the commit: a job that cannot be sent (the queue's database away) is
+        logged, not raised; its row is committed and the recovery pass sends it again."""
         jobs, self.jobs = self.jobs, []
         for name, payload, urgency in jobs:
-            await port.submit(name, payload, urgency=urgency)
+            try:
+                await port.submit(name, payload, urgency=urgency)
+            except Exception:
+                log.exception("job not sent; the recovery pass will", job=name, payload=payload)

@@ -122,17 +122,17 @@ async def final_scores(session: AsyncSession, attempt_id: uuid.UUID) -> dict[str
     return {r.ref: Fraction(r.score).limit_denominator(10_000) for r in runs if r.score is not None}
 
 
-async def stalled_final_runs(
+async def stalled_runs(
     session: AsyncSession, created_before: datetime
-) -> Sequence[uuid.UUID]:
+) -> Sequence[tuple[uuid.UUID, str]]:
+    """Runs (id, kind) still queued or running since before ``created_before``."""
     result = await session.execute(
-        select(ScenarioRun.id).where(
-            ScenarioRun.kind == "final",
+        select(ScenarioRun.id, ScenarioRun.kind).where(
             ScenarioRun.status.in_(("queued", "running")),
             ScenarioRun.created_at < created_before,
         )
     )
-    return result.scalars().all()
+    return [(run_id, kind) for run_id, kind in result.all()]
 
 
 async def stuck_final_runs(session: AsyncSession, limit: int) -> Sequence[ScenarioRun]:

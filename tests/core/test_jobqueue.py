@@ -145,3 +145,41 @@ def test_periods_and_addresses() -> None:
         cron_every(7)
     url = "postgresql+asyncpg://assay:secret@db:5432/assay"
     assert conninfo(url) == "postgresql://assay:secret@db:5432/assay"
+
+
+async def test_a_job_that_cannot_be_sent_is_left_to_the_recovery_pass() -> None:
+    runner = JobRunner()
+    ran: list[str] = []
+
+    async def job(payload: dict[str, Any]) -> None:
+        ran.append(payload["name"])
+
+    runner.register("job", job, urgency=Urgency.grading)
+    pending = PendingJobs()
+    pending.add("no-such-job", {"name": "lost"})  # the port refuses it
+    pending.add("job", {"name": "sent"})
+    await pending.send(runner)  # the request that committed still answers
+    await runner.drain()
+    assert ran == ["sent"]
+
+
+async def test_a_worker_takes_the_most_urgent_job_first(port: JobPort) -> None:
+    if not isinstance(port, ProcrastinateJobs):
+        pytest.skip("the embedded engine's order is the test above")
+    order: list[str] = []
+
+    async def job(payload: dict[str, Any]) -> None:
+        order.append(payload["name"])
+
+    port.register("job", job, urgency=Urgency.maintenance)
+    await port.submit("job", {"name": "regrade"})
+    await port.submit("job", {"name": "final"}, urgency=Urgency.grading)
+    await port.submit("job", {"name": "public"}, urgency=Urgency.interactive)
+    # One job at a time, until the queues are empty: the order is the priorities'.
+    await port.app.run_worker_async(
+        queues=[u.value for u in Urgency],
+        concurrency=1,
+        wait=False,
+        install_signal_handlers=False,
+    )
+    assert order == ["public", "final", "regrade"]
