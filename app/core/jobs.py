@@ -152,7 +152,7 @@ class JobRunner:
     """The embedded engine: jobs run as tasks of this process, at most ``concurrency``
     at once, interactive ones first when they wait for a slot. A job that fails is
     logged and left: its row stays in its pending state and the recovery pass picks it
-    up. Periodic work runs in this process's own loops (one process: once per period)."""
+    up. Periodic work runs in one loop of this process (one process: once per period)."""
 
     def __init__(self, concurrency: int = 2, *, time_limit: float | None = None) -> None:
         self._handlers: dict[str, tuple[Handler, Urgency]] = {}
@@ -230,21 +230,26 @@ class JobRunner:
         self._running -= 1
 
     async def start(self, *, periodic: bool) -> None:
-        if periodic:
-            self._loops = [
-                asyncio.create_task(self._repeat(name, seconds, work))
-                for name, (seconds, work) in self._periodic.items()
-            ]
+        if periodic and self._periodic and not self._loops:
+            self._loops = [asyncio.create_task(self._periodic_passes())]
 
-    async def _repeat(self, name: str, seconds: int, work: PeriodicWork) -> None:
+    async def _periodic_passes(self) -> None:
+        """One pass after the other, in the order registered, each work when its period
+        is up: on one machine (SQLite's single writer) nothing runs beside itself."""
+        loop = asyncio.get_running_loop()
+        due = dict.fromkeys(self._periodic, loop.time())
         while True:
-            try:
-                await run_observed(
-                    Urgency.maintenance.value, name, work(), time_limit=self._time_limit
-                )
-            except Exception:
-                log.exception("periodic job failed; will run again", job=name)
-            await asyncio.sleep(seconds)
+            for name, (seconds, work) in self._periodic.items():
+                if loop.time() < due[name]:
+                    continue
+                try:
+                    await run_observed(
+                        Urgency.maintenance.value, name, work(), time_limit=self._time_limit
+                    )
+                except Exception:
+                    log.exception("periodic job failed; will run again", job=name)
+                due[name] = loop.time() + seconds
+            await asyncio.sleep(max(0.0, min(due.values()) - loop.time()))
 
     async def work(self, *, queues: list[str] | None, concurrency: int) -> None:
         """`assay worker` on the embedded engine: the periodic work, until stopped (the
