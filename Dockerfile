@@ -14,6 +14,7 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home /srv/assay assay
 COPY --from=build /install /usr/local
 WORKDIR /srv/assay
+COPY --chown=root:root alembic.ini ./
 COPY --chown=root:root migrations ./migrations
 COPY --chown=root:root question_bank ./question_bank
 COPY --chown=root:root scenarios ./scenarios

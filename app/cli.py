@@ -21,8 +21,10 @@ from app.proctoring.commands import audit_app
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Assay exam service.")
 content_cli = typer.Typer(no_args_is_help=True, help="The question bank and scenarios.")
 users_cli = typer.Typer(no_args_is_help=True, help="Accounts.")
+gradings_cli = typer.Typer(no_args_is_help=True, help="Final gradings.")
 cli.add_typer(content_cli, name="content")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(gradings_cli, name="gradings")
 cli.add_typer(scenarios_app, name="scenarios")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(employers_app, name="employers")
@@ -106,19 +108,77 @@ async def _prepare(database_url: str, bank_root: Path):  # type: ignore[no-untyp
 
 
 @cli.command()
-def worker() -> None:
-    """Run scheduled jobs without serving HTTP: the deadline sweeper, the recovery of
-    gradings a stopped process left behind, and expiry reminders. The same app and the
-    same background pass as `assay serve`, only without a listener."""
-    from app.main import create_app, sweep_forever
+def worker(
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated queues to serve (interactive, grading, maintenance); "
+            "all by default, the most urgent first."
+        ),
+    ] = "",
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Jobs run at once (default: ASSAY_GRADING_CONCURRENCY).", min=1),
+    ] = None,
+    metrics_port: Annotated[
+        int,
+        typer.Option(help="Serve this worker's /metrics (job durations, outcomes) here; 0: off."),
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
+) -> None:
+    """Run jobs without serving HTTP. On PostgreSQL: grading, pipeline runs and the
+    periodic work (deadline sweep, recovery of stalled gradings, exposure fold, expiry
+    reminders), run once per period however many workers run. On SQLite: the periodic
+    work only (jobs run in the serving process)."""
+    from app.core.jobs import Urgency
+    from app.main import create_app
 
-    app = create_app(get_settings(), run_sweeper=False, freeze_heap=True)
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = set(chosen) - {u.value for u in Urgency}
+    if unknown:
+        raise typer.BadParameter(f"unknown queues: {', '.join(sorted(unknown))}")
+    settings = get_settings()
+    app = create_app(settings, run_sweeper=False, freeze_heap=True)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from app.core.observability import REGISTRY
+
+        start_http_server(metrics_port, addr=metrics_host, registry=REGISTRY)
 
     async def run() -> None:
         async with app.router.lifespan_context(app):
-            await sweep_forever(app, serving=False)  # no heartbeat: it serves nothing
+            await app.state.jobs.work(
+                queues=chosen or None, concurrency=concurrency or settings.grading_concurrency
+            )
 
     asyncio.run(run())
+
+
+@gradings_cli.command("retry-stuck")
+def gradings_retry_stuck() -> None:
+    """Queue every stuck final grading again with a fresh set of tries (after the graders
+    are fixed). On PostgreSQL the workers grade them; on SQLite this command does."""
+    from app.attempts.items import GRADE_RUN
+    from app.core.db import session_scope
+    from app.core.jobs import PendingJobs
+    from app.grading import service as grading_service
+    from app.main import create_app
+
+    app = create_app(get_settings(), run_sweeper=False)
+
+    async def run() -> int:
+        async with app.router.lifespan_context(app):
+            async with session_scope(app.state.sessionmaker) as session:
+                reopened = await grading_service.reopen_stuck_final_runs(session)
+            jobs = PendingJobs()
+            for run_id in reopened:
+                jobs.add(GRADE_RUN, {"run_id": str(run_id)})
+            await jobs.send(app.state.jobs)
+            await app.state.jobs.drain()
+        return len(reopened)
+
+    typer.echo(f"{asyncio.run(run())} stuck gradings queued again")
 
 
 def content_report(

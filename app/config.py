@@ -54,8 +54,21 @@ class Settings(BaseSettings):
     # this is an outage; so is a minute with at least this many 500/503 answers.
     outage_gap_seconds: float = Field(default=30.0, gt=0)
     outage_shed_per_minute: int = Field(default=30, ge=1)
-    # Gradings run at once by this process (each is two sandboxed runs).
+    # Gradings run at once by this process (each is two sandboxed runs): the in-process
+    # engine's limit, and `assay worker`'s default --concurrency.
     grading_concurrency: int = Field(default=2, ge=1, le=64)
+    # The job engine (app/core/jobs.py): "auto" is procrastinate on PostgreSQL (API
+    # processes defer, `assay worker` processes run) and the in-process runner on SQLite.
+    job_engine: Literal["auto", "inprocess", "procrastinate"] = "auto"
+    # A job running longer is stopped and retried (the sandbox's own limits are shorter).
+    job_time_limit_seconds: float = Field(default=600.0, gt=0)
+    # Tries of a job whose infrastructure failed, waiting backoff**n seconds before the
+    # n-th retry; a final grading is given up as stuck after its own count of tries.
+    job_retries: int = Field(default=5, ge=1, le=50)
+    job_backoff_seconds: int = Field(default=3, ge=1, le=60)
+    # procrastinate workers beat every so many seconds; three missed beats and the
+    # worker's running jobs are put back in their queue.
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     # Production grades only inside bubblewrap; set this to accept the process layer
     # (rlimits and a private uid, no namespaces) knowingly.
     sandbox_allow_process: bool = False

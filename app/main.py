@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,6 +29,7 @@ from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
+from app.availability import service as availability_service
 from app.availability.failures import FailureCounter
 from app.availability.monitor import AvailabilityMonitor
 from app.availability.service import GapPolicy
@@ -40,10 +41,17 @@ from app.config import Settings, get_settings
 from app.core.apidocs import install_docs
 from app.core.clientaddr import TrustedProxies
 from app.core.clock import Clock, SystemClock
-from app.core.db import create_engine, create_sessionmaker, dispose_engine, driver_pool
+from app.core.db import (
+    create_engine,
+    create_sessionmaker,
+    dispose_engine,
+    driver_pool,
+    session_scope,
+)
 from app.core.deps import Runtime
 from app.core.errors import AssayError, RateLimited, error_body
-from app.core.jobs import JobRunner
+from app.core.jobqueue import ProcrastinateJobs
+from app.core.jobs import JobPort, JobRunner, Urgency, publish_queue_stats
 from app.core.migrate import current_revision, head_revision
 from app.core.observability import (
     REGISTRY,
@@ -90,6 +98,12 @@ _HTTP_CODES = {
 # request: 7% of an autosave's time, measured.
 TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
+GRADINGS_STUCK = Gauge(
+    "assay_gradings_stuck",
+    "Final gradings given up after every retry (never scored; waiting for staff)",
+    registry=REGISTRY,
+)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -120,18 +134,21 @@ def create_app(
         if own_engine:
             _attach_engine(app, create_engine(settings.database_url))
         async with certificates_deps.change_feed(app), identity_deps.session_changes(app):
-            sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
+            # The in-process engine runs the periodic work here; procrastinate's is run
+            # by `assay worker` processes, once per period whatever their number.
+            await app.state.jobs.start(periodic=run_sweeper)
+            heartbeat = asyncio.create_task(heartbeat_forever(app)) if run_sweeper else None
             if freeze_heap:
                 gc.collect()
                 gc.freeze()
             try:
                 yield
             finally:
-                if sweeper is not None:
-                    sweeper.cancel()
+                if heartbeat is not None:
+                    heartbeat.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
-                await app.state.jobs.drain()
+                        await heartbeat
+                await app.state.jobs.stop()
         if own_engine:
             await dispose_engine(app.state.engine)
 
@@ -156,7 +173,7 @@ def create_app(
     certificates_deps.install(app, settings, clock)
     proctoring_deps.install(app, settings, clock)
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
-    app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
+    app.state.jobs = job_port(settings)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
     app.state.balancer = (
         FormBalancer(
@@ -225,6 +242,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.clock,
             app.state.scenarios,
         ),
+        urgency=Urgency.interactive,
     )
     app.state.jobs.register(
         attempts_service.GRADE_RUN,
@@ -235,11 +253,31 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.scenarios,
             review=proctoring_deps.review_policy(app),
         ),
+        urgency=Urgency.grading,
     )
-    _register_jobs(app)
+    _register_regrades(app)
+    _register_background_work(app)
 
 
-def _register_jobs(app: FastAPI) -> None:
+def job_port(settings: Settings) -> JobPort:
+    """procrastinate on PostgreSQL (workers anywhere), the in-process runner otherwise."""
+    engine = settings.job_engine
+    if engine == "auto":
+        engine = "procrastinate" if settings.database_url.startswith("postgresql") else "inprocess"
+    if engine == "procrastinate":
+        return ProcrastinateJobs(
+            settings.database_url,
+            time_limit=settings.job_time_limit_seconds,
+            retries=settings.job_retries,
+            backoff_seconds=settings.job_backoff_seconds,
+            heartbeat_seconds=settings.worker_heartbeat_seconds,
+        )
+    return JobRunner(
+        concurrency=settings.grading_concurrency, time_limit=settings.job_time_limit_seconds
+    )
+
+
+def _register_regrades(app: FastAPI) -> None:
     certificates = certificates_deps.certificates_state(app)
     app.state.jobs.register(
         regrading_service.REGRADE_APPLY,
@@ -250,79 +288,91 @@ def _register_jobs(app: FastAPI) -> None:
             batch=app.state.settings.regrade_batch,
             lookup=certificates.lookup,
         ),
+        urgency=Urgency.maintenance,
     )
 
 
-async def sweep_forever(app: FastAPI, *, serving: bool = True) -> None:
-    """The background pass, every ASSAY_SWEEP_INTERVAL_SECONDS: overdue attempts are
-    submitted, stalled gradings requeued, stalled pipeline runs given up, exposure
-    counters folded, expiry reminders sent. Run by `assay serve` and by `assay worker`. A
-    serving process first writes its heartbeat and credits outages (app/availability)."""
+def _register_background_work(app: FastAPI) -> None:
+    """The periodic work, each its own job: run by the in-process engine's loops, or by
+    procrastinate once per period across every worker."""
     settings: Settings = app.state.settings
+    jobs: JobPort = app.state.jobs
+    sessionmaker, clock = app.state.sessionmaker, app.state.clock
+    period = max(1, round(settings.sweep_interval_seconds))
     grace = timedelta(seconds=settings.deadline_grace_seconds)
+
+    async def deadline_sweep() -> None:
+        # Time owed for an outage is given before overdue attempts are submitted.
+        async with session_scope(sessionmaker) as session:
+            credited = await availability_service.credit_gaps(session, clock)
+        if credited:
+            log.warning("outage credited to attempts in progress", attempts=credited)
+        count = await attempts_service.sweep_overdue(
+            sessionmaker,
+            clock,
+            grace,
+            runner=jobs,
+            scenarios=app.state.scenarios,
+            review=proctoring_deps.review_policy(app),
+        )
+        if count:
+            log.info("sweeper submitted overdue attempts", count=count)
+
+    async def exposure_fold() -> None:
+        if await fold_exposure(sessionmaker):
+            app.state.exposure.invalidate()
+
+    async def grading_recovery() -> None:
+        await attempts_service.requeue_stalled_gradings(sessionmaker, clock, jobs)
+        await pipeline_runs.give_up_stalled(sessionmaker, clock)
+
+    async def regrades_resume() -> None:
+        await regrading_service.resume_applying(sessionmaker, jobs)
+
+    async def limits_prune() -> None:
+        backend = app.state.limits.backend
+        if isinstance(backend, PostgresBackend):
+            await backend.prune(clock.now().timestamp())
+
+    async def expiry_reminders() -> None:
+        certificates = certificates_deps.certificates_state(app)
+        await run_reminders(sessionmaker, clock, certificates.issuer, certificates.mailer)
+
+    jobs.every("deadline_sweep", period, deadline_sweep)
+    jobs.every("exposure_fold", period, exposure_fold)
+    jobs.every("grading_recovery", period, grading_recovery)
+    jobs.every("regrades_resume", period, regrades_resume)
+    jobs.every("limits_prune", period, limits_prune)
+    jobs.every("expiry_reminders", period, expiry_reminders)
+
+
+async def heartbeat_forever(app: FastAPI) -> None:
+    """A serving process's heartbeat and failure counts, every few seconds: the
+    evidence outage credit is computed from (app/availability)."""
+    settings: Settings = app.state.settings
     monitor = AvailabilityMonitor(app.state.clock.now(), app.state.failures)
     policy = GapPolicy(
         timedelta(seconds=settings.outage_gap_seconds), settings.outage_shed_per_minute
     )
-    beats = None
-    if serving:
-        interval = min(settings.sweep_interval_seconds, settings.outage_gap_seconds / 3)
-        beats = asyncio.create_task(
-            monitor.beat_forever(app.state.sessionmaker, app.state.clock, policy, interval)
-        )
-    try:
-        await _sweep_passes(app, settings, grace, monitor, policy, serving=serving)
-    finally:
-        if beats is not None:
-            beats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beats
+    interval = min(settings.sweep_interval_seconds, settings.outage_gap_seconds / 3)
+    await asyncio.gather(
+        monitor.beat_forever(app.state.sessionmaker, app.state.clock, policy, interval),
+        _refresh_snapshots_forever(app),
+    )
 
 
-async def _sweep_passes(
-    app: FastAPI,
-    settings: Settings,
-    grace: timedelta,
-    monitor: AvailabilityMonitor,
-    policy: GapPolicy,
-    *,
-    serving: bool,
-) -> None:
+async def _refresh_snapshots_forever(app: FastAPI) -> None:
+    """This serving process's own snapshot of item facilities (what starts balance forms
+    on): no shared periodic job can refresh another process's memory."""
+    balancer: FormBalancer | None = app.state.balancer
+    if balancer is None:
+        return
     while True:
         try:
-            if serving:
-                credited = await monitor.run(app.state.sessionmaker, app.state.clock, policy)
-                if credited:
-                    log.warning("outage credited to attempts in progress", attempts=credited)
-            count = await attempts_service.sweep_overdue(
-                app.state.sessionmaker,
-                app.state.clock,
-                grace,
-                runner=app.state.jobs,
-                scenarios=app.state.scenarios,
-                review=proctoring_deps.review_policy(app),
-            )
-            if count:
-                log.info("sweeper submitted overdue attempts", count=count)
-            if await fold_exposure(app.state.sessionmaker):
-                app.state.exposure.invalidate()
-            await attempts_service.requeue_stalled_gradings(
-                app.state.sessionmaker, app.state.clock, app.state.jobs
-            )
-            backend = app.state.limits.backend
-            if isinstance(backend, PostgresBackend):
-                await backend.prune(app.state.clock.now().timestamp())
-            await pipeline_runs.give_up_stalled(app.state.sessionmaker, app.state.clock)
-            await regrading_service.resume_applying(app.state.sessionmaker, app.state.jobs)
-            if app.state.balancer is not None:
-                await app.state.balancer.refresh(app.state.sessionmaker, app.state.clock.now())
-            certificates = certificates_deps.certificates_state(app)
-            await run_reminders(
-                app.state.sessionmaker, app.state.clock, certificates.issuer, certificates.mailer
-            )
+            await balancer.refresh(app.state.sessionmaker, app.state.clock.now())
         except Exception:
-            log.exception("sweeper run failed; will retry")
-        await asyncio.sleep(settings.sweep_interval_seconds)
+            log.exception("facility snapshot refresh failed; will retry")
+        await asyncio.sleep(app.state.settings.sweep_interval_seconds)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -403,16 +453,27 @@ def _install_operations(app: FastAPI) -> None:
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        # Grading is part of readiness: a server that would refuse every submission's
-        # scenarios (production without bubblewrap) is not ready.
+        # Grading is part of readiness where this process grades: a server that would
+        # refuse every submission's scenarios (production without bubblewrap) is not
+        # ready. With workers (procrastinate) the API only defers; its sandbox is shown.
         sandbox_ok, sandbox = await grading_service.sandbox_status()
-        checks["grading_sandbox"] = "ok" if sandbox_ok else sandbox["problem"]
-        ready = ready and sandbox_ok
+        if isinstance(request.app.state.jobs, ProcrastinateJobs):
+            checks["grading_sandbox"] = "in workers"
+        else:
+            checks["grading_sandbox"] = "ok" if sandbox_ok else sandbox["problem"]
+            ready = ready and sandbox_ok
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "checks": checks, "sandbox": sandbox},
             status_code=200 if ready else 503,
         )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        try:
+            await publish_queue_stats(request.app.state.jobs)
+            async with session_scope(request.app.state.sessionmaker) as session:
+                GRADINGS_STUCK.set(await grading_service.count_stuck_final_runs(session))
+        except Exception:
+            # The rest of the metrics still answer; the gauges keep their last values.
+            log.exception("job metrics unavailable")
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -109,6 +109,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         log_level="WARNING",
         # No attempt is sampled for review unless a test asks for it.
         review_sample_percent=0,
+        # Jobs run in the test's own process, awaited with `app.state.jobs.drain()`; the
+        # procrastinate engine has its own tests (tests/core/test_jobqueue.py, with real
+        # `assay worker` processes in tests/core/test_workers.py).
+        job_engine="inprocess",
     )
 
 

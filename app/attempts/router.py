@@ -410,4 +410,5 @@ def _result_out(attempt: Attempt, view: service.ResultView) -> ResultOut:
         ],
         certificate_id=view.certificate_id,
         receipt=attempt.receipt,
+        grading_delayed=view.grading_delayed,
     )

@@ -22,7 +22,7 @@ from app.attempts.repository import (
     AttemptRepository,
 )
 from app.core.clock import Clock
-from app.core.jobs import PendingJobs
+from app.core.jobs import PendingJobs, Urgency
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
 
@@ -87,7 +87,8 @@ async def request_public_run(
         seed=secrets.randbits(31),
         params=scenario.params or None,
     )
-    jobs.add(GRADE_RUN, {"run_id": str(run.id)})
+    # A candidate is waiting on it: ahead of final gradings and upkeep.
+    jobs.add(GRADE_RUN, {"run_id": str(run.id)}, urgency=Urgency.interactive)
     return run.id
 
 

@@ -147,3 +147,8 @@ class ResultOut(BaseModel):
     certificate_id: str | None
     # The receipt of exactly the answers that were scored (null while in progress).
     receipt: str | None
+    grading_delayed: bool = Field(
+        default=False,
+        description="A final grading could not run after every retry (our infrastructure, "
+        "not the candidate's work): the result waits for staff, the status stays `grading`",
+    )

@@ -18,7 +18,7 @@ from app.attempts.repository import (
 )
 from app.core.clock import Clock
 from app.core.db import session_scope
-from app.core.jobs import JobRunner, PendingJobs
+from app.core.jobs import JobPort, PendingJobs, RetryLater, Urgency
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
 from app.proctoring.signals import ReviewPolicy
@@ -32,7 +32,7 @@ async def sweep_overdue(
     clock: Clock,
     grace: timedelta,
     *,
-    runner: JobRunner,
+    runner: JobPort,
     scenarios: Mapping[str, Scenario],
     review: ReviewPolicy,
     user_id: uuid.UUID | None = None,
@@ -56,21 +56,21 @@ async def sweep_overdue(
                 session, clock, jobs, scenarios, review, attempt, submitted_by="deadline"
             )
             submitted += 1
-        jobs.send(runner)
+        await jobs.send(runner)
     return submitted
 
 
 async def requeue_stalled_gradings(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, runner: JobRunner
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, runner: JobPort
 ) -> int:
-    """Final gradings still queued or running after a while belonged to a process that
-    stopped (or could not get a sandbox): run them again. Grading is idempotent."""
+    """Runs still queued or running after a while belonged to a process that stopped,
+    could not get a sandbox, or lost their job between commit and defer: run them again
+    (a run whose job is still waiting or running is left to it). Grading is idempotent."""
     async with session_scope(sessionmaker) as session:
-        stalled = await grading_service.stalled_final_runs(
-            session, clock.now() - STALLED_GRADING_AFTER
-        )
-    for run_id in stalled:
-        runner.submit(GRADE_RUN, {"run_id": str(run_id)})
+        stalled = await grading_service.stalled_runs(session, clock.now() - STALLED_GRADING_AFTER)
+    for run_id, kind in stalled:
+        urgency = Urgency.interactive if kind == "public" else Urgency.grading
+        await runner.submit(GRADE_RUN, {"run_id": str(run_id)}, urgency=urgency)
     return len(stalled)
 
 
@@ -87,6 +87,9 @@ async def run_grading_job(
     run = await grading_service.execute_run(
         sessionmaker, clock, scenarios, uuid.UUID(payload["run_id"])
     )
+    if run is not None and run.status == "queued":
+        # The sandbox would not start: tried again after a backoff, never scored.
+        raise RetryLater(f"grading {run.id} could not run (try {run.attempts_made})")
     if run is not None and run.kind == "final" and run.status == "done":
         async with session_scope(sessionmaker) as session:
             await finish_grading(session, clock, run.attempt_id, scenarios=scenarios, review=review)

@@ -170,6 +170,8 @@ class ResultView:
     domains: list[DomainResult]
     # A failed attempt: the first day a retake may start.
     retake_from: date | None
+    # A final grading is stuck (our infrastructure, never the candidate's work).
+    grading_delayed: bool
 
 
 async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
@@ -190,6 +192,8 @@ async def result_view(session: AsyncSession, attempt: Attempt) -> ResultView:
         certificates_service.display_id(certificate.public_id) if certificate else None,
         await _domain_results(session, attempt) if attempt.score is not None else [],
         retake_from,
+        attempt.status == AttemptStatus.grading
+        and await grading_service.grading_delayed(session, attempt.id),
     )
 
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from app.config import Settings
 from app.core.clock import Clock
-from app.core.jobs import JobRunner, PendingJobs
+from app.core.jobs import JobPort, PendingJobs
 from app.core.security import TokenService
 
 
@@ -59,7 +59,7 @@ async def _finish(request: Request, *, commit: bool) -> None:
             await session.rollback()
     # Jobs go out only once what they work on is committed.
     if pending is not None and commit:
-        pending.send(runtime(request).jobs)
+        await pending.send(runtime(request).jobs)
 
 
 async def get_pending_jobs(request: Request) -> PendingJobs:
@@ -101,7 +101,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     tokens: TokenService
-    jobs: JobRunner
+    jobs: JobPort
 
 
 def runtime(request: Request) -> Runtime:

@@ -1,9 +1,12 @@
 """Scenario runs: the public-check runs a candidate asks for during the attempt, and the
 final hidden grading at submit. Each run is a row; executing it is idempotent.
 
-An infrastructure failure (no sandbox could start) is never the candidate's: a public
-run that cannot be graded is marked ``error`` and does not use up a run; a final
-grading goes back to ``queued`` for the recovery pass to retry.
+An infrastructure failure (no sandbox could start, the job stopped or timed out) is
+never the candidate's: a public run that cannot be graded is marked ``error`` and does
+not use up a run; a final grading goes back to ``queued`` and is tried again (the job
+engine's backoff, the recovery pass) up to ``MAX_FINAL_TRIES`` times, then marked
+``error``: stuck, shown to proctors and admins, and "grading delayed" to the candidate,
+never a score.
 """
 
 from __future__ import annotations
@@ -142,17 +145,62 @@ async def final_scores_of(
     return scores
 
 
-async def stalled_final_runs(
+async def stalled_runs(
     session: AsyncSession, created_before: datetime
-) -> Sequence[uuid.UUID]:
+) -> Sequence[tuple[uuid.UUID, str]]:
+    """Runs (id, kind) still queued or running since before ``created_before``."""
     result = await session.execute(
-        select(ScenarioRun.id).where(
-            ScenarioRun.kind == "final",
+        select(ScenarioRun.id, ScenarioRun.kind).where(
             ScenarioRun.status.in_(("queued", "running")),
             ScenarioRun.created_at < created_before,
         )
     )
+    return [(run_id, kind) for run_id, kind in result.all()]
+
+
+async def stuck_final_runs(session: AsyncSession, limit: int) -> Sequence[ScenarioRun]:
+    """Final gradings given up after every try: the oldest first."""
+    result = await session.execute(
+        select(ScenarioRun)
+        .where(ScenarioRun.kind == "final", ScenarioRun.status == "error")
+        .order_by(ScenarioRun.created_at)
+        .limit(limit)
+    )
     return result.scalars().all()
+
+
+async def count_stuck_final_runs(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(func.count()).where(ScenarioRun.kind == "final", ScenarioRun.status == "error")
+    )
+    return int(result.scalar_one())
+
+
+async def reopen_stuck_final_runs(session: AsyncSession) -> list[uuid.UUID]:
+    """Gives every stuck final grading a fresh set of tries (once the graders are fixed);
+    the caller queues them again."""
+    result = await session.execute(
+        select(ScenarioRun)
+        .where(ScenarioRun.kind == "final", ScenarioRun.status == "error")
+        .with_for_update()
+    )
+    runs = result.scalars().all()
+    for run in runs:
+        run.status, run.attempts_made, run.finished_at = "queued", 0, None
+    await session.flush()
+    return [run.id for run in runs]
+
+
+async def grading_delayed(session: AsyncSession, attempt_id: uuid.UUID) -> bool:
+    """Whether a final grading of the attempt is stuck (what the candidate is told)."""
+    result = await session.execute(
+        select(func.count()).where(
+            ScenarioRun.attempt_id == attempt_id,
+            ScenarioRun.kind == "final",
+            ScenarioRun.status == "error",
+        )
+    )
+    return int(result.scalar_one()) > 0
 
 
 async def execute_run(
@@ -165,6 +213,12 @@ async def execute_run(
     async with session_scope(sessionmaker) as session:
         run = await session.get(ScenarioRun, run_id, with_for_update=True)
         if run is None or run.status in ("done", "error"):
+            return run
+        if run.kind == "final" and run.attempts_made >= MAX_FINAL_TRIES:
+            # Every try ended without a verdict (stopped, killed, timed out): stuck.
+            log.error("grading given up as stuck", run_id=str(run_id), tries=run.attempts_made)
+            run.status = "error"
+            run.finished_at = clock.now()
             return run
         run.status = "running"
         run.attempts_made += 1

@@ -104,6 +104,20 @@ async def queue(
     ]
 
 
+@dataclass(frozen=True)
+class StuckGrading:
+    run: ScenarioRun
+    attempt: Attempt
+
+
+async def stuck_gradings(session: AsyncSession, *, limit: int) -> list[StuckGrading]:
+    """Final gradings given up after every try (the candidate sees "grading delayed"),
+    oldest first: for proctors and admins to follow up."""
+    runs = await grading_service.stuck_final_runs(session, limit)
+    attempts = await attempts_service.attempts_by_id(session, list({r.attempt_id for r in runs}))
+    return [StuckGrading(r, attempts[r.attempt_id]) for r in runs if r.attempt_id in attempts]
+
+
 # --- One attempt, for review ----------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ from app.proctoring.schemas import (
     ScenarioChangesOut,
     SidePairOut,
     SimilarPairOut,
+    StuckGradingOut,
     TimelineEntryOut,
 )
 
@@ -226,6 +227,33 @@ def detail_out(detail: flows.ReviewDetail, now: datetime) -> ReviewDetailOut:
         ],
         certificate_id=detail.certificate_id,
     )
+
+
+@router.get(
+    "/stuck-gradings",
+    response_model=list[StuckGradingOut],
+    responses=responses(*_REVIEWER_ERRORS),
+)
+async def stuck_gradings(
+    session: SessionDep,
+    reviewer: Reviewer,
+    limit: int = Query(default=100, ge=1, le=500),
+) -> list[StuckGradingOut]:
+    """Final gradings our infrastructure could not run after every retry, oldest first.
+    They are never scored; the attempt stays `grading` and its candidate is told the
+    grading is delayed."""
+    return [
+        StuckGradingOut(
+            run_id=s.run.id,
+            attempt_id=s.attempt.id,
+            exam_code=s.attempt.exam_code,
+            ref=s.run.ref,
+            tries=s.run.attempts_made,
+            submitted_at=s.attempt.submitted_at,
+            given_up_at=s.run.finished_at,
+        )
+        for s in await flows.stuck_gradings(session, limit=limit)
+    ]
 
 
 @router.get(

@@ -56,6 +56,19 @@ class CandidateOut(BaseModel):
     email: str
 
 
+class StuckGradingOut(BaseModel):
+    """A final grading that could not run after every retry: never scored, waiting for
+    staff; the candidate's result says "grading delayed"."""
+
+    run_id: uuid.UUID
+    attempt_id: uuid.UUID
+    exam_code: str
+    ref: str
+    tries: int
+    submitted_at: datetime | None
+    given_up_at: datetime | None
+
+
 class QueueEntryOut(BaseModel):
     attempt_id: uuid.UUID
     exam_code: str

@@ -30,7 +30,7 @@ from app.certificates.credential import Issuer
 from app.certificates.lookup import CertificateLookup
 from app.core.clock import Clock
 from app.core.db import session_scope
-from app.core.jobs import JobRunner, PendingJobs
+from app.core.jobs import JobPort, PendingJobs
 from app.exams import service as exams_service
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading import service as grading_service
@@ -455,12 +455,12 @@ async def run_apply(
                 return
 
 
-async def resume_applying(sessionmaker: async_sessionmaker[AsyncSession], runner: JobRunner) -> int:
+async def resume_applying(sessionmaker: async_sessionmaker[AsyncSession], runner: JobPort) -> int:
     """Requeues every regrade left applying (a crash or a restart stopped its job)."""
     async with session_scope(sessionmaker) as session:
         ids = [r.id for r in await RegradeRepository(session).applying()]
     for regrade_id in ids:
-        runner.submit(REGRADE_APPLY, {"regrade_id": str(regrade_id)})
+        await runner.submit(REGRADE_APPLY, {"regrade_id": str(regrade_id)})
     return len(ids)
 
 

@@ -89,6 +89,16 @@ async def queue_page(
         }
         for e in found
     ]
+    stuck = [
+        {
+            "attempt_id": s.attempt.id,
+            "exam": await exams_service.exam_title(session, s.attempt.exam_code),
+            "ref": s.run.ref,
+            "tries": s.run.attempts_made,
+            "since": duration((now - (s.attempt.submitted_at or s.run.created_at)).total_seconds()),
+        }
+        for s in await flows.stuck_gradings(session, limit=50)
+    ]
     return render(
         request,
         "review_queue.html",
@@ -96,6 +106,7 @@ async def queue_page(
         entries=entries,
         status=status,
         statuses=STATUSES,
+        stuck=stuck,
     )
 
 

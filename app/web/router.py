@@ -227,6 +227,7 @@ async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionD
         domains=view.domains,
         domain_names=DOMAIN_NAMES,
         retake_from=view.retake_from,
+        grading_delayed=view.grading_delayed,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.core.clock import ManualClock
+from app.core.jobs import Urgency
 from app.grading import pipeline_runs
 from app.grading.exceptions import SandboxStartError
 from app.grading.pipeline import OUTPUT_BYTES
@@ -205,7 +206,10 @@ async def test_a_run_a_stopped_process_left_behind_is_given_up_and_not_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The job never runs: the process that queued it "stopped".
-    monkeypatch.setattr(app.state.jobs, "submit", lambda name, payload: None)
+    async def lost(name: str, payload: dict[str, Any], *, urgency: Urgency | None = None) -> None:
+        return None
+
+    monkeypatch.setattr(app.state.jobs, "submit", lost)
     base, ref = await _start(candidate)
     run_id = (await candidate.post(f"{base}/scenarios/{ref}/pipeline-runs")).json()["run_id"]
     url = f"{base}/scenarios/{ref}/pipeline-runs/{run_id}"

@@ -12,14 +12,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.attempts.items import scenario_for
+from app.attempts.items import GRADE_RUN, scenario_for
 from app.attempts.models import AttemptItem
 from app.core.clock import ManualClock
+from app.core.db import session_scope
+from app.core.jobs import PendingJobs
 from app.grading import service as grading_service
 from app.grading.exceptions import SandboxStartError
 from app.grading.scenarios import Scenario
+from app.identity.models import Role
 from tests.attempts.helpers import keyed_labels
 from tests.conftest import Candidate
+from tests.proctoring.conftest import staff_member
+from tests.web.test_router import HTML, browser_sign_in
 
 
 async def _start(candidate: Candidate) -> tuple[dict[str, Any], str]:
@@ -189,6 +194,66 @@ async def test_final_grading_waits_for_the_grader_and_is_retried(
     await app.state.jobs.drain()
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
     assert result["status"] == "scored"
+
+
+async def test_a_grading_that_never_runs_is_stuck_never_scored(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    candidate: Candidate,
+    practical: None,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.attempts import service as attempts_service
+
+    real = grading_service.grade_submission
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise SandboxStartError("no sandbox")
+
+    monkeypatch.setattr(grading_service, "grade_submission", broken)
+    attempt, _ = await _start(candidate)
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    await app.state.jobs.drain()
+    url = f"/api/v1/attempts/{attempt['id']}/result"
+    for _ in range(grading_service.MAX_FINAL_TRIES - 1):
+        assert (await candidate.get(url)).json()["grading_delayed"] is False
+        clock.advance(minutes=3)
+        assert await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs)
+        await app.state.jobs.drain()
+
+    result = (await candidate.get(url)).json()
+    assert (result["status"], result["score"], result["passed"]) == ("grading", None, None)
+    assert result["grading_delayed"] is True
+    # Given up: the recovery pass leaves it; staff see it, and so does /metrics.
+    clock.advance(minutes=3)
+    assert await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs) == 0
+    proctor = await staff_member(client, sessionmaker, clock, Role.proctor, "Pat Proctor")
+    [stuck] = (await proctor.get("/api/v1/review/stuck-gradings")).json()
+    assert stuck["attempt_id"] == attempt["id"]
+    assert stuck["tries"] == grading_service.MAX_FINAL_TRIES
+    metrics = (await client.get("/metrics")).text
+    assert "assay_gradings_stuck 1.0" in metrics
+    await browser_sign_in(client, candidate)
+    page = (await client.get(f"/attempts/{attempt['id']}/result", headers=HTML)).text
+    assert "Grading is delayed" in page and "Not passed" not in page
+    client.cookies.clear()
+    await browser_sign_in(client, proctor)
+    queue = (await client.get("/review", headers=HTML)).text
+    assert 'id="stuck-gradings"' in queue and f'href="/review/attempts/{attempt["id"]}"' in queue
+
+    # Graders fixed, staff queue it again (`assay gradings retry-stuck`): graded, scored.
+    monkeypatch.setattr(grading_service, "grade_submission", real)
+    async with session_scope(sessionmaker) as session:
+        reopened = await grading_service.reopen_stuck_final_runs(session)
+    assert [str(r) for r in reopened] == [stuck["run_id"]]
+    jobs = PendingJobs()
+    jobs.add(GRADE_RUN, {"run_id": stuck["run_id"]})
+    await jobs.send(app.state.jobs)
+    await app.state.jobs.drain()
+    result = (await candidate.get(url)).json()
+    assert result["status"] == "scored" and result["grading_delayed"] is False
 
 
 async def test_an_mcq_only_exam_needs_no_grader(

@@ -8,13 +8,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.migrate import current_revision, head_revision
+from app.core.migrate import current_revision, head_revision, ours
 from app.models import metadata
 
 
 async def test_models_and_migrations_agree(engine: AsyncEngine) -> None:
     def diff(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": ours}
+        )
         return list(compare_metadata(context, metadata))
 
     async with engine.connect() as conn:
