@@ -1,7 +1,7 @@
 """regrades: key corrections to delivered items and the attempts they rescored
 
 Revision ID: b7e2c9d4a613
-Revises: 7c3e9a1d5b20
+Revises: 9b6e2f4a7c13
 Create Date: 2026-12-06 07:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from app.core.db import JSONType, UTCDateTime
 
 revision: str = "b7e2c9d4a613"
-down_revision: str | None = "7c3e9a1d5b20"
+down_revision: str | None = "9b6e2f4a7c13"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
