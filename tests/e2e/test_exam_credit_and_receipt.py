@@ -133,6 +133,7 @@ def test_the_submit_confirmation_shows_the_receipt_of_the_answers(
     page.get_by_role("button", name="Submit exam…").click()
     expect(submit_dialog.locator("#receipt-label")).to_have_text("Receipt of your saved answers")
     expect(receipt).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    expect(submit_dialog.get_by_role("button", name="See your result")).to_be_hidden()
     empty = receipt.inner_text()
     submit_dialog.get_by_role("button", name="Keep working").click()
 
@@ -161,6 +162,8 @@ def test_the_submit_confirmation_shows_the_receipt_of_the_answers(
     expect(done.locator("#receipt-label")).to_have_text("Receipt of your submitted answers")
     expect(done.locator("#receipt-hash")).to_have_text(flagged)
     expect(done.get_by_role("button", name="See your result")).to_be_focused()
+    # Nothing left to submit or to keep working on.
+    expect(done.get_by_role("button")).to_have_count(1)
     assert_accessible(page, "submitted, with the receipt")
     page.screenshot(path=screenshots / "submitted-receipt.png")
     result = server.api("GET", f"/api/v1/attempts/{attempt['id']}/result", token=token)
