@@ -65,6 +65,7 @@ from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
 from app.grading import pipeline_runs
 from app.grading import service as grading_service
+from app.grading.scenarios import Scenario
 from app.identity import dependencies as identity_deps
 from app.identity.dependencies import csrf_key
 from app.identity.router import router as identity_router
@@ -113,12 +114,15 @@ def create_app(
     run_sweeper: bool = True,
     freeze_heap: bool = False,
     seeds: SeedSource | None = None,
+    scenarios: dict[str, Scenario] | None = None,
 ) -> FastAPI:
     """``engine`` lets a caller (the tests) own the database; otherwise the lifespan
     opens one from the settings and closes it on shutdown. ``freeze_heap`` (the server
     and the worker) moves everything built at start out of the garbage collector's
     sight: a full collection over it took ~65 ms, a pause every request in flight felt.
-    ``seeds`` draws new attempts' forms (tests pass a seeded source)."""
+    ``seeds`` draws new attempts' forms (tests pass a seeded source). ``scenarios``: the
+    scenario registry already loaded (a test that builds an app per example loads it
+    once); by default it is loaded from ASSAY_SCENARIOS."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -172,7 +176,9 @@ def create_app(
     app.state.limits = LimitStore(clock)
     certificates_deps.install(app, settings, clock)
     proctoring_deps.install(app, settings, clock)
-    app.state.scenarios = grading_service.load_registry(settings.scenarios)
+    app.state.scenarios = (
+        scenarios if scenarios is not None else grading_service.load_registry(settings.scenarios)
+    )
     app.state.jobs = job_port(settings)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
     app.state.balancer = (

@@ -34,6 +34,8 @@ from tests.bank import blueprint, standard_items, write_bank
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
+# Seeds the forms attempts draw: the same forms on every run.
+FORM_SEED = 20261206
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -83,6 +85,11 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def sessionmaker(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     yield create_sessionmaker(engine)
+    await clear_tables(engine)
+
+
+async def clear_tables(engine: AsyncEngine) -> None:
+    """Empties every table (the schema stays): what each test starts from."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -187,7 +194,7 @@ def app(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> FastAPI:
     return create_app(
-        settings, clock, engine=engine, run_sweeper=False, seeds=SeededSeeds(20261206)
+        settings, clock, engine=engine, run_sweeper=False, seeds=SeededSeeds(FORM_SEED)
     )
 
 

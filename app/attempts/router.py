@@ -193,6 +193,7 @@ async def _state_out(
         remaining_seconds=service.remaining_seconds(attempt, clock.now()),
         submitted_at=attempt.submitted_at,
         receipt=attempt.receipt,
+        answers_receipt=view.receipt,
         credited_seconds=await availability_service.credited_seconds(session, attempt.id),
         items=[
             ItemStateOut(

@@ -40,6 +40,9 @@ class AttemptStateOut(BaseModel):
     items: list[ItemStateOut]
     # Once closed: the receipt of the answers as closed (what is scored).
     receipt: str | None = None
+    # The receipt of the answers stored now (in progress: the last acknowledgement's),
+    # for the submit confirmation after a reload.
+    answers_receipt: str
     # Time added to the deadline for service outages during the attempt.
     credited_seconds: int = 0
 

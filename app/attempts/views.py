@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attempts import receipts
 from app.attempts.exceptions import (
     ItemNotFound,
 )
@@ -42,6 +43,11 @@ class AttemptView:
     # Refs with an answer: choices made, or scenario files changed from the workspace
     # (a scenario only flagged, or saved unchanged, is not answered).
     answered: frozenset[str]
+
+    @property
+    def receipt(self) -> str:
+        """The receipt of the answers stored now: the last acknowledgement's."""
+        return receipts.receipt((ref, r.digest or "") for ref, r in self.responses.items())
 
 
 async def attempt_view(

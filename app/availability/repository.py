@@ -117,6 +117,22 @@ class AvailabilityRepository:
         self.session.add(credit)
         await self.session.flush()
 
+    async def credited_windows(
+        self, attempt_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
+        """The windows of the gaps each of these attempts has a credit for."""
+        windows: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {i: [] for i in attempt_ids}
+        if not attempt_ids:
+            return windows
+        result = await self.session.execute(
+            select(DeadlineCredit.attempt_id, ServiceGap.starts_at, ServiceGap.ends_at)
+            .join(ServiceGap, ServiceGap.id == DeadlineCredit.gap_id)
+            .where(DeadlineCredit.attempt_id.in_(attempt_ids))
+        )
+        for attempt_id, starts_at, ends_at in result:
+            windows[attempt_id].append((starts_at, ends_at))
+        return windows
+
     async def credited_seconds(self, attempt_id: uuid.UUID) -> int:
         result = await self.session.execute(
             select(func.coalesce(func.sum(DeadlineCredit.seconds), 0)).where(

@@ -12,7 +12,12 @@ gaps:
 
 Each gap is recorded once (its key), and every attempt that was in progress during it
 gets its deadline extended by the gap's length, once (one credit row per gap and
-attempt), recorded on the attempt's timeline and in the audit chain. A candidate's own
+attempt), recorded on the attempt's timeline and in the audit chain. Gaps may overlap
+(a process whose clock was stepped back rewrites its heartbeat earlier; processes whose
+clocks disagree judge the same minutes): a credit gives only the part of its gap that
+no gap credited to that attempt before covers, so an attempt's credits add up to the
+union of its gaps, never the same time twice. A gap wholly covered leaves a credit row
+of 0 s (the gap is done for that attempt) and nothing on the timeline. A candidate's own
 network loss leaves no gap: the service was up, so nothing is credited."""
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.availability.failures import FailureCounter
 from app.availability.models import DeadlineCredit, ServiceGap
 from app.availability.repository import AvailabilityRepository
+from app.availability.windows import uncovered
 from app.core.clock import Clock
 from app.proctoring import audit
 from app.proctoring import service as proctoring_service
@@ -101,24 +107,30 @@ async def credit_gaps(session: AsyncSession, clock: Clock) -> int:
     repo = AvailabilityRepository(session)
     credited = 0
     for gap in await repo.uncredited_gaps():
-        for attempt in await repo.attempts_running_through(gap):
-            attempt.deadline_at += timedelta(seconds=gap.seconds)
+        attempts = await repo.attempts_running_through(gap)
+        earlier = await repo.credited_windows([a.id for a in attempts])
+        for attempt in attempts:
+            left = uncovered(gap.starts_at, gap.ends_at, earlier[attempt.id])
+            seconds = min(gap.seconds, math.ceil(left.total_seconds()))
             await repo.add_credit(
                 DeadlineCredit(
                     gap_id=gap.id,
                     attempt_id=attempt.id,
-                    seconds=gap.seconds,
+                    seconds=seconds,
                     credited_at=clock.now(),
                 )
             )
+            if seconds == 0:
+                continue
+            attempt.deadline_at += timedelta(seconds=seconds)
             details = {
                 "gap_id": str(gap.id),
                 "kind": gap.kind,
-                "seconds": gap.seconds,
+                "seconds": seconds,
                 "from": gap.starts_at.isoformat(),
                 "to": gap.ends_at.isoformat(),
                 "deadline_at": attempt.deadline_at.isoformat(),
-                "reason": f"service {gap.kind} for {gap.seconds} s from {gap.starts_at:%H:%M:%S} UTC",
+                "reason": _reason(gap, seconds),
             }
             await proctoring_service.record_server_event(
                 session, clock, attempt.id, "outage_credit", details
@@ -136,6 +148,13 @@ async def credit_gaps(session: AsyncSession, clock: Clock) -> int:
         gap.credited_at = clock.now()
         await session.flush()
     return credited
+
+
+def _reason(gap: ServiceGap, seconds: int) -> str:
+    reason = f"service {gap.kind} for {gap.seconds} s from {gap.starts_at:%H:%M:%S} UTC"
+    if seconds < gap.seconds:
+        reason += f" ({gap.seconds - seconds} s of it credited already)"
+    return reason
 
 
 async def credited_seconds(session: AsyncSession, attempt_id: uuid.UUID) -> int:

@@ -123,3 +123,23 @@ async def test_an_empty_attempt_has_the_receipt_of_no_answers(
     assert (await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")).status_code == 202
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
     assert result["receipt"] == hashlib.sha256(b"[]").hexdigest()
+
+
+async def test_the_state_carries_the_receipt_of_the_answers_saved_so_far(
+    client: httpx.AsyncClient, published: Path
+) -> None:
+    """What the submit confirmation shows after a reload, before any save of that page."""
+    candidate = await sign_up(client, name="Chien-Shiung Wu")
+    attempt = (await candidate.post("/api/v1/exams/test-foundation/attempts")).json()
+    state_url = f"/api/v1/attempts/{attempt['id']}"
+    empty = (await candidate.get(state_url)).json()
+    assert empty["answers_receipt"] == hashlib.sha256(b"[]").hexdigest()
+    assert empty["receipt"] is None  # nothing is closed yet
+    ref = attempt["items"][0]["ref"]
+    saved = await save(candidate, attempt["id"], ref, 1, ["b"])
+    assert (await candidate.get(state_url)).json()["answers_receipt"] == saved["receipt"]
+    changed = await save(candidate, attempt["id"], ref, 2, ["c"], flagged=True)
+    assert changed["receipt"] != saved["receipt"]
+    assert (await candidate.get(state_url)).json()["answers_receipt"] == changed["receipt"]
+    submitted = (await candidate.post(f"{state_url}/submit")).json()
+    assert submitted["receipt"] == submitted["answers_receipt"] == changed["receipt"]

@@ -120,12 +120,18 @@ def test_candidate_sits_the_exam_and_gets_a_certificate(
     page.get_by_role("button", name="Submit exam…").click()
     expect(dialog.locator("#unanswered-list")).to_have_text("Unanswered (0): none")
     dialog.get_by_role("button", name="Submit now").click()
+    # The receipt of the submitted answers, before the result.
+    submitted = page.get_by_role("dialog", name="Exam submitted")
+    expect(submitted.locator("#receipt-hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    receipt = submitted.locator("#receipt-hash").inner_text()
+    submitted.get_by_role("button", name="See your result").click()
 
     # The result, then the certificate.
     expect(page).to_have_url(re.compile(r"/attempts/[0-9a-f-]+/result$"))
     expect(page.locator(".verdict")).to_have_text("Passed")
     expect(page.locator("#score")).to_have_text("100.0%")
     expect(page.locator("#pass-mark")).to_have_text("70%")
+    expect(page.locator("#receipt")).to_have_text(receipt)
     expect(page.get_by_role("row", name=re.compile("Multiple choice"))).to_contain_text("100.0%")
     certificate_id = page.locator("#certificate-id").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{6}(-[0-9A-Z]{6}){2}", certificate_id)

@@ -11,11 +11,12 @@ const MAX_DELAY_MS = 4000;
 const FINAL_STATUSES = new Set([400, 404, 413, 422]);
 
 export class Autosave {
-  constructor({ attemptId, clockSeq, onState, onSaved, onClosed }) {
+  constructor({ attemptId, clockSeq, onState, onSaved, onReceipt, onClosed }) {
     this.attemptId = attemptId;
     this.clockSeq = clockSeq; // a seq floor from the server-synced clock
     this.onState = onState;
     this.onSaved = onSaved;
+    this.onReceipt = onReceipt; // every acknowledgement's receipt of the stored answers
     this.onClosed = onClosed;
     this.key = `assay:${attemptId}:autosave`;
     const stored = JSON.parse(localStorage.getItem(this.key) || "{}");
@@ -91,6 +92,7 @@ export class Autosave {
       );
       this.inFlight.delete(ref);
       this.retryDelay = 500;
+      this.onReceipt(saved.receipt);
       const current = this.pending[ref];
       if (saved.seq > sentSeq) {
         // Stored from an earlier page: ours is newer, so it goes again above that.

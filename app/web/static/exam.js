@@ -28,6 +28,7 @@ let startedAtMs = 0;
 let serverOffsetMs = 0; // server time minus this browser's time, from the last sync
 let leaving = false;
 let leaveItem = () => {}; // lets the item on screen go (the scenario editor)
+let submitted = false; // the dialog shows the submitted answers' receipt
 
 const serverNow = () => Date.now() + serverOffsetMs;
 
@@ -43,6 +44,7 @@ const autosave = new Autosave({
       state === "refused" ? `Not saved: ${detail}. Change the answer and it is saved again.` : SAVE_TEXT[state] || state;
   },
   onSaved: () => {},
+  onReceipt: (receipt) => showReceipt(receipt),
   onClosed: () => finish(),
 });
 
@@ -74,7 +76,34 @@ async function syncState() {
   }
   serverOffsetMs = Date.parse(state.deadline_at) - state.remaining_seconds * 1000 - Date.now();
   startedAtMs = Date.parse(state.started_at);
+  // Time credited for an outage moves the deadline: the warnings count from the new one.
+  countdown.total = (Date.parse(state.deadline_at) - startedAtMs) / 1000;
+  showCredit(state.credited_seconds);
+  // An answer still on its way would make this receipt old news; its ack brings the new one.
+  if (!autosave.hasPending()) showReceipt(state.answers_receipt);
   return state;
+}
+
+function duration(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  return [minutes && `${minutes} min`, rest && `${rest} s`].filter(Boolean).join(" ");
+}
+
+function showCredit(seconds) {
+  const note = $("time-credit");
+  if (!seconds) {
+    note.hidden = true;
+    return;
+  }
+  const text = `Time credited: ${duration(seconds)} added to your exam because the service was unavailable. The time left includes it.`;
+  if (note.textContent !== text) note.textContent = text; // announced once, not every sync
+  note.hidden = false;
+}
+
+function showReceipt(receipt) {
+  if (!receipt || submitted) return;
+  $("receipt-hash").textContent = receipt;
 }
 
 function itemState(ref) {
@@ -289,6 +318,8 @@ $("submit-open").addEventListener("click", () => {
   }
   if (autosave.hasPending()) {
     add("Some answers are still being saved; submitting waits for them.", "pending-note");
+  } else {
+    syncState().catch(() => {}); // the receipt as the server has it now
   }
   $("submit-dialog").showModal();
 });
@@ -310,8 +341,8 @@ $("submit-confirm").addEventListener("click", async () => {
   button.textContent = "Saving and submitting…";
   try {
     await autosave.settled();
-    await api("POST", `${base}/submit`);
-    finish();
+    const state = await api("POST", `${base}/submit`);
+    showSubmitted(state.receipt || state.answers_receipt);
   } catch (err) {
     button.disabled = false;
     button.textContent = "Submit now";
@@ -321,6 +352,31 @@ $("submit-confirm").addEventListener("click", async () => {
     p.textContent = err.message;
     $("submit-summary").append(p);
   }
+});
+
+// The candidate's proof of submission: the receipt of exactly the answers that are
+// scored (app/attempts/receipts.py), shown before leaving the exam.
+function showSubmitted(receipt) {
+  submitted = true;
+  countdown.stop();
+  $("submit-title").textContent = "Exam submitted";
+  const done = document.createElement("p");
+  done.id = "submitted-note";
+  done.textContent = "Your exam is submitted and your answers are being scored.";
+  $("submit-summary").replaceChildren(done);
+  $("receipt-label").textContent = "Receipt of your submitted answers";
+  $("receipt-hash").textContent = receipt;
+  $("receipt-note").textContent =
+    "A fingerprint (SHA-256) of exactly the answers that are scored. Keep a copy: it shows which answers the service received. Your result page shows it too.";
+  $("submit-warning").hidden = true;
+  $("submit-cancel").hidden = true;
+  $("submit-confirm").hidden = true;
+  $("submit-done").hidden = false;
+  $("submit-done").focus();
+}
+$("submit-done").addEventListener("click", () => goToResult());
+$("submit-dialog").addEventListener("close", () => {
+  if (submitted) goToResult();
 });
 
 async function expire() {
@@ -336,6 +392,11 @@ async function expire() {
 }
 
 function finish() {
+  if (submitted) return; // the receipt is on screen; the candidate moves on from there
+  goToResult();
+}
+
+function goToResult() {
   if (leaving) return;
   leaving = true;
   window.location.assign(`/attempts/${attemptId}/result`);
@@ -353,7 +414,6 @@ async function start() {
         item.answered = unsaved.files ? true : unsaved.choices.length > 0;
       }
     }
-    countdown.total = (Date.parse(state.deadline_at) - Date.parse(state.started_at)) / 1000;
     countdown.sync(state.remaining_seconds);
     countdown.start();
     reporter.start();

@@ -43,6 +43,13 @@ export class Countdown {
     window.addEventListener("online", () => this.resync());
   }
 
+  /** Stops counting (the exam is submitted): nothing expires any more. */
+  stop() {
+    this.expired = true;
+    clearInterval(this.interval);
+    clearInterval(this.resyncer);
+  }
+
   async resync() {
     try {
       this.sync(await this.fetchRemaining());
