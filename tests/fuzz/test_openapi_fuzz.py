@@ -277,10 +277,19 @@ def test_every_operation_holds_under_fuzzing(identity: str, fuzz_app: InProcess)
     assert not failures, "\n\n".join(failures)
 
 
+CANDIDATE_JOURNEY = r"^/api/v1/(auth|me|exams|attempts)(/|$)"
+
+
 @pytest.mark.parametrize("identity", ["anonymous", "candidate", "proctor"])
 def test_linked_sequences_hold_under_fuzzing(identity: str, fuzz_app: InProcess) -> None:
     fuzz_app.reset(identity)
-    _fuzz_stateful(fuzz_app.schema(), fuzz_app, identity)
+    schema = fuzz_app.schema()
+    if identity == "candidate":
+        # The candidate's chains run along the journey's links (register, sign in,
+        # catalog, start, answer, submit); every other route has its examples in the run
+        # without links, and here would only crowd those chains out.
+        schema = schema.include(path_regex=CANDIDATE_JOURNEY)
+    _fuzz_stateful(schema, fuzz_app, identity)
     # The links were followed: a sign-in made from a registration's own values, and an
     # attempt started with an exam code from the catalog's answer (a generated code is
     # a 404).
