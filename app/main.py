@@ -286,7 +286,11 @@ async def _sweep_passes(
             if await fold_exposure(app.state.sessionmaker):
                 app.state.exposure.invalidate()
             await attempts_service.requeue_stalled_gradings(
-                app.state.sessionmaker, app.state.clock, app.state.jobs
+                app.state.sessionmaker,
+                app.state.clock,
+                app.state.jobs,
+                scenarios=app.state.scenarios,
+                review=proctoring_deps.review_policy(app),
             )
             backend = app.state.limits.backend
             if isinstance(backend, PostgresBackend):

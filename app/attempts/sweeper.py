@@ -61,17 +61,29 @@ async def sweep_overdue(
 
 
 async def requeue_stalled_gradings(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, runner: JobRunner
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    runner: JobRunner,
+    *,
+    scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
 ) -> int:
     """Final gradings still queued or running after a while belonged to a process that
-    stopped (or could not get a sandbox): run them again. Grading is idempotent."""
+    stopped (or could not get a sandbox): run them again. Grading is idempotent. An
+    attempt whose gradings are all done but which was never scored (its process stopped
+    in between) is scored now: each in its own transaction, once (``finish_grading``
+    scores only an attempt still ``grading``, under its row lock)."""
     async with session_scope(sessionmaker) as session:
         stalled = await grading_service.stalled_final_runs(
             session, clock.now() - STALLED_GRADING_AFTER
         )
+        unscored = await AttemptRepository(session).graded_unscored_ids(MAX_SWEEP_BATCH)
     for run_id in stalled:
         runner.submit(GRADE_RUN, {"run_id": str(run_id)})
-    return len(stalled)
+    for attempt_id in unscored:
+        async with session_scope(sessionmaker) as session:
+            await finish_grading(session, clock, attempt_id, scenarios=scenarios, review=review)
+    return len(stalled) + len(unscored)
 
 
 async def run_grading_job(

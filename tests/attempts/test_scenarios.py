@@ -18,6 +18,7 @@ from app.core.clock import ManualClock
 from app.grading import service as grading_service
 from app.grading.exceptions import SandboxStartError
 from app.grading.scenarios import Scenario
+from app.proctoring import dependencies as proctoring_deps
 from tests.attempts.helpers import keyed_labels
 from tests.conftest import Candidate
 
@@ -184,11 +185,64 @@ async def test_final_grading_waits_for_the_grader_and_is_retried(
 
     monkeypatch.setattr(grading_service, "grade_submission", real)
     clock.advance(minutes=3)
-    requeued = await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs)
+    requeued = await attempts_service.requeue_stalled_gradings(
+        sessionmaker,
+        clock,
+        app.state.jobs,
+        scenarios=app.state.scenarios,
+        review=proctoring_deps.review_policy(app),
+    )
     assert requeued == 1
     await app.state.jobs.drain()
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
     assert result["status"] == "scored"
+
+
+async def test_a_scoring_lost_after_the_last_grade_is_done_by_the_recovery_pass(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process stops between the grade's commit and the score's (here the scoring
+    fails instead): the grade is kept and the next recovery pass scores the attempt,
+    once, without grading again. tests/faults kills a real process at that point."""
+    from app.attempts import service as attempts_service
+    from app.attempts import sweeper
+
+    async def lost(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the process stopped here")
+
+    real = sweeper.finish_grading
+    monkeypatch.setattr(sweeper, "finish_grading", lost)
+    attempt, _ = await _start(candidate)
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "grading"
+    async with sessionmaker() as session:
+        [run] = await grading_service.runs_of(session, uuid.UUID(attempt["id"]))
+    assert (run.kind, run.status, run.attempts_made) == ("final", "done", 1)
+
+    monkeypatch.setattr(sweeper, "finish_grading", real)
+
+    async def recover() -> int:
+        return await attempts_service.requeue_stalled_gradings(
+            sessionmaker,
+            app.state.clock,
+            app.state.jobs,
+            scenarios=app.state.scenarios,
+            review=proctoring_deps.review_policy(app),
+        )
+
+    assert await recover() == 1
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "scored"
+    assert await recover() == 0
+    async with sessionmaker() as session:
+        [run] = await grading_service.runs_of(session, uuid.UUID(attempt["id"]))
+    assert run.attempts_made == 1
 
 
 async def test_an_mcq_only_exam_needs_no_grader(

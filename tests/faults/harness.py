@@ -94,10 +94,12 @@ class Launcher:
     root: Path
     env: dict[str, str]
     servers: list[Server] = field(default_factory=list)
+    started: int = 0
 
     async def start(self, database_url: str, **env: str) -> Server:
         port = free_port()
-        name = f"server-{len(self.servers) + 1}"
+        self.started += 1
+        name = f"server-{self.started}"
         log_path = self.root / f"{name}.log"
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
