@@ -72,6 +72,12 @@ class Server:
             self.process.send_signal(signal.SIGKILL)
         await asyncio.wait_for(self.process.wait(), 10)
 
+    async def stop(self) -> None:
+        """SIGTERM: the server shuts down as deployed ones do (lifespan end)."""
+        if self.alive:
+            self.process.terminate()
+        await asyncio.wait_for(self.process.wait(), 30)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
