@@ -171,15 +171,15 @@ async def keyed_labels(db: asyncpg.Connection, attempt_id: str) -> dict[str, lis
     return labels
 
 
-async def lock_waiter(db: asyncpg.Connection, statement_start: str) -> int | None:
-    """The backend (pid) of this database waiting on a lock in a statement that starts
-    with ``statement_start``, if there is one."""
-    pid: int | None = await db.fetchval(
+async def lock_waiters(db: asyncpg.Connection, statement_start: str) -> list[int]:
+    """The backends (pids) of this database waiting on a lock in a statement that
+    starts with ``statement_start``."""
+    rows = await db.fetch(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query ILIKE $1 LIMIT 1",
+        " AND wait_event_type = 'Lock' AND query ILIKE $1",
         statement_start + "%",
     )
-    return pid
+    return [row["pid"] for row in rows]
 
 
 async def backend_gone(db: asyncpg.Connection, pid: int) -> bool:

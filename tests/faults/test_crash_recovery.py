@@ -11,6 +11,7 @@ caught while its run is marked running, with that row locked so it cannot finish
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,11 +23,10 @@ import pytest
 
 from tests.faults.harness import (
     Launcher,
-    Server,
     backend_gone,
     driver_url,
     keyed_labels,
-    lock_waiter,
+    lock_waiters,
     sign_in,
     start_attempt,
     until,
@@ -69,14 +69,6 @@ async def _answer_right(
             assert r.status_code == 200, r.text
 
 
-async def _kill_while_waiting(server: Server, db: asyncpg.Connection, what: str) -> int:
-    """Kills ``server`` once one of its transactions waits at the certificate insert;
-    returns that transaction's backend."""
-    pid = await until(lambda: lock_waiter(db, CERTIFICATE_INSERT), what, RECOVERY_SECONDS)
-    await server.kill()
-    return pid
-
-
 async def _state(db: asyncpg.Connection, attempt_id: uuid.UUID) -> asyncpg.Record:
     row = await db.fetchrow(
         "SELECT status, score, passed, submitted_by,"
@@ -90,74 +82,73 @@ async def _state(db: asyncpg.Connection, attempt_id: uuid.UUID) -> asyncpg.Recor
     return row
 
 
+async def _final_run(db: asyncpg.Connection, attempt_id: uuid.UUID) -> tuple[str, int]:
+    row = await db.fetchrow(
+        "SELECT status, attempts_made FROM scenario_runs WHERE attempt_id = $1 AND kind = 'final'",
+        attempt_id,
+    )
+    assert row is not None
+    return row["status"], row["attempts_made"]
+
+
 async def _scored(db: asyncpg.Connection, attempt_id: uuid.UUID) -> asyncpg.Record | None:
     row = await _state(db, attempt_id)
     return row if row["status"] == "scored" else None
 
 
-async def test_a_submit_killed_before_it_commits_is_redone_by_the_sweeper(
+async def test_a_submit_and_a_scoring_killed_at_their_certificate_end_done_once(
     launcher: Launcher, fresh_url: str, db: asyncpg.Connection
 ) -> None:
+    """Two windows, one kill: a multiple-choice submit (submit, score and certificate
+    are one transaction) and the scoring that follows a scenario's grading."""
     server = await launcher.start(fresh_url)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        headers = await sign_in(client, 0)
-        attempt = await start_attempt(client, headers)
-        attempt_id = uuid.UUID(attempt["id"])
-        await _answer_right(client, headers, db, attempt)
+        attempts = {}
+        for n, exam in enumerate(("fault-one", "fault-practical")):
+            headers = await sign_in(client, n)
+            attempt = await start_attempt(client, headers, exam)
+            await _answer_right(client, headers, db, attempt)
+            attempts[exam] = (uuid.UUID(attempt["id"]), headers)
+        submit, practical = attempts["fault-one"][0], attempts["fault-practical"][0]
         async with certificates_locked(fresh_url):
-            submit = asyncio.create_task(
-                client.post(f"/api/v1/attempts/{attempt_id}/submit", headers=headers)
+            r = await client.post(
+                f"/api/v1/attempts/{practical}/submit", headers=attempts["fault-practical"][1]
             )
-            pid = await _kill_while_waiting(server, db, "the submit at its certificate")
+            assert r.status_code == 202, r.text  # graded next, then scored
+            submitting = asyncio.create_task(
+                client.post(f"/api/v1/attempts/{submit}/submit", headers=attempts["fault-one"][1])
+            )
+
+            async def both_waiting() -> list[int] | None:
+                pids = await lock_waiters(db, CERTIFICATE_INSERT)
+                return pids if len(pids) == 2 else None
+
+            pids = await until(both_waiting, "both at their certificate", RECOVERY_SECONDS)
+            await server.kill()
             with pytest.raises(httpx.TransportError):
-                await submit
-    await until(lambda: backend_gone(db, pid), "the killed submit's transaction to end")
-    # Nothing of the submit is left: not submitted, not scored, no certificate.
-    before = await _state(db, attempt_id)
+                await submitting
+    for pid in pids:
+        await until(functools.partial(backend_gone, db, pid), "the killed transactions to end")
+
+    # The submit left nothing: not submitted, not scored, no certificate.
+    before = await _state(db, submit)
     assert (before["status"], before["score"], before["certificates"]) == ("in_progress", None, 0)
-
-    # Time runs out for the attempt; the restarted server's sweeper submits it.
-    await db.execute(
-        "UPDATE attempts SET deadline_at = now() - interval '1 minute' WHERE id = $1", attempt_id
-    )
-    await launcher.start(fresh_url)
-    after = await until(lambda: _scored(db, attempt_id), "the sweeper's submit", RECOVERY_SECONDS)
-    assert (after["submitted_by"], after["passed"], after["certificates"]) == ("deadline", True, 1)
-
-
-async def test_a_scoring_killed_after_its_grading_is_finished_by_the_recovery_pass(
-    launcher: Launcher, fresh_url: str, db: asyncpg.Connection
-) -> None:
-    server = await launcher.start(fresh_url)
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        headers = await sign_in(client, 0)
-        attempt = await start_attempt(client, headers, "fault-practical")
-        attempt_id = uuid.UUID(attempt["id"])
-        await _answer_right(client, headers, db, attempt)
-        async with certificates_locked(fresh_url):
-            r = await client.post(f"/api/v1/attempts/{attempt_id}/submit", headers=headers)
-            assert r.status_code == 202, r.text
-            pid = await _kill_while_waiting(server, db, "the scoring at its certificate")
-    await until(lambda: backend_gone(db, pid), "the killed scoring's transaction to end")
-    # Graded, not scored: the half the recovery pass must finish.
-    before = await _state(db, attempt_id)
+    # The scoring left the grade and nothing else: the half the recovery pass finishes.
+    before = await _state(db, practical)
     assert (before["status"], before["score"], before["certificates"]) == ("grading", None, 0)
-    graded = await db.fetchval(
-        "SELECT status FROM scenario_runs WHERE attempt_id = $1 AND kind = 'final'", attempt_id
-    )
-    assert graded == "done"
+    assert await _final_run(db, practical) == ("done", 1)
 
-    await launcher.start(fresh_url)
-    after = await until(lambda: _scored(db, attempt_id), "the recovered scoring", RECOVERY_SECONDS)
-    assert (after["passed"], after["certificates"], after["final_runs"]) == (True, 1, 1)
-    # The grade stood: the recovery scored it, it did not grade again.
-    assert (
-        await db.fetchval(
-            "SELECT attempts_made FROM scenario_runs WHERE attempt_id = $1 AND kind = 'final'",
-            attempt_id,
-        )
-        == 1
+    # Time runs out for the first attempt; the restarted server's background pass
+    # submits it and scores the second.
+    await db.execute(
+        "UPDATE attempts SET deadline_at = now() - interval '1 minute' WHERE id = $1", submit
     )
+    await launcher.start(fresh_url)
+    after = await until(lambda: _scored(db, submit), "the sweeper's submit", RECOVERY_SECONDS)
+    assert (after["submitted_by"], after["passed"], after["certificates"]) == ("deadline", True, 1)
+    after = await until(lambda: _scored(db, practical), "the recovered scoring", RECOVERY_SECONDS)
+    assert (after["passed"], after["certificates"], after["final_runs"]) == (True, 1, 1)
+    assert await _final_run(db, practical) == ("done", 1)  # the grade stood: not graded again
 
 
 async def test_a_grading_killed_mid_run_is_graded_again_and_scored_once(
@@ -194,6 +185,7 @@ async def test_a_grading_killed_mid_run_is_graded_again_and_scored_once(
         await holder.close()
     before = await _state(db, attempt_id)
     assert (before["status"], before["score"], before["certificates"]) == ("grading", None, 0)
+    assert await _final_run(db, attempt_id) == ("running", 1)
 
     # The run was left running by a process that is gone; once it is older than the
     # recovery pass waits for (time passes), the restarted server grades it again.

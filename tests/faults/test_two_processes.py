@@ -14,7 +14,7 @@ import httpx
 from tests.faults.harness import Launcher, keyed_labels, sign_in, start_attempt, until
 
 EXAMS = ("fault-one", "fault-two", "fault-three")
-CANDIDATES = 4  # an attempt at each exam: 12 overdue at once
+CANDIDATES = 3  # an attempt at each exam: 9 overdue at once
 BUDGET = 10
 REQUESTS = 30
 
