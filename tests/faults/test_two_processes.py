@@ -90,7 +90,12 @@ async def test_rate_limits_and_event_budgets_hold_across_two_processes(
             for _ in range(2)
         )
     )
-    clients = [httpx.AsyncClient(base_url=s.url, timeout=30) for s in servers]
+    # Four requests at a time to each: concurrent enough to race, and few database
+    # connections (the PostgreSQL server is shared).
+    clients = [
+        httpx.AsyncClient(base_url=s.url, timeout=30, limits=httpx.Limits(max_connections=4))
+        for s in servers
+    ]
     try:
         # Public lookups from one address, alternately to each process, all at once.
         started = time.monotonic()
