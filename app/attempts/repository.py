@@ -345,10 +345,12 @@ class AttemptRepository:
             )
             .exists()
         )
+        # A scoring in progress holds its attempt's row: skipped, not waited for.
         result = await self.session.execute(
             select(Attempt.id)
             .where(Attempt.status == AttemptStatus.grading, ~unfinished)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         return result.scalars().all()
 
