@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import functools
 import gc
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -44,12 +47,13 @@ from app.core.clock import Clock, SystemClock
 from app.core.db import (
     create_engine,
     create_sessionmaker,
+    database_unreachable,
     dispose_engine,
     driver_pool,
     session_scope,
 )
 from app.core.deps import Runtime
-from app.core.errors import AssayError, RateLimited, error_body
+from app.core.errors import AssayError, DatabaseUnavailable, error_body
 from app.core.jobqueue import ProcrastinateJobs
 from app.core.jobs import JobPort, JobRunner, Urgency, publish_queue_stats
 from app.core.migrate import current_revision, head_revision
@@ -329,7 +333,13 @@ def _register_background_work(app: FastAPI) -> None:
             app.state.exposure.invalidate()
 
     async def grading_recovery() -> None:
-        await attempts_service.requeue_stalled_gradings(sessionmaker, clock, jobs)
+        await attempts_service.requeue_stalled_gradings(
+            sessionmaker,
+            clock,
+            jobs,
+            scenarios=app.state.scenarios,
+            review=proctoring_deps.review_policy(app),
+        )
         await pipeline_runs.give_up_stalled(sessionmaker, clock)
 
     async def regrades_resume() -> None:
@@ -382,13 +392,9 @@ async def _refresh_snapshots_forever(app: FastAPI) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AssayError)
-    async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
-        if exc.status_code >= 500:
-            log.error("domain error", code=exc.code, message=exc.message)
-            app.state.failures.count(app.state.clock.now())
+    def render(exc: AssayError) -> JSONResponse:
         headers = None
-        if isinstance(exc, RateLimited) and "retry_after" in exc.details:
+        if "retry_after" in exc.details:
             # RFC 9110: how long to wait, in seconds, also in the body's details.
             headers = {"Retry-After": str(exc.details["retry_after"])}
         return JSONResponse(
@@ -396,6 +402,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=headers,
         )
+
+    @app.exception_handler(AssayError)
+    async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("domain error", code=exc.code, message=exc.message)
+            app.state.failures.count(app.state.clock.now())
+        return render(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -431,6 +444,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal_error", AssayError.default_message), status_code=500
         )
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        """A database that cannot be reached is a 503 the page retries, not a bug. Caught
+        inside the app: the catch-all above answers from outside it, after which the
+        server drops the connection, and the page may never read the answer."""
+        if database_unreachable(exc):
+            log.error("database unreachable", error=f"{type(exc).__name__}: {exc}")
+            app.state.failures.count(app.state.clock.now())
+            return render(DatabaseUnavailable(retry_after=1))
+        return await unexpected(request, exc)
+
+    for kind in (ConnectionError, socket.gaierror, asyncpg.PostgresError, DBAPIError):
+        app.add_exception_handler(kind, database_error)
 
 
 def _install_operations(app: FastAPI) -> None:

@@ -35,6 +35,7 @@ from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.core.batching import Coalescer
 from app.core.db import DriverPool, JSONType, UTCDateTime, driver_statement
 from app.exams.models import ItemVersion
+from app.grading.models import ScenarioRun
 
 _attempts = Attempt.__table__
 _responses = Response.__table__
@@ -330,6 +331,27 @@ class AttemptRepository:
         if user_id is not None:
             stmt = stmt.where(Attempt.user_id == user_id)
         result = await self.session.execute(stmt)
+        return result.scalars().all()
+
+    async def graded_unscored_ids(self, limit: int) -> Sequence[uuid.UUID]:
+        """Attempts still ``grading`` whose every final grading is done: the scoring that
+        should have followed the last grade was lost with the process that ran it."""
+        unfinished = (
+            select(ScenarioRun.id)
+            .where(
+                ScenarioRun.attempt_id == Attempt.id,
+                ScenarioRun.kind == "final",
+                ScenarioRun.status != "done",
+            )
+            .exists()
+        )
+        # A scoring in progress holds its attempt's row: skipped, not waited for.
+        result = await self.session.execute(
+            select(Attempt.id)
+            .where(Attempt.status == AttemptStatus.grading, ~unfinished)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return result.scalars().all()
 
     async def add(self, attempt: Attempt, items: Sequence[AttemptItem]) -> None:

@@ -61,17 +61,29 @@ async def sweep_overdue(
 
 
 async def requeue_stalled_gradings(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, runner: JobPort
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    runner: JobPort,
+    *,
+    scenarios: Mapping[str, Scenario],
+    review: ReviewPolicy,
 ) -> int:
     """Runs still queued or running after a while belonged to a process that stopped,
     could not get a sandbox, or lost their job between commit and defer: run them again
-    (a run whose job is still waiting or running is left to it). Grading is idempotent."""
+    (a run whose job is still waiting or running is left to it). Grading is idempotent.
+    An attempt whose gradings are all done but which was never scored (its process
+    stopped in between) is scored now: each in its own transaction, once
+    (``finish_grading`` scores only an attempt still ``grading``, under its row lock)."""
     async with session_scope(sessionmaker) as session:
         stalled = await grading_service.stalled_runs(session, clock.now() - STALLED_GRADING_AFTER)
+        unscored = await AttemptRepository(session).graded_unscored_ids(MAX_SWEEP_BATCH)
     for run_id, kind in stalled:
         urgency = Urgency.interactive if kind == "public" else Urgency.grading
         await runner.submit(GRADE_RUN, {"run_id": str(run_id)}, urgency=urgency)
-    return len(stalled)
+    for attempt_id in unscored:
+        async with session_scope(sessionmaker) as session:
+            await finish_grading(session, clock, attempt_id, scenarios=scenarios, review=review)
+    return len(stalled) + len(unscored)
 
 
 async def run_grading_job(

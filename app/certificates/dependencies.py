@@ -136,17 +136,26 @@ async def verify_for_client(
     limits. A client that spent its budget of misses is refused every lookup: it cannot
     know in advance which ID will miss, and neither can we."""
     await state.lookups.take(client)
-    wait = await state.misses.wait(client)
-    if wait:
+    # A miss is paid for before the lookup, in one atomic take (checked first and
+    # charged after, concurrent lookups all passed the check: the budget was overrun
+    # in one process and across several), and given back when it was no miss.
+    try:
+        await state.misses.take(client)
+    except RateLimited as refused:
+        wait = refused.details["retry_after"]
         raise RateLimited(
             f"Too many lookups of unknown certificates; try again in {wait} seconds.",
             retry_after=wait,
-        )
+        ) from None
+    missed = False
     try:
         return await verify_public(lookup_of(state), clock, raw_id[:64], last_name)
     except CertificateNotFound:
-        await state.misses.charge(client)
+        missed = True
         raise
+    finally:
+        if not missed:
+            await state.misses.give_back(client)
 
 
 CertificatesStateDep = Annotated[CertificatesState, Depends(get_certificates_state)]

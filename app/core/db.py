@@ -4,6 +4,7 @@ and PostgreSQL, and the engine/session factory."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -76,12 +78,23 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     # A pool big enough for the concurrency one process serves: overflow connections
     # are opened and closed per request, which under load costs more than the query.
-    # No pre-ping (a round trip per checkout on the hot path); a connection found dead
-    # is invalidated and the pool reconnects.
+    # No pre-ping (a round trip per checkout on the hot path): a connection known to be
+    # closed is replaced at checkout, one found dead in use is invalidated with the rest
+    # of the pool (the request answers 503, see database_unreachable).
     kwargs.setdefault("pool_size", 40)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_recycle", 1800)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A connection PostgreSQL closed while it sat in the pool (a restart, a network
+    cut) is known to be closed without a round trip: the pool replaces it here rather
+    than fail the request that would have used it."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError()
 
 
 class DriverPool:
@@ -180,6 +193,37 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # pool's reset would silently roll the write back.
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# What a database that cannot be reached looks like from here: no connection could be
+# made, or the one in use is gone (a restart, a failover, a network cut).
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, aborted
+    socket.gaierror,  # the host name does not resolve
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or was closed
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: shut down under us
+    asyncpg.exceptions.CrashShutdownError,  # 57P02: another backend crashed
+    asyncpg.exceptions.TooManyConnectionsError,  # 53300: no connection slot
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error it wraps) says the database could not be reached,
+    as opposed to a statement that failed: the request did nothing and may be retried."""
+    cause: BaseException | None = exc
+    for _ in range(4):  # SQLAlchemy's error -> the adapter's -> asyncpg's
+        if cause is None:
+            return False
+        if isinstance(cause, _UNREACHABLE):
+            return True
+        if isinstance(cause, DBAPIError):
+            if cause.connection_invalidated:
+                return True
+            cause = cause.orig
+        else:
+            cause = cause.__cause__
+    return False
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,7 +10,8 @@ all as ``{"error": {"code", "message"}}``.
     ├── NotFound (404 not_found)
     ├── Conflict (409 conflict)
     ├── PayloadTooLarge (413 payload_too_large)
-    └── RateLimited (429 rate_limited)
+    ├── RateLimited (429 rate_limited)
+    └── DatabaseUnavailable (503 database_unavailable)   the database cannot be reached
 
 Domains subclass these (``AttemptClosed(Conflict)``, ``RetakeTooSoon(PermissionDenied)``)
 and give their own code; they never import anything HTTP-specific.
@@ -99,3 +100,12 @@ def responses(*errors: type[AssayError]) -> dict[int | str, dict[str, Any]]:
         codes.append(f"`{err.code}`")
         entry["description"] = ", ".join(codes)
     return out
+
+
+class DatabaseUnavailable(AssayError):
+    """The database is down, restarting or cut off: nothing was done, and the same
+    request can be sent again (``retry_after`` seconds)."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_message = "The service cannot reach its database right now; try again in a moment."

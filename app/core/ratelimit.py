@@ -128,3 +128,10 @@ class TokenBuckets:
         await self._store.backend.charge(
             self.name, key, cost, self.capacity, self.rate, self._now()
         )
+
+    async def give_back(self, key: str, cost: float = 1.0) -> None:
+        """Returns tokens taken for something that did not happen: a negative charge.
+        Levels are capped at the capacity when read, so it never makes more than that."""
+        await self._store.backend.charge(
+            self.name, key, -cost, self.capacity, self.rate, self._now()
+        )

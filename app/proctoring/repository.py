@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.proctoring.models import (
@@ -64,9 +65,24 @@ class EventRepository:
         )
         return result.scalars().all()
 
-    async def add_client(self, client: AttemptClient) -> None:
-        self.session.add(client)
-        await self.session.flush()
+    async def add_client(self, client: AttemptClient) -> bool:
+        """Adds the client unless a concurrent request of the same sign-in (in this
+        process or another) has just done so; says whether this one added it."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await self.session.execute(
+            insert(AttemptClient)
+            .values(
+                attempt_id=client.attempt_id,
+                session_key=client.session_key,
+                ip=client.ip,
+                user_agent=client.user_agent,
+                first_seen=client.first_seen,
+                last_seen=client.last_seen,
+            )
+            .on_conflict_do_nothing(index_elements=["attempt_id", "session_key"])
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
 
 class FlagRepository:

@@ -185,7 +185,7 @@ async def observe(
             await session.flush()
         return
     latest = known[0] if known else None
-    await repo.add_client(
+    added = await repo.add_client(
         AttemptClient(
             attempt_id=attempt_id,
             session_key=client.session_key,
@@ -195,7 +195,8 @@ async def observe(
             last_seen=now,
         )
     )
-    if latest is None:
+    # Not added: a concurrent request of this sign-in was first, and notes what follows.
+    if not added or latest is None:
         return
     if (now - latest.last_seen).total_seconds() <= policy.concurrent_seconds:
         await record_server_event(

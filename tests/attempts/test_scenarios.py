@@ -12,15 +12,17 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.attempts import service as attempts_service
 from app.attempts.items import GRADE_RUN, scenario_for
 from app.attempts.models import AttemptItem
-from app.core.clock import ManualClock
+from app.core.clock import Clock, ManualClock
 from app.core.db import session_scope
 from app.core.jobs import PendingJobs
 from app.grading import service as grading_service
 from app.grading.exceptions import SandboxStartError
 from app.grading.scenarios import Scenario
 from app.identity.models import Role
+from app.proctoring import dependencies as proctoring_deps
 from tests.attempts.helpers import keyed_labels
 from tests.conftest import Candidate
 from tests.proctoring.conftest import staff_member
@@ -33,6 +35,19 @@ async def _start(candidate: Candidate) -> tuple[dict[str, Any], str]:
     attempt = r.json()
     [scenario_ref] = [i["ref"] for i in attempt["items"] if i["kind"] == "scenario"]
     return attempt, scenario_ref
+
+
+async def _recover(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> int:
+    """One recovery pass, as the periodic job runs it."""
+    return await attempts_service.requeue_stalled_gradings(
+        sessionmaker,
+        clock,
+        app.state.jobs,
+        scenarios=app.state.scenarios,
+        review=proctoring_deps.review_policy(app),
+    )
 
 
 async def _scenario(
@@ -173,8 +188,6 @@ async def test_final_grading_waits_for_the_grader_and_is_retried(
     sessionmaker: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app.attempts import service as attempts_service
-
     real = grading_service.grade_submission
 
     async def broken(*args: object, **kwargs: object) -> None:
@@ -189,8 +202,7 @@ async def test_final_grading_waits_for_the_grader_and_is_retried(
 
     monkeypatch.setattr(grading_service, "grade_submission", real)
     clock.advance(minutes=3)
-    requeued = await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs)
-    assert requeued == 1
+    assert await _recover(app, sessionmaker, clock) == 1
     await app.state.jobs.drain()
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
     assert result["status"] == "scored"
@@ -205,8 +217,6 @@ async def test_a_grading_that_never_runs_is_stuck_never_scored(
     sessionmaker: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app.attempts import service as attempts_service
-
     real = grading_service.grade_submission
 
     async def broken(*args: object, **kwargs: object) -> None:
@@ -220,7 +230,7 @@ async def test_a_grading_that_never_runs_is_stuck_never_scored(
     for _ in range(grading_service.MAX_FINAL_TRIES - 1):
         assert (await candidate.get(url)).json()["grading_delayed"] is False
         clock.advance(minutes=3)
-        assert await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs)
+        assert await _recover(app, sessionmaker, clock)
         await app.state.jobs.drain()
 
     result = (await candidate.get(url)).json()
@@ -228,7 +238,7 @@ async def test_a_grading_that_never_runs_is_stuck_never_scored(
     assert result["grading_delayed"] is True
     # Given up: the recovery pass leaves it; staff see it, and so does /metrics.
     clock.advance(minutes=3)
-    assert await attempts_service.requeue_stalled_gradings(sessionmaker, clock, app.state.jobs) == 0
+    assert await _recover(app, sessionmaker, clock) == 0
     proctor = await staff_member(client, sessionmaker, clock, Role.proctor, "Pat Proctor")
     [stuck] = (await proctor.get("/api/v1/review/stuck-gradings")).json()
     assert stuck["attempt_id"] == attempt["id"]
@@ -254,6 +264,43 @@ async def test_a_grading_that_never_runs_is_stuck_never_scored(
     await app.state.jobs.drain()
     result = (await candidate.get(url)).json()
     assert result["status"] == "scored" and result["grading_delayed"] is False
+
+
+async def test_a_scoring_lost_after_the_last_grade_is_done_by_the_recovery_pass(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process stops between the grade's commit and the score's (here the scoring
+    fails instead): the grade is kept and the next recovery pass scores the attempt,
+    once, without grading again. tests/faults kills a real process at that point."""
+    from app.attempts import sweeper
+
+    async def lost(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the process stopped here")
+
+    real = sweeper.finish_grading
+    monkeypatch.setattr(sweeper, "finish_grading", lost)
+    attempt, _ = await _start(candidate)
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "grading"
+    async with sessionmaker() as session:
+        [run] = await grading_service.runs_of(session, uuid.UUID(attempt["id"]))
+    assert (run.kind, run.status, run.attempts_made) == ("final", "done", 1)
+
+    monkeypatch.setattr(sweeper, "finish_grading", real)
+
+    assert await _recover(app, sessionmaker, app.state.clock) == 1
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "scored"
+    assert await _recover(app, sessionmaker, app.state.clock) == 0
+    async with sessionmaker() as session:
+        [run] = await grading_service.runs_of(session, uuid.UUID(attempt["id"]))
+    assert run.attempts_made == 1
 
 
 async def test_an_mcq_only_exam_needs_no_grader(

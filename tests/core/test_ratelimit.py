@@ -4,6 +4,7 @@ refusal says how long to wait, and that wait is the real one."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -128,3 +129,29 @@ def test_a_429_cannot_be_raised_without_its_wait() -> None:
 
 def test_memory_store_is_the_default(clock: ManualClock) -> None:
     assert type(LimitStore(clock).backend).__name__ == "MemoryBackend"
+
+
+async def test_concurrent_misses_get_exactly_the_budget_of_misses(
+    settings: Settings, clock: ManualClock, engine: AsyncEngine, sessionmaker: Any
+) -> None:
+    """Checked before the lookup and charged after it, misses sent at once all passed
+    the check: the budget was overrun by the concurrency (on PostgreSQL, where each
+    check is a round trip the others overtake). Paid for up front, it holds; a hit
+    gives its token back."""
+    settings = settings.model_copy(update={"verify_misses_per_hour": 3})
+    app = create_app(settings, clock, engine=engine, run_sweeper=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://assay.test") as client:
+        answers = await asyncio.gather(
+            *(client.get(f"/api/v1/verify/NOPE-{n:04d}") for n in range(10))
+        )
+        assert sorted(r.status_code for r in answers) == [404] * 3 + [429] * 7
+        limit = app.state.certificates.misses
+        clock.advance(seconds=1200)  # one miss back (3 an hour)
+        await limit.take("127.0.0.1")
+        await limit.give_back("127.0.0.1")  # as a hit does
+        assert await limit.wait("127.0.0.1") == 0
+        await limit.give_back("127.0.0.1", 10)  # never beyond the budget
+        for _ in range(3):
+            await limit.take("127.0.0.1")
+        assert await limit.wait("127.0.0.1") == 1200

@@ -3,14 +3,15 @@ payloads, a per-attempt rate and cap, sign-ins, address changes and two sessions
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.core.clock import ManualClock
@@ -230,3 +231,50 @@ async def test_autosave_records_nothing_for_proctoring(
     async with sessionmaker() as session:
         count = (await session.execute(select(func.count()).select_from(AttemptEvent))).scalar()
     assert count == 0
+
+
+async def test_a_sign_in_seen_by_two_requests_at_once_is_one_client(
+    app: FastAPI,
+    published: Path,
+    candidate: Candidate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    engine: AsyncEngine,
+) -> None:
+    """Two requests of one sign-in, each the first seen (concurrent, maybe in two
+    processes): the later one's insert finds the row the other just committed and notes
+    nothing more, where it used to fail with a duplicate key (a 500; tests/faults)."""
+    import uuid
+
+    from app.core.db import session_scope
+    from app.proctoring import service as proctoring_service
+    from app.proctoring.dependencies import review_policy
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers are serialised from BEGIN: the two cannot interleave")
+    attempt = await start(candidate)
+    attempt_id = uuid.UUID(attempt["id"])
+    seen = proctoring_service.ClientInfo("203.0.113.9", "k" * 32, "browser")
+    policy = review_policy(app)
+    async with session_scope(sessionmaker) as first, session_scope(sessionmaker) as second:
+        await proctoring_service.observe(first, clock, policy, attempt_id, seen)
+        # The second reads before the first commits, then waits on the key it inserts.
+        racing = asyncio.create_task(
+            proctoring_service.observe(second, clock, policy, attempt_id, seen)
+        )
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query ILIKE 'INSERT INTO attempt_clients%'"
+        )
+        for _ in range(200):
+            async with sessionmaker() as look:
+                if await look.scalar(waiting):
+                    break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the second insert never waited on the first")
+        await first.commit()
+        await racing
+    async with sessionmaker() as session:
+        clients = await proctoring_service.clients_of(session, attempt_id)
+    assert [c.session_key for c in clients if c.ip == "203.0.113.9"] == ["k" * 32]
