@@ -155,6 +155,10 @@ async def launcher(template: Template, fresh_url: str, tmp_path: Path) -> AsyncI
         "ASSAY_LOG_JSON": "true",
         "ASSAY_REVIEW_SAMPLE_PERCENT": "0",
         "ASSAY_SWEEP_INTERVAL_SECONDS": "0.25",
+        # Each server runs its own jobs and periodic passes (the embedded engine): these
+        # tests are about what an API process leaves behind when it dies. Workers killed
+        # mid-job, and periodic work once across workers, are tests/core/test_workers.py.
+        "ASSAY_JOB_ENGINE": "inprocess",
     }
     launcher = Launcher(tmp_path, env)
     try:
