@@ -63,6 +63,7 @@ from app.proctoring import dependencies as proctoring_deps
 from app.proctoring.router import events_router
 from app.proctoring.router import router as review_router
 from app.web import pages as web_pages
+from app.web.authoring import router as author_pages
 from app.web.public import router as public_documents
 from app.web.review import router as review_pages
 from app.web.router import router as web_router
@@ -180,6 +181,7 @@ def create_app(
     app.include_router(web_router)
     app.include_router(public_documents)
     app.include_router(review_pages)
+    app.include_router(author_pages)
     install_docs(app)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)

@@ -438,6 +438,16 @@ class AuthoringRepository:
             windows.sort(key=lambda w: w.index)
         return out
 
+    async def versions_of_item(self, item_version_id: uuid.UUID) -> Sequence[ItemVersion]:
+        """Every version of the item this version belongs to, oldest first."""
+        item_id = select(ItemVersion.item_id).where(ItemVersion.id == item_version_id)
+        stmt = (
+            select(ItemVersion)
+            .where(ItemVersion.item_id == item_id.scalar_subquery())
+            .order_by(ItemVersion.version)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def exam_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ExamVersion]:
         if not ids:
             return {}

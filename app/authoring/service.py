@@ -26,6 +26,7 @@ from app.authoring.statistics import (
     item_statistics,
     reliability,
 )
+from app.exams.models import ItemVersion
 from app.grading import service as grading_service
 
 
@@ -268,3 +269,9 @@ async def drift(
             series.append(Series(group, base, [w for w in found if w.index >= 0]))
         out[vid] = detect(series, rules)
     return out
+
+
+async def item_versions(session: AsyncSession, item_version_id: uuid.UUID) -> Sequence[ItemVersion]:
+    """Every version of the item that ``item_version_id`` is a version of (none if no
+    such version), oldest first."""
+    return await AuthoringRepository(session).versions_of_item(item_version_id)
