@@ -256,6 +256,12 @@ async def measure(url: str) -> dict[str, Any]:
         figures["item_versions"] = len(items)
         figures["responses"] = sum(r.stats.n for r in items)
         figures["kr20"] = exams[0].reliability.kr20 if exams else None
+        t0 = time.perf_counter()
+        async with session_scope(sessions) as session:
+            drifts = await service.drift(session, [r.item_version_id for r in items])
+        figures["drift_s"] = round(time.perf_counter() - t0, 2)
+        figures["drift_flags"] = sum(len(d.flags) for d in drifts.values())
+        figures["rss_after_drift_mb"] = round(peak_rss_mb(), 1)
         tracemalloc.start()
         async with session_scope(sessions) as session:
             await service.item_report(session)

@@ -17,6 +17,7 @@ from app.authoring.repository import AuthoringRepository, exam_sums
 from app.authoring.statistics import (
     CheckStatistics,
     DecisionConsistency,
+    Flag,
     FlagRules,
     ItemStatistics,
     OptionCounts,
@@ -113,8 +114,10 @@ class ItemReport:
     domain: str = ""
     exposure: float | None = None  # share of its exams' attempts whose form held it
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, more_flags: Sequence[Flag] = ()) -> dict[str, object]:
+        """The JSON shape (API.md); ``more_flags`` adds flags from elsewhere (drift)."""
         s = self.stats
+        flags = [*s.flags, *more_flags]
         return {
             "item_id": self.item_id,
             "version": self.version,
@@ -137,8 +140,8 @@ class ItemReport:
                 }
                 for o in s.distractors
             ],
-            "flags": [f.code for f in s.flags],
-            "reasons": {f.code: f.reason for f in s.flags},
+            "flags": [f.code for f in flags],
+            "reasons": {f.code: f.reason for f in flags},
         }
 
 

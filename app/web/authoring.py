@@ -73,12 +73,12 @@ def _flags(flags: list[Any]) -> list[dict[str, str]]:
 
 
 def _row(report: service.ItemReport, drift: Drift | None) -> dict[str, Any]:
-    row: dict[str, Any] = dict(report.as_dict())
+    more = drift.flags if drift else []
+    row: dict[str, Any] = dict(report.as_dict(more))
     row["id"] = report.item_version_id
     row["domain"] = report.domain
     row["enough"] = report.stats.n >= RULES.min_n
-    row["flag_list"] = _flags(report.stats.flags + (drift.flags if drift else []))
-    row["flags"] = [f["code"] for f in row["flag_list"]]
+    row["flag_list"] = _flags(report.stats.flags + more)
     return row
 
 

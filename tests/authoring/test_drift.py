@@ -4,6 +4,7 @@ flagged; a clean one, and repeat takers who simply do better, are not)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -79,7 +80,7 @@ def test_time_collapse_needs_both_faster_and_more_right() -> None:
 
 async def _plant(
     sessionmaker: async_sessionmaker[AsyncSession],
-) -> dict[str, object]:
+) -> dict[str, uuid.UUID]:
     """400 simulated attempts scored an hour apart. SIM-003 (the hardest) leaks after
     the 250th (nine in ten right, answered in 5 s instead of 40 s); SIM-001 is clean; on SIM-002
     the last 200 responses are repeat takers, all right (no rise among first-timers)."""
@@ -106,7 +107,7 @@ async def _plant(
                     .where(mine, ItemOutcome.item_version_id == ids["SIM-002"])
                     .values(correct=1, repeat_taker=1)
                 )
-    return dict(ids)
+    return ids
 
 
 async def test_sql_windows_flag_the_planted_leak_only(
@@ -117,9 +118,9 @@ async def test_sql_windows_flag_the_planted_leak_only(
         found = await service.drift(
             session,
             [ids["SIM-003"], ids["SIM-001"], ids["SIM-002"]],
-            RULES,  # type: ignore[list-item]
+            RULES,
         )
-    leaked = found[ids["SIM-003"]]  # type: ignore[index]
+    leaked = found[ids["SIM-003"]]
     assert {f.code for f in leaked.flags} == {"possible_leak", "time_collapse"}
     first = leaked.series[0]
     assert first.group == FIRST_TIME
@@ -128,7 +129,7 @@ async def test_sql_windows_flag_the_planted_leak_only(
     assert first.baseline.median_seconds == 40.0
     assert first.windows[-1].median_seconds == 5.0
     assert first.windows[-1].first_at == AT + timedelta(hours=350)
-    assert found[ids["SIM-001"]].flags == []  # type: ignore[index]
-    repeat = found[ids["SIM-002"]]  # type: ignore[index]
+    assert found[ids["SIM-001"]].flags == []
+    repeat = found[ids["SIM-002"]]
     assert repeat.flags == []
     assert [s.baseline.n if s.baseline else 0 for s in repeat.series] == [100, 100]
