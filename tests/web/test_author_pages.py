@@ -111,7 +111,7 @@ async def test_item_page_has_distractors_and_an_accessible_plot(
     page = await client.get(f"/author/items/{simulated}", headers=HTML)
     assert page.status_code == 200
     text = page.text
-    assert "Question SIM-MISKEY?" in text
+    assert "<p>Question SIM-MISKEY?</p>" in text  # the Markdown as HTML, not escaped
     assert 'id="distractors"' in text and "(key)" in text
     svg = re.search(r'<svg class="chart".*?</svg>', text, re.S)
     assert svg is not None
