@@ -69,6 +69,23 @@ def test_an_author_opens_an_item_page(context: Any, server: Server, screenshots:
     expect(page.locator("#flags")).to_contain_text("flags need 50 responses")
     assert_accessible(page, "item page")
     page.screenshot(path=screenshots / "author-item.png", full_page=True)
+    item_url = page.url
+
+    # Under the enforced policy (the context above bypasses it for axe): nothing refused.
+    enforced = context.browser.new_context(base_url=server.url)
+    try:
+        refused: list[str] = []
+        strict = enforced.new_page()
+        strict.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        sign_in(strict, author, item_url.removeprefix(server.url))
+        expect(strict.locator("svg.chart")).to_be_visible()
+        strict.wait_for_load_state("networkidle")
+        assert refused == []
+    finally:
+        enforced.close()
 
     page.goto("/author/exams/e2e-foundation")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Exam analysis")
