@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # How old this process's copy of the item exposure counters may get (form assembly
     # balances on it; the background pass folds new attempts into the counters).
     exposure_refresh_seconds: float = Field(default=30.0, ge=0)
+    # How old the item analysis the author pages show may get before a background job
+    # recomputes it (app/authoring/cache.py); the page says when it was computed.
+    item_analysis_max_age_seconds: float = Field(default=300.0, ge=0)
     # Outage credit (app/availability): no serving process's heartbeat for longer than
     # this is an outage; so is a minute with at least this many 500/503 answers.
     outage_gap_seconds: float = Field(default=30.0, gt=0)

@@ -28,6 +28,7 @@ from app.attempts import service as attempts_service
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
+from app.authoring.cache import REFRESH_ANALYSIS, AnalysisCache
 from app.availability.failures import FailureCounter
 from app.availability.monitor import AvailabilityMonitor
 from app.availability.service import GapPolicy
@@ -155,6 +156,9 @@ def create_app(
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
+    app.state.analysis = AnalysisCache(
+        clock, timedelta(seconds=settings.item_analysis_max_age_seconds)
+    )
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:
@@ -212,6 +216,9 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
             app.state.clock,
             app.state.scenarios,
         ),
+    )
+    app.state.jobs.register(
+        REFRESH_ANALYSIS, functools.partial(app.state.analysis.refresh, app.state.sessionmaker)
     )
     app.state.jobs.register(
         attempts_service.GRADE_RUN,

@@ -321,11 +321,13 @@ class AuthoringRepository:
         return {vid: (int(n), int(p)) for vid, n, p in await self.session.execute(stmt)}
 
     async def exposure(self, exam_code: str | None) -> dict[uuid.UUID, float]:
-        """Per item version: the share of the attempts (of the exam versions it was
-        drawn for) whose form held it."""
+        """Per item version: the share of the scored attempts (of the exam versions it
+        was drawn for) whose form held it. The attempts are counted from their own
+        table (a distinct count over the outcomes took as long as the item sums)."""
         attempts = (
-            select(_o.exam_version_id, func.count(func.distinct(_o.attempt_id)).label("n"))
-            .group_by(_o.exam_version_id)
+            select(Attempt.exam_version_id, func.count().label("n"))
+            .where(Attempt.status.in_(SCORED))
+            .group_by(Attempt.exam_version_id)
             .subquery("attempts")
         )
         shown = (
@@ -402,37 +404,35 @@ class AuthoringRepository:
         )
         b = select(numbered, blk.label("blk")).subquery("blocked")
         keys = (b.c.item_version_id, b.c.repeat_taker, b.c.blk)
-        counts = select(
-            *keys,
+        # Within each window, timed answers ranked by time (untimed last) and counted.
+        ranked = select(
+            b,
+            func.row_number()
+            .over(partition_by=keys, order_by=b.c.answer_seconds.asc().nulls_last())
+            .label("r"),
+            func.count(b.c.answer_seconds).over(partition_by=keys).label("c"),
+        ).subquery("ranked")
+        k = (ranked.c.item_version_id, ranked.c.repeat_taker, ranked.c.blk)
+        middle = (ranked.c.r == (ranked.c.c + 1) // 2) | (ranked.c.r == (ranked.c.c + 2) // 2)
+        stmt = select(
+            *k,
             func.count(),
-            func.sum(b.c.correct),
-            func.min(b.c.scored_at),
-            func.max(b.c.scored_at),
-        ).group_by(*keys)
-        timed = (
-            select(
-                *keys,
-                b.c.answer_seconds,
-                func.row_number().over(partition_by=keys, order_by=b.c.answer_seconds).label("r"),
-                func.count().over(partition_by=keys).label("c"),
-            )
-            .where(b.c.answer_seconds.is_not(None))
-            .subquery("timed")
-        )
-        tkeys = (timed.c.item_version_id, timed.c.repeat_taker, timed.c.blk)
-        medians = (
-            select(*tkeys, func.avg(timed.c.answer_seconds))
-            .where((timed.c.r == (timed.c.c + 1) // 2) | (timed.c.r == (timed.c.c + 2) // 2))
-            .group_by(*tkeys)
-        )
-        median = {
-            (vid, int(rep), int(k)): float(m)
-            for vid, rep, k, m in await self.session.execute(medians)
-        }
+            func.sum(ranked.c.correct),
+            func.min(ranked.c.scored_at),
+            func.max(ranked.c.scored_at),
+            func.avg(case((middle & (ranked.c.c > 0), ranked.c.answer_seconds))),
+        ).group_by(*k)
         out: dict[tuple[uuid.UUID, int], list[Window]] = {}
-        for vid, rep, k, n, right, first, last in await self.session.execute(counts):
+        for vid, rep, index, n, right, first, last, median in await self.session.execute(stmt):
             out.setdefault((vid, int(rep)), []).append(
-                Window(int(k), int(n), int(right), median.get((vid, int(rep), int(k))), first, last)
+                Window(
+                    int(index),
+                    int(n),
+                    int(right),
+                    None if median is None else float(median),
+                    first,
+                    last,
+                )
             )
         for windows in out.values():
             windows.sort(key=lambda w: w.index)

@@ -13,9 +13,10 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from app.authoring import service
+from app.authoring.cache import AnalysisCache, BankAnalysis
 from app.authoring.drift import Drift, DriftRules
 from app.authoring.statistics import FlagRules
-from app.core.deps import SessionDep, UnitOfWorkRoute
+from app.core.deps import PendingJobsDep, SessionDep, UnitOfWorkRoute
 from app.core.text import Text
 from app.exams import service as exams_service
 from app.exams.exceptions import ExamNotFound
@@ -55,6 +56,11 @@ def _none_last(value: float | None) -> tuple[bool, float]:
     return (value is None, value or 0.0)
 
 
+def _analysis(request: Request) -> AnalysisCache:
+    cache: AnalysisCache = request.app.state.analysis
+    return cache
+
+
 async def _author(request: Request, session: SessionDep) -> User | Response:
     user_id = await signed_in_user_id(request)
     if user_id is None:
@@ -87,6 +93,7 @@ def _row(report: service.ItemReport, drift: Drift | None) -> dict[str, Any]:
 async def bank_page(
     request: Request,
     session: SessionDep,
+    jobs: PendingJobsDep,
     exam: Annotated[Text | None, Query()] = None,
     sort: Annotated[Text, Query()] = "item",
     order: Annotated[Text, Query()] = "asc",
@@ -99,9 +106,9 @@ async def bank_page(
     code = exam if exam in codes else (codes[0] if codes else None)
     sort = sort if sort in SORTS else "item"
     descending = order == "desc"
-    reports = await service.item_report(session, exam_code=code, rules=RULES) if code else []
-    drifts = await service.drift(session, [r.item_version_id for r in reports], DRIFT)
-    rows = [_row(r, drifts.get(r.item_version_id)) for r in reports]
+    kept = await _analysis(request).get(session, jobs, "bank", code) if code else None
+    analysis: BankAnalysis = kept.value if kept else BankAnalysis([], {})
+    rows = [_row(r, analysis.drift.get(r.item_version_id)) for r in analysis.items]
     domains: dict[str, list[dict[str, Any]]] = {}
     for row in sorted(rows, key=SORTS[sort], reverse=descending):
         domains.setdefault(row["domain"], []).append(row)
@@ -117,6 +124,7 @@ async def bank_page(
         flagged=sum(1 for r in rows if r["flags"]),
         min_n=RULES.min_n,
         flag_names=FLAG_NAMES,
+        computed_at=kept.computed_at if kept else None,
     )
 
 
@@ -169,7 +177,9 @@ def _facility_over_time(item_id: str, drift: Drift) -> dict[str, Any]:
 
 
 @router.get("/author/items/{item_version_id}")
-async def item_page(item_version_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+async def item_page(
+    item_version_id: uuid.UUID, request: Request, session: SessionDep, jobs: PendingJobsDep
+) -> Response:
     author = await _author(request, session)
     if isinstance(author, Response):
         return author
@@ -177,14 +187,9 @@ async def item_page(item_version_id: uuid.UUID, request: Request, session: Sessi
     version = next((v for v in versions if v.id == item_version_id), None)
     if version is None:
         return error_page(request, 404)
-    report = next(
-        (
-            r
-            for r in await service.item_report(session, rules=RULES)
-            if r.item_version_id == version.id
-        ),
-        None,
-    )
+    kept = await _analysis(request).get(session, jobs, "items", None)
+    report = next((r for r in kept.value if r.item_version_id == version.id), None)
+    # One item's windows are quick (bench/README.md): always current.
     drift = (await service.drift(session, [version.id], DRIFT))[version.id]
     texts = {str(o["id"]): str(o["text"]) for o in version.options}
     return render(
@@ -201,11 +206,14 @@ async def item_page(item_version_id: uuid.UUID, request: Request, session: Sessi
         drift_rules=DRIFT,
         over_time=_facility_over_time(version.item_id, drift),
         option_text={oid: _markdown(exams_service.inline_html(t)) for oid, t in texts.items()},
+        computed_at=kept.computed_at,
     )
 
 
 @router.get("/author/exams/{code}")
-async def exam_page(code: Text, request: Request, session: SessionDep) -> Response:
+async def exam_page(
+    code: Text, request: Request, session: SessionDep, jobs: PendingJobsDep
+) -> Response:
     author = await _author(request, session)
     if isinstance(author, Response):
         return author
@@ -213,8 +221,10 @@ async def exam_page(code: Text, request: Request, session: SessionDep) -> Respon
         current = await exams_service.get_exam(session, code)
     except ExamNotFound:
         return error_page(request, 404)
+    kept = await _analysis(request).get(session, jobs, "exam", code)
+    reports, check_reports = kept.value
     versions = []
-    for report in await service.exam_report(session, exam_code=code):
+    for report in reports:
         dc = report.consistency
         bins = [(str(total), count) for total, count in report.distribution.items()]
         totals = list(report.distribution)
@@ -232,10 +242,7 @@ async def exam_page(code: Text, request: Request, session: SessionDep) -> Respon
                 mark,
             )
         versions.append({"report": report, "chart": chart, "dc": dc})
-    checks = [
-        {"check": c, "flag_list": _flags(c.stats.flags)}
-        for c in await service.check_report(session, exam_code=code, rules=RULES)
-    ]
+    checks = [{"check": c, "flag_list": _flags(c.stats.flags)} for c in check_reports]
     return render(
         request,
         "author_exam.html",
@@ -244,4 +251,5 @@ async def exam_page(code: Text, request: Request, session: SessionDep) -> Respon
         versions=versions,
         checks=checks,
         min_n=RULES.min_n,
+        computed_at=kept.computed_at,
     )

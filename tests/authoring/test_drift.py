@@ -19,6 +19,7 @@ from app.authoring.drift import (
     Series,
     Window,
     detect,
+    leak_threshold,
     two_proportion_z,
 )
 from app.authoring.models import ItemOutcome
@@ -55,6 +56,22 @@ def test_no_flag_without_a_significant_rise() -> None:
     drift = detect([Series(FIRST_TIME, _w(-1, 100, 40), [_w(0, 50, 30)])], RULES)
     assert drift.flags == []
     assert drift.tests[0].z == pytest.approx(2.3146, abs=1e-3)
+
+
+def test_the_threshold_is_corrected_for_the_windows_tested() -> None:
+    # 40/100 then 34/50: pooled 74/150, z = .28 / .086595 = 3.233.
+    alone = detect([Series(FIRST_TIME, _w(-1, 100, 40), [_w(0, 50, 34)])], RULES)
+    assert alone.tests[0].z == pytest.approx(3.233, abs=1e-3)
+    assert leak_threshold(RULES, 1) == pytest.approx(3.0902, abs=1e-4)  # p < .001
+    assert [f.code for f in alone.flags] == ["possible_leak"]
+    assert "Bonferroni over the 1 windows tested" in alone.flags[0].reason
+    # Among 20 windows tested, the same rise is one a clean item shows by chance.
+    many = [_w(i, 50, 20) for i in range(19)] + [_w(19, 50, 34)]
+    crowded = detect([Series(FIRST_TIME, _w(-1, 100, 40), many)], RULES)
+    assert leak_threshold(RULES, 20) == pytest.approx(3.8906, abs=1e-4)  # p < .001 / 20
+    assert crowded.flags == []
+    # Never below z = 3.0, however few windows.
+    assert leak_threshold(DriftRules(leak_alpha=0.5), 1) == 3.0
 
 
 def test_minimum_n_for_the_window_and_the_baseline() -> None:

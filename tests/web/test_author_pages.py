@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from fastapi import FastAPI
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.authoring import service
@@ -183,3 +184,33 @@ async def test_outcomes_are_recorded_when_the_attempt_is_scored(
         assert all(r.answer_seconds is None for r in unanswered)
         # Nothing left for the catch-up pass.
         assert await service.record_outcomes(session) == 0
+
+
+async def test_the_analysis_is_kept_then_refreshed_by_a_background_job(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    simulated: uuid.UUID,
+    clock: ManualClock,
+) -> None:
+    await _with_role(client, sessionmaker, Role.author)
+    link = f'href="/author/items/{simulated}"'
+    first = await client.get("/author/items?exam=sim-exam", headers=HTML)
+    assert link in first.text
+    async with session_scope(sessionmaker) as session:
+        await session.execute(delete(ItemOutcome).where(ItemOutcome.item_version_id == simulated))
+    kept = await client.get("/author/items?exam=sim-exam", headers=HTML)
+    assert link in kept.text  # within the maximum age: the kept analysis
+    clock.advance(seconds=301)
+    stale = await client.get("/author/items?exam=sim-exam", headers=HTML)
+    assert link in stale.text  # shown while the job recomputes it
+    await app.state.jobs.drain()
+    fresh = await client.get("/author/items?exam=sim-exam", headers=HTML)
+    assert link not in fresh.text
+    assert _computed_at(fresh.text) != _computed_at(first.text)
+
+
+def _computed_at(page: str) -> str:
+    found = re.search(r'<p class="hint" id="computed-at">(.*?)</p>', page)
+    assert found is not None
+    return found.group(1)
