@@ -165,9 +165,8 @@ class AuthoringRepository:
         )
 
     # -- aggregates ---------------------------------------------------------------
-    def _ranked(self, exam_version_ids: Select[Any] | None) -> Any:
-        """Per attempt: its number-correct total and its group, 1 upper, -1 lower, 0
-        middle; ranks by total, ties broken by attempt id, so groups are exact sizes."""
+    def _totals(self, exam_version_ids: Select[Any] | None) -> Any:
+        """Per attempt: its number-correct total."""
         totals = select(
             _o.attempt_id,
             _o.exam_version_id,
@@ -175,7 +174,12 @@ class AuthoringRepository:
         ).group_by(_o.attempt_id, _o.exam_version_id)
         if exam_version_ids is not None:
             totals = totals.where(_o.exam_version_id.in_(exam_version_ids))
-        t = totals.subquery("totals")
+        return totals.subquery("totals")
+
+    def _ranked(self, exam_version_ids: Select[Any] | None) -> Any:
+        """Per attempt: its number-correct total and its group, 1 upper, -1 lower, 0
+        middle; ranks by total, ties broken by attempt id, so groups are exact sizes."""
+        t = self._totals(exam_version_ids)
         ranked = select(
             t.c.attempt_id,
             t.c.exam_version_id,
@@ -271,15 +275,6 @@ class AuthoringRepository:
         stmt = select(ItemVersion).where(ItemVersion.id.in_(ids))
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def exam_totals(self, exam_code: str | None) -> dict[uuid.UUID, tuple[int, float, float]]:
-        g = self._ranked(self._exam_filter(exam_code))
-        stmt = select(
-            g.c.exam_version_id, func.count(), func.sum(g.c.total), func.sum(g.c.total * g.c.total)
-        ).group_by(g.c.exam_version_id)
-        return {
-            vid: (int(n), float(s), float(ss)) for vid, n, s, ss in await self.session.execute(stmt)
-        }
-
     async def exam_item_slots(
         self, exam_code: str | None
     ) -> dict[uuid.UUID, list[tuple[int, int]]]:
@@ -296,7 +291,9 @@ class AuthoringRepository:
         return out
 
     async def score_distribution(self, exam_code: str | None) -> dict[uuid.UUID, dict[int, int]]:
-        g = self._ranked(self._exam_filter(exam_code))
+        """Per exam version: attempts by number-correct total (their sums, KR-20's
+        variance, come from it: no second pass over the outcomes)."""
+        g = self._totals(self._exam_filter(exam_code))
         stmt = select(g.c.exam_version_id, g.c.total, func.count()).group_by(
             g.c.exam_version_id, g.c.total
         )

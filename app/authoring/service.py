@@ -196,9 +196,16 @@ async def exam_report(session: AsyncSession, *, exam_code: str | None = None) ->
     """Per exam version: pass rate (of every scored attempt), the distribution of the
     number-correct totals, KR-20 and SEM over the choice items."""
     repo = AuthoringRepository(session)
-    totals = await repo.exam_totals(exam_code)
     slots = await repo.exam_item_slots(exam_code)
     distribution = await repo.score_distribution(exam_code)
+    totals = {
+        vid: (
+            sum(d.values()),
+            float(sum(t * c for t, c in d.items())),
+            float(sum(t * t * c for t, c in d.items())),
+        )
+        for vid, d in distribution.items()
+    }
     passes = await repo.pass_counts(exam_code)
     ids = list(totals.keys() | passes.keys())
     exams = await repo.exam_versions(ids)
