@@ -85,6 +85,16 @@ async def test_the_bank_shows_the_flagged_item_with_its_reason(
     assert "Likely mis-keyed" in row.group(0)
     assert "the upper group chose distractor" in row.group(0)
     assert 'aria-sort="descending"' in page.text
+    facilities = [
+        float(f)
+        for f in re.findall(
+            r'</td>\s*<td class="num">\d+</td>\s*<td class="num">([01]\.\d\d)</td>', page.text
+        )
+    ]
+    assert len(facilities) == 8
+    assert facilities == sorted(facilities, reverse=True)
+    ascending = await client.get("/author/items?exam=sim-exam&sort=facility", headers=HTML)
+    assert 'aria-sort="ascending"' in ascending.text
 
 
 async def test_statistics_wait_for_the_minimum_n(
