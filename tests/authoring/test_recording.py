@@ -99,7 +99,7 @@ async def test_hidden_checks_are_recorded_and_a_check_nobody_passes_is_flagged(
     assert checks["impossible"].n == 60
 
 
-async def test_recording_an_attempt_again_replaces_its_rows(
+async def test_recording_an_attempt_again_replaces_its_rows_and_checks(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     async with session_scope(sessionmaker) as session:
@@ -116,8 +116,18 @@ async def test_recording_an_attempt_again_replaces_its_rows(
         keys: dict[uuid.UUID, list[object]] = {
             v.id: ["w"] for v in (await session.execute(select(ItemVersion))).scalars()
         }
+        session.add(
+            ScenarioRun(
+                attempt_id=attempt.id, ref="s9", kind="final", status="done",
+                scenario_id="drift-pipeline", scenario_version=1, seed=1, files={},
+                record={"checks": [{"name": "schema", "passed": True}]}, created_at=AT,
+            )
+        )  # fmt: skip
+        await session.flush()
+        await service.record_at_scoring(session, attempt, items, responses, keys)
         await service.record_at_scoring(session, attempt, items, responses, keys)
         after = await session.scalar(select(func.count()).select_from(ItemOutcome))
+        checks = (await session.execute(select(CheckOutcome))).scalars().all()
         rows = (
             (await session.execute(select(ItemOutcome).where(ItemOutcome.attempt_id == attempt.id)))
             .scalars()
@@ -125,3 +135,7 @@ async def test_recording_an_attempt_again_replaces_its_rows(
         )
     assert after == before
     assert all(r.correct == int(r.answer == "w") for r in rows)
+    # The graded scenario's checks, through the grading service, once.
+    assert [(c.attempt_id, c.check_name, c.passed) for c in checks] == [
+        (sim.attempt_ids[0], "schema", 1)
+    ]
