@@ -6,6 +6,7 @@ rendered from the authoring service's reports, plots as inline SVG with tables."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -39,21 +40,25 @@ FLAG_NAMES = {
     "time_collapse": "Answer time collapsed",
     "nobody_passes": "Nobody passes",
 }
-SORTS = {
+# The columns the bank sorts by: each row's value, None for "not computed".
+SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "item": lambda r: (r["item_id"], r["version"]),
     "n": lambda r: r["n"],
-    "facility": lambda r: _none_last(r["facility"]),
-    "point_biserial": lambda r: _none_last(r["point_biserial"]),
-    "discrimination": lambda r: _none_last(r["discrimination"]),
-    "omit_rate": lambda r: _none_last(r["omit_rate"]),
-    "mean_seconds": lambda r: _none_last(r["mean_seconds"]),
-    "exposure": lambda r: _none_last(r["exposure"]),
+    "facility": lambda r: r["facility"],
+    "point_biserial": lambda r: r["point_biserial"],
+    "discrimination": lambda r: r["discrimination"],
+    "omit_rate": lambda r: r["omit_rate"],
+    "mean_seconds": lambda r: r["mean_seconds"],
+    "exposure": lambda r: r["exposure"],
     "flags": lambda r: len(r["flags"]),
 }
 
 
-def _none_last(value: float | None) -> tuple[bool, float]:
-    return (value is None, value or 0.0)
+def _sorted(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[dict[str, Any]]:
+    """By the column, either way; rows without a value last whichever way."""
+    key = SORTS[sort]
+    present = [r for r in rows if key(r) is not None]
+    return sorted(present, key=key, reverse=descending) + [r for r in rows if key(r) is None]
 
 
 def _analysis(request: Request) -> AnalysisCache:
@@ -110,7 +115,7 @@ async def bank_page(
     analysis: BankAnalysis = kept.value if kept else BankAnalysis([], {})
     rows = [_row(r, analysis.drift.get(r.item_version_id)) for r in analysis.items]
     domains: dict[str, list[dict[str, Any]]] = {}
-    for row in sorted(rows, key=SORTS[sort], reverse=descending):
+    for row in _sorted(rows, sort, descending):
         domains.setdefault(row["domain"], []).append(row)
     return render(
         request,
@@ -123,7 +128,6 @@ async def bank_page(
         descending=descending,
         flagged=sum(1 for r in rows if r["flags"]),
         min_n=RULES.min_n,
-        flag_names=FLAG_NAMES,
         computed_at=kept.computed_at if kept else None,
     )
 

@@ -20,6 +20,7 @@ from app.core.clock import ManualClock
 from app.core.db import session_scope
 from app.exams.models import ItemVersion
 from app.identity.models import Role, User
+from app.web.authoring import _sorted
 from tests.attempts.helpers import keyed_labels
 from tests.authoring.simulation import MISKEYED, seed
 from tests.conftest import Candidate, sign_up
@@ -224,3 +225,11 @@ def _computed_at(page: str) -> str:
     found = re.search(r'<p class="hint" id="computed-at">(.*?)</p>', page)
     assert found is not None
     return found.group(1)
+
+
+def test_rows_without_a_value_sort_last_either_way() -> None:
+    rows = [{"facility": v, "item_id": str(i)} for i, v in enumerate([0.5, None, 0.9, 0.1])]
+    up = [r["facility"] for r in _sorted(rows, "facility", descending=False)]
+    down = [r["facility"] for r in _sorted(rows, "facility", descending=True)]
+    assert up == [0.1, 0.5, 0.9, None]
+    assert down == [0.9, 0.5, 0.1, None]
