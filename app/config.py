@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     form_balance_tolerance: float = Field(default=0.02, gt=0, le=0.2)
     form_balance_min_responses: int = Field(default=30, ge=1)
     facility_refresh_seconds: float = Field(default=300.0, ge=0)
+    # How old the item analysis the author pages show may get before a background job
+    # recomputes it in the background (app/authoring/cache.py); the page says when.
+    item_analysis_max_age_seconds: float = Field(default=300.0, ge=0)
     # Outage credit (app/availability): no serving process's heartbeat for longer than
     # this is an outage; so is a minute with at least this many 500/503 answers.
     outage_gap_seconds: float = Field(default=30.0, gt=0)

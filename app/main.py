@@ -32,6 +32,7 @@ from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
+from app.authoring.cache import AnalysisCache
 from app.availability import service as availability_service
 from app.availability.failures import FailureCounter
 from app.availability.monitor import AvailabilityMonitor
@@ -79,6 +80,7 @@ from app.proctoring.router import router as review_router
 from app.regrading import service as regrading_service
 from app.regrading.router import router as regrades_router
 from app.web import pages as web_pages
+from app.web.authoring import router as author_pages
 from app.web.public import router as public_documents
 from app.web.regrades import router as regrade_pages
 from app.web.review import router as review_pages
@@ -194,6 +196,9 @@ def create_app(
         if settings.form_balance
         else None
     )
+    app.state.analysis = AnalysisCache(
+        clock, timedelta(seconds=settings.item_analysis_max_age_seconds)
+    )
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:
@@ -222,6 +227,7 @@ def create_app(
     app.include_router(public_documents)
     app.include_router(review_pages)
     app.include_router(regrade_pages)
+    app.include_router(author_pages)
     install_docs(app)
     app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)

@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, ExposurePending, ItemExposure, Response
-from app.authoring.models import ItemOutcome
+from app.authoring.models import CheckOutcome, ItemOutcome
 from app.availability.models import DeadlineCredit, FailureWindow, Heartbeat, ServiceGap
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
 from app.core.db import Base
@@ -30,6 +30,7 @@ __all__ = [
     "AttemptItem",
     "AuditEntry",
     "Certificate",
+    "CheckOutcome",
     "DeadlineCredit",
     "EmployerKey",
     "ExamVersion",

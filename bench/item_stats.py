@@ -7,7 +7,10 @@ in a child process, then in this process measures:
 1. recording: ``record_outcomes`` over every scored attempt (done once per attempt; a
    later run only records attempts scored since);
 2. analysis: ``item_report`` and ``exam_report`` over everything recorded (what
-   `assay items stats` does after recording).
+   `assay items stats` does after recording);
+3. drift: the leak and drift windows of every item version (what the bank page adds);
+4. recording at scoring: ``record_at_scoring`` of 200 attempts, the mean per attempt
+   (what the scoring transaction now does).
 
 Wall time per phase; peak memory as this process's peak RSS (the seeding ran in the
 child, so it is not counted) and, in a repeat of the analysis, tracemalloc's peak of
@@ -34,11 +37,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from app.attempts.models import Attempt
+from app.attempts.repository import AttemptRepository
 from app.authoring import service
 from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.migrate import upgrade_to_head
+from app.exams.models import ItemVersion
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OPTIONS = ["a1", "a2", "a3", "a4"]
@@ -256,6 +262,31 @@ async def measure(url: str) -> dict[str, Any]:
         figures["item_versions"] = len(items)
         figures["responses"] = sum(r.stats.n for r in items)
         figures["kr20"] = exams[0].reliability.kr20 if exams else None
+        t0 = time.perf_counter()
+        async with session_scope(sessions) as session:
+            drifts = await service.drift(session, [r.item_version_id for r in items])
+        figures["drift_s"] = round(time.perf_counter() - t0, 2)
+        figures["drift_flags"] = sum(len(d.flags) for d in drifts.values())
+        figures["rss_after_drift_mb"] = round(peak_rss_mb(), 1)
+        # What scoring now adds: recording one attempt in its scoring transaction
+        # (here re-recording, so a delete first, as a regrade would).
+        async with session_scope(sessions) as session:
+            ids = (await session.execute(text("SELECT id FROM attempts LIMIT 200"))).scalars().all()
+            keys = {
+                vid: key
+                for vid, key in await session.execute(select(ItemVersion.id, ItemVersion.key))
+            }
+            repo = AttemptRepository(session)
+            elapsed = 0.0
+            for attempt_id in ids:
+                attempt = await session.get(Attempt, attempt_id)
+                assert attempt is not None
+                items = await repo.items(attempt_id)
+                responses = await repo.responses(attempt_id)
+                t0 = time.perf_counter()
+                await service.record_at_scoring(session, attempt, items, responses, keys)
+                elapsed += time.perf_counter() - t0
+        figures["record_at_scoring_ms"] = round(1000 * elapsed / max(len(ids), 1), 2)
         tracemalloc.start()
         async with session_scope(sessions) as session:
             await service.item_report(session)

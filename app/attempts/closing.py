@@ -27,6 +27,7 @@ from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import (
     AttemptRepository,
 )
+from app.authoring import service as authoring_service
 from app.certificates import service as certificates_service
 from app.certificates.models import Certificate
 from app.core.clock import Clock
@@ -156,6 +157,9 @@ async def score_attempt(
         {"kind": s.kind, "weight": s.weight, "score": float(s.score)} for s in result.sections
     ]
     await session.flush()
+    await authoring_service.record_at_scoring(
+        session, attempt, items, responses, {vid: v.key for vid, v in versions.items()}
+    )
     held = await proctoring_service.assess_at_scoring(
         session,
         clock,

@@ -26,9 +26,10 @@ def items_stats(
     format: Annotated[Format, typer.Option(help="table, csv or json.")] = Format.table,
     min_n: Annotated[int, typer.Option(help="No flag below this many responses.")] = 50,
 ) -> None:
-    """Facility, corrected point-biserial, upper-lower discrimination, omit rate,
-    distractors and flags of every item version, from scored attempts. Records the
-    outcomes of attempts scored since the last run first."""
+    """Facility, corrected point-biserial, upper-lower discrimination, omit rate, time
+    to answer, exposure, distractors and flags (leak and drift tests included) of every
+    item version, from scored attempts. Records the outcomes of attempts scored before
+    recording at scoring existed first."""
     from app.authoring import formats, service
     from app.authoring.repository import AuthoringRepository
     from app.authoring.statistics import FlagRules
@@ -52,7 +53,8 @@ def items_stats(
                 reports = await service.item_report(
                     session, exam_code=exam, rules=FlagRules(min_n=min_n)
                 )
-                return [r.as_dict() for r in reports]
+                drifts = await service.drift(session, [r.item_version_id for r in reports])
+                return [r.as_dict(drifts[r.item_version_id].flags) for r in reports]
         finally:
             await engine.dispose()
 

@@ -7,31 +7,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select, text
+from sqlalchemy import Select, case, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.authoring.models import ItemOutcome
-from app.authoring.statistics import GROUP_PERCENT, ExamSums, ItemSums
+from app.authoring.drift import Window
+from app.authoring.models import CheckOutcome, ItemOutcome
+from app.authoring.recording import AttemptFacts, ChoiceSlot, FinalRun
+from app.authoring.statistics import GROUP_PERCENT, CheckSums, ExamSums, ItemSums
 from app.exams.models import ExamVersion, ItemVersion
+from app.grading.models import ScenarioRun
 
 _o = ItemOutcome.__table__.c
 # One recorder at a time (two would insert the same attempts' outcomes).
 RECORD_LOCK_KEY = 0x41535341_59495452  # "ASSAYITR"
 SCORED = (AttemptStatus.scored, AttemptStatus.under_review)
-
-
-@dataclass(frozen=True)
-class SlotToRecord:
-    attempt_id: uuid.UUID
-    ref: str
-    exam_version_id: uuid.UUID
-    item_version_id: uuid.UUID
-    option_order: list[Any] | None
-    choices: list[Any] | None
 
 
 class AuthoringRepository:
@@ -72,18 +65,35 @@ class AuthoringRepository:
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def slots(self, attempt_ids: Sequence[uuid.UUID]) -> list[SlotToRecord]:
+    async def attempt_facts(self, attempt_ids: Sequence[uuid.UUID]) -> list[AttemptFacts]:
+        """Each attempt's exam version, times, and whether its candidate had started the
+        same exam before (``ix_attempts_user_exam``)."""
+        earlier = aliased(Attempt)
+        repeat = (
+            select(earlier.id)
+            .where(
+                earlier.user_id == Attempt.user_id,
+                earlier.exam_code == Attempt.exam_code,
+                earlier.started_at < Attempt.started_at,
+            )
+            .exists()
+        )
+        stmt = select(
+            Attempt.id, Attempt.exam_version_id, Attempt.started_at, Attempt.scored_at, repeat
+        ).where(Attempt.id.in_(attempt_ids))
+        return [AttemptFacts(*row) for row in await self.session.execute(stmt)]
+
+    async def slots(self, attempt_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ChoiceSlot]]:
         """The choice items on these attempts' forms with their answers (if any)."""
         stmt = (
             select(
                 AttemptItem.attempt_id,
                 AttemptItem.ref,
-                Attempt.exam_version_id,
                 AttemptItem.item_version_id,
                 AttemptItem.option_order,
                 Response.choices,
+                Response.saved_at,
             )
-            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
             .outerjoin(
                 Response,
                 (Response.attempt_id == AttemptItem.attempt_id)
@@ -98,7 +108,29 @@ class AuthoringRepository:
                 AttemptItem.item_version_id.is_not(None),
             )
         )
-        return [SlotToRecord(*row) for row in await self.session.execute(stmt)]
+        out: dict[uuid.UUID, list[ChoiceSlot]] = {}
+        for attempt_id, *slot in await self.session.execute(stmt):
+            out.setdefault(attempt_id, []).append(ChoiceSlot(*slot))
+        return out
+
+    async def final_runs(self, attempt_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[FinalRun]]:
+        """The finished final grading runs of these attempts (the catch-up pass; at
+        scoring the runs come through the grading service)."""
+        stmt = select(
+            ScenarioRun.attempt_id,
+            ScenarioRun.ref,
+            ScenarioRun.scenario_id,
+            ScenarioRun.scenario_version,
+            ScenarioRun.record,
+        ).where(
+            ScenarioRun.attempt_id.in_(attempt_ids),
+            ScenarioRun.kind == "final",
+            ScenarioRun.status == "done",
+        )
+        out: dict[uuid.UUID, list[FinalRun]] = {}
+        for attempt_id, *run in await self.session.execute(stmt):
+            out.setdefault(attempt_id, []).append(FinalRun(*run))
+        return out
 
     async def keys(self, item_version_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
         stmt = select(ItemVersion.id, ItemVersion.key).where(ItemVersion.id.in_(item_version_ids))
@@ -121,10 +153,20 @@ class AuthoringRepository:
             return
         await self.session.execute(insert(ItemOutcome), rows)
 
+    async def add_checks(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(CheckOutcome), rows)
+
+    async def forget_attempt(self, attempt_id: uuid.UUID) -> None:
+        """Drops an attempt's recorded outcomes (before it is recorded again)."""
+        await self.session.execute(delete(ItemOutcome).where(ItemOutcome.attempt_id == attempt_id))
+        await self.session.execute(
+            delete(CheckOutcome).where(CheckOutcome.attempt_id == attempt_id)
+        )
+
     # -- aggregates ---------------------------------------------------------------
-    def _ranked(self, exam_version_ids: Select[Any] | None) -> Any:
-        """Per attempt: its number-correct total and its group, 1 upper, -1 lower, 0
-        middle; ranks by total, ties broken by attempt id, so groups are exact sizes."""
+    def _totals(self, exam_version_ids: Select[Any] | None) -> Any:
+        """Per attempt: its number-correct total."""
         totals = select(
             _o.attempt_id,
             _o.exam_version_id,
@@ -132,7 +174,12 @@ class AuthoringRepository:
         ).group_by(_o.attempt_id, _o.exam_version_id)
         if exam_version_ids is not None:
             totals = totals.where(_o.exam_version_id.in_(exam_version_ids))
-        t = totals.subquery("totals")
+        return totals.subquery("totals")
+
+    def _ranked(self, exam_version_ids: Select[Any] | None) -> Any:
+        """Per attempt: its number-correct total and its group, 1 upper, -1 lower, 0
+        middle; ranks by total, ties broken by attempt id, so groups are exact sizes."""
+        t = self._totals(exam_version_ids)
         ranked = select(
             t.c.attempt_id,
             t.c.exam_version_id,
@@ -176,16 +223,26 @@ class AuthoringRepository:
                 func.sum(upper * _o.correct),
                 func.sum(lower),
                 func.sum(lower * _o.correct),
+                func.count(_o.answer_seconds),
+                func.coalesce(func.sum(_o.answer_seconds), 0.0),
             )
             .join(g, g.c.attempt_id == _o.attempt_id)
             .group_by(_o.item_version_id)
         )
         return {
             row[0]: ItemSums(
-                int(row[1]),
-                *(int(v) for v in row[2:4]),
-                *(float(v) for v in row[4:7]),
-                *(int(v) for v in row[7:]),
+                n=int(row[1]),
+                right=int(row[2]),
+                omitted=int(row[3]),
+                sum_total=float(row[4]),
+                sum_total_right=float(row[5]),
+                sum_total_sq=float(row[6]),
+                upper_n=int(row[7]),
+                upper_right=int(row[8]),
+                lower_n=int(row[9]),
+                lower_right=int(row[10]),
+                timed=int(row[11]),
+                sum_seconds=float(row[12]),
             )
             for row in await self.session.execute(stmt)
         }
@@ -218,15 +275,6 @@ class AuthoringRepository:
         stmt = select(ItemVersion).where(ItemVersion.id.in_(ids))
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def exam_totals(self, exam_code: str | None) -> dict[uuid.UUID, tuple[int, float, float]]:
-        g = self._ranked(self._exam_filter(exam_code))
-        stmt = select(
-            g.c.exam_version_id, func.count(), func.sum(g.c.total), func.sum(g.c.total * g.c.total)
-        ).group_by(g.c.exam_version_id)
-        return {
-            vid: (int(n), float(s), float(ss)) for vid, n, s, ss in await self.session.execute(stmt)
-        }
-
     async def exam_item_slots(
         self, exam_code: str | None
     ) -> dict[uuid.UUID, list[tuple[int, int]]]:
@@ -243,7 +291,9 @@ class AuthoringRepository:
         return out
 
     async def score_distribution(self, exam_code: str | None) -> dict[uuid.UUID, dict[int, int]]:
-        g = self._ranked(self._exam_filter(exam_code))
+        """Per exam version: attempts by number-correct total (their sums, KR-20's
+        variance, come from it: no second pass over the outcomes)."""
+        g = self._totals(self._exam_filter(exam_code))
         stmt = select(g.c.exam_version_id, g.c.total, func.count()).group_by(
             g.c.exam_version_id, g.c.total
         )
@@ -266,6 +316,134 @@ class AuthoringRepository:
         if ids is not None:
             stmt = stmt.where(Attempt.exam_version_id.in_(ids))
         return {vid: (int(n), int(p)) for vid, n, p in await self.session.execute(stmt)}
+
+    async def exposure(self, exam_code: str | None) -> dict[uuid.UUID, float]:
+        """Per item version: the share of the scored attempts (of the exam versions it
+        was drawn for) whose form held it. The attempts are counted from their own
+        table (a distinct count over the outcomes took as long as the item sums)."""
+        attempts = (
+            select(Attempt.exam_version_id, func.count().label("n"))
+            .where(Attempt.status.in_(SCORED))
+            .group_by(Attempt.exam_version_id)
+            .subquery("attempts")
+        )
+        shown = (
+            select(_o.item_version_id, _o.exam_version_id, func.count().label("n"))
+            .group_by(_o.item_version_id, _o.exam_version_id)
+            .subquery("shown")
+        )
+        stmt = (
+            select(shown.c.item_version_id, func.sum(shown.c.n), func.sum(attempts.c.n))
+            .join(attempts, attempts.c.exam_version_id == shown.c.exam_version_id)
+            .group_by(shown.c.item_version_id)
+        )
+        ids = self._exam_filter(exam_code)
+        if ids is not None:
+            stmt = stmt.where(shown.c.exam_version_id.in_(ids))
+        return {vid: int(k) / int(n) for vid, k, n in await self.session.execute(stmt) if n}
+
+    async def check_sums(self, exam_code: str | None) -> dict[tuple[str, int, str], CheckSums]:
+        """Per (scenario id, version, check): passes and the sums of the attempts'
+        scores, over scored attempts."""
+        c = CheckOutcome.__table__.c
+        score = func.coalesce(Attempt.score, 0.0)
+        stmt = (
+            select(
+                c.scenario_id,
+                c.scenario_version,
+                c.check_name,
+                func.count(),
+                func.sum(c.passed),
+                func.sum(score),
+                func.sum(score * c.passed),
+                func.sum(score * score),
+            )
+            .join(Attempt, Attempt.id == c.attempt_id)
+            .where(Attempt.status.in_(SCORED))
+            .group_by(c.scenario_id, c.scenario_version, c.check_name)
+        )
+        ids = self._exam_filter(exam_code)
+        if ids is not None:
+            stmt = stmt.where(c.exam_version_id.in_(ids))
+        return {
+            (sid, int(v), name): CheckSums(int(n), int(p), float(s), float(sp), float(ss))
+            for sid, v, name, n, p, s, sp, ss in await self.session.execute(stmt)
+        }
+
+    async def drift_windows(
+        self, item_version_ids: Sequence[uuid.UUID], baseline_n: int, window_n: int
+    ) -> dict[tuple[uuid.UUID, int], list[Window]]:
+        """Per (item version, repeat taker 0/1): the baseline (index -1, the group's
+        first ``baseline_n`` responses in scoring order) and the following windows of
+        ``window_n``, each with its count, rights, span and median time to answer (the
+        middle one or two of its timed answers, by window functions)."""
+        if not item_version_ids:
+            return {}
+        rn = func.row_number().over(
+            partition_by=(_o.item_version_id, _o.repeat_taker),
+            order_by=(_o.scored_at, _o.attempt_id),
+        )
+        numbered = (
+            select(
+                _o.item_version_id,
+                _o.repeat_taker,
+                _o.correct,
+                _o.answer_seconds,
+                _o.scored_at,
+                rn.label("rn"),
+            )
+            .where(_o.item_version_id.in_(item_version_ids))
+            .subquery("numbered")
+        )
+        blk = case(
+            (numbered.c.rn <= baseline_n, -1),
+            else_=(numbered.c.rn - baseline_n - 1) // window_n,
+        )
+        b = select(numbered, blk.label("blk")).subquery("blocked")
+        keys = (b.c.item_version_id, b.c.repeat_taker, b.c.blk)
+        # Within each window, timed answers ranked by time (untimed last) and counted.
+        ranked = select(
+            b,
+            func.row_number()
+            .over(partition_by=keys, order_by=b.c.answer_seconds.asc().nulls_last())
+            .label("r"),
+            func.count(b.c.answer_seconds).over(partition_by=keys).label("c"),
+        ).subquery("ranked")
+        k = (ranked.c.item_version_id, ranked.c.repeat_taker, ranked.c.blk)
+        middle = (ranked.c.r == (ranked.c.c + 1) // 2) | (ranked.c.r == (ranked.c.c + 2) // 2)
+        stmt = select(
+            *k,
+            func.count(),
+            func.sum(ranked.c.correct),
+            func.min(ranked.c.scored_at),
+            func.max(ranked.c.scored_at),
+            func.avg(case((middle & (ranked.c.c > 0), ranked.c.answer_seconds))),
+        ).group_by(*k)
+        out: dict[tuple[uuid.UUID, int], list[Window]] = {}
+        for vid, rep, index, n, right, first, last, median in await self.session.execute(stmt):
+            out.setdefault((vid, int(rep)), []).append(
+                Window(
+                    int(index),
+                    int(n),
+                    int(right),
+                    None if median is None else float(median),
+                    first,
+                    last,
+                )
+            )
+        for windows in out.values():
+            windows.sort(key=lambda w: w.index)
+        return out
+
+    async def versions_of_item(self, item_version_id: uuid.UUID) -> Sequence[ItemVersion]:
+        """Every version of the item this version belongs to, oldest first."""
+        item_id = select(ItemVersion.item_id).where(ItemVersion.id == item_version_id)
+        stmt = (
+            select(ItemVersion)
+            .where(ItemVersion.item_id == item_id.scalar_subquery())
+            .order_by(ItemVersion.version)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
 
     async def exam_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ExamVersion]:
         if not ids:

@@ -4,22 +4,66 @@ per item version and per exam version from SQL aggregates over them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.attempts.items import OPTION_LABELS
+from app.attempts.models import Attempt, AttemptItem, Response
+from app.authoring.drift import FIRST_TIME, REPEAT, Drift, DriftRules, Series, detect
+from app.authoring.recording import ChoiceSlot, FinalRun, check_rows, outcome_rows
 from app.authoring.repository import AuthoringRepository, exam_sums
 from app.authoring.statistics import (
+    CheckStatistics,
+    DecisionConsistency,
+    Flag,
     FlagRules,
     ItemStatistics,
     OptionCounts,
     ReliabilityStatistics,
+    check_statistics,
+    decision_consistency,
     item_statistics,
     reliability,
 )
-from app.grading.scoring import score_choice_item
+from app.exams.models import ItemVersion
+from app.grading import service as grading_service
+
+
+async def record_at_scoring(
+    session: AsyncSession,
+    attempt: Attempt,
+    slots: Sequence[AttemptItem],
+    responses: Mapping[str, Response],
+    keys: Mapping[uuid.UUID, list[Any]],
+) -> None:
+    """Records a scored attempt's outcomes in the scoring transaction: each choice
+    item's answer and correctness, the time it took, whether the candidate was taking
+    the exam again, and each hidden check's verdict. Scoring again (a regrade) replaces
+    what an earlier scoring recorded. Flushes; the caller commits."""
+    repo = AuthoringRepository(session)
+    await repo.forget_attempt(attempt.id)
+    [facts] = await repo.attempt_facts([attempt.id])
+    choice_slots = [
+        ChoiceSlot(
+            s.ref,
+            s.item_version_id,
+            s.option_order,
+            r.choices if (r := responses.get(s.ref)) else None,
+            r.saved_at if r else None,
+        )
+        for s in slots
+        if s.kind != "scenario" and s.item_version_id is not None
+    ]
+    runs = [
+        FinalRun(r.ref, r.scenario_id, r.scenario_version, r.record)
+        for r in await grading_service.runs_of(session, attempt.id)
+        if r.kind == "final" and r.status == "done"
+    ]
+    await repo.add_outcomes(outcome_rows(facts, choice_slots, dict(keys)))
+    await repo.add_checks(check_rows(facts, runs))
+    await session.flush()
 
 
 async def record_outcomes(
@@ -28,13 +72,14 @@ async def record_outcomes(
     batch: int = 500,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Records the choice-item outcomes of every scored attempt not yet recorded, in
-    batches (memory bounded by ``batch``). Idempotent: a recorded attempt is skipped.
-    Returns how many attempts were examined. One recorder at a time (a lock held to
-    the end of the transaction). Flushes; the caller commits."""
+    """Catches up: records the outcomes of every scored attempt with none recorded yet
+    (scored before recording at scoring existed), in batches (memory bounded by
+    ``batch``). Idempotent: a recorded attempt is skipped. Returns how many attempts
+    were examined. One recorder at a time (a lock held to the end of the transaction).
+    Flushes; the caller commits."""
     repo = AuthoringRepository(session)
     await repo.lock_for_recording()
-    keys: dict[uuid.UUID, list[str]] = {}
+    keys: dict[uuid.UUID, list[Any]] = {}
     after: uuid.UUID | None = None
     examined = 0
     while True:
@@ -43,26 +88,17 @@ async def record_outcomes(
             return examined
         after = ids[-1]
         slots = await repo.slots(ids)
-        missing = list({s.item_version_id for s in slots} - keys.keys())
+        missing = list({s.item_version_id for ss in slots.values() for s in ss} - keys.keys())
         if missing:
             keys.update(await repo.keys(missing))
-        rows = []
-        for s in slots:
-            # As attempts.items.chosen_options maps them, without building ORM objects
-            # (a third of the recording time, measured).
-            order = s.option_order or []
-            chosen = [order[OPTION_LABELS.index(label)] for label in s.choices or []]
-            rows.append(
-                {
-                    "attempt_id": s.attempt_id,
-                    "ref": s.ref,
-                    "exam_version_id": s.exam_version_id,
-                    "item_version_id": s.item_version_id,
-                    "answer": ",".join(sorted(chosen)),
-                    "correct": int(score_choice_item(keys[s.item_version_id], chosen) == 1),
-                }
-            )
+        runs = await repo.final_runs(ids)
+        rows: list[dict[str, Any]] = []
+        checks: list[dict[str, Any]] = []
+        for facts in await repo.attempt_facts(ids):
+            rows.extend(outcome_rows(facts, slots.get(facts.attempt_id, []), keys))
+            checks.extend(check_rows(facts, runs.get(facts.attempt_id, [])))
         await repo.add_outcomes(rows)
+        await repo.add_checks(checks)
         await session.flush()
         examined += len(ids)
         if progress is not None:
@@ -75,9 +111,13 @@ class ItemReport:
     item_id: str
     version: int
     stats: ItemStatistics
+    domain: str = ""
+    exposure: float | None = None  # share of its exams' attempts whose form held it
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, more_flags: Sequence[Flag] = ()) -> dict[str, object]:
+        """The JSON shape (API.md); ``more_flags`` adds flags from elsewhere (drift)."""
         s = self.stats
+        flags = [*s.flags, *more_flags]
         return {
             "item_id": self.item_id,
             "version": self.version,
@@ -88,6 +128,8 @@ class ItemReport:
             "upper_facility": s.upper_facility,
             "lower_facility": s.lower_facility,
             "omit_rate": s.omit_rate,
+            "mean_seconds": s.mean_seconds,
+            "exposure": self.exposure,
             "distractors": [
                 {
                     "option": o.option,
@@ -98,8 +140,8 @@ class ItemReport:
                 }
                 for o in s.distractors
             ],
-            "flags": [f.code for f in s.flags],
-            "reasons": {f.code: f.reason for f in s.flags},
+            "flags": [f.code for f in flags],
+            "reasons": {f.code: f.reason for f in flags},
         }
 
 
@@ -112,6 +154,7 @@ async def item_report(
     repo = AuthoringRepository(session)
     sums = await repo.item_sums(exam_code)
     answers = await repo.answer_counts(exam_code)
+    exposure = await repo.exposure(exam_code)
     reports = []
     for version in await repo.item_versions(list(sums)):
         counts = {str(o["id"]): [0, 0, 0] for o in version.options}
@@ -129,6 +172,8 @@ async def item_report(
                 version.item_id,
                 version.version,
                 item_statistics(sums[version.id], options, rules),
+                version.domain,
+                exposure.get(version.id),
             )
         )
     return sorted(reports, key=lambda r: (r.item_id, r.version))
@@ -144,15 +189,23 @@ class ExamReport:
     pass_rate: float | None
     distribution: dict[int, int]  # number-correct total -> attempts
     reliability: ReliabilityStatistics
+    consistency: DecisionConsistency | None = None
 
 
 async def exam_report(session: AsyncSession, *, exam_code: str | None = None) -> list[ExamReport]:
     """Per exam version: pass rate (of every scored attempt), the distribution of the
     number-correct totals, KR-20 and SEM over the choice items."""
     repo = AuthoringRepository(session)
-    totals = await repo.exam_totals(exam_code)
     slots = await repo.exam_item_slots(exam_code)
     distribution = await repo.score_distribution(exam_code)
+    totals = {
+        vid: (
+            sum(d.values()),
+            float(sum(t * c for t, c in d.items())),
+            float(sum(t * t * c for t, c in d.items())),
+        )
+        for vid, d in distribution.items()
+    }
     passes = await repo.pass_counts(exam_code)
     ids = list(totals.keys() | passes.keys())
     exams = await repo.exam_versions(ids)
@@ -175,6 +228,60 @@ async def exam_report(session: AsyncSession, *, exam_code: str | None = None) ->
                 passed / scored if scored else None,
                 dict(sorted(distribution.get(vid, {}).items())),
                 rel,
+                decision_consistency(
+                    distribution.get(vid, {}),
+                    round(rel.items_per_form or 0),
+                    exam.pass_mark,
+                    rel.kr20,
+                ),
             )
         )
     return sorted(reports, key=lambda r: (r.code, r.version))
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    scenario_id: str
+    scenario_version: int
+    check: str
+    stats: CheckStatistics
+
+
+async def check_report(
+    session: AsyncSession, *, exam_code: str | None = None, rules: FlagRules | None = None
+) -> list[CheckReport]:
+    """Every hidden check of every scenario version graded in scored attempts: pass
+    rate, point-biserial with the exam score, and the check nobody passes."""
+    rules = rules or FlagRules()
+    sums = await AuthoringRepository(session).check_sums(exam_code)
+    return [
+        CheckReport(sid, version, name, check_statistics(s, rules))
+        for (sid, version, name), s in sorted(sums.items())
+    ]
+
+
+async def drift(
+    session: AsyncSession,
+    item_version_ids: Sequence[uuid.UUID],
+    rules: DriftRules | None = None,
+) -> dict[uuid.UUID, Drift]:
+    """Leak and drift tests of these item versions, first-time and repeat takers apart."""
+    rules = rules or DriftRules()
+    windows = await AuthoringRepository(session).drift_windows(
+        item_version_ids, rules.baseline_n, rules.window_n
+    )
+    out = {}
+    for vid in item_version_ids:
+        series = []
+        for repeat, group in ((0, FIRST_TIME), (1, REPEAT)):
+            found = windows.get((vid, repeat), [])
+            base = next((w for w in found if w.index == -1), None)
+            series.append(Series(group, base, [w for w in found if w.index >= 0]))
+        out[vid] = detect(series, rules)
+    return out
+
+
+async def item_versions(session: AsyncSession, item_version_id: uuid.UUID) -> Sequence[ItemVersion]:
+    """Every version of the item that ``item_version_id`` is a version of (none if no
+    such version), oldest first."""
+    return await AuthoringRepository(session).versions_of_item(item_version_id)

@@ -30,6 +30,8 @@ class ItemSums:
     upper_right: int
     lower_n: int
     lower_right: int
+    timed: int = 0  # answers with a time to answer
+    sum_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class ItemStatistics:
     omit_rate: float | None
     distractors: list[OptionShare] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
+    mean_seconds: float | None = None  # mean time to answer
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -132,6 +135,7 @@ def item_statistics(
         lower_facility=lower,
         omit_rate=_ratio(sums.omitted, n),
         distractors=shares,
+        mean_seconds=_ratio(sums.sum_seconds, sums.timed),
     )
     return ItemStatistics(**{**stats.__dict__, "flags": flags_for(stats, rules)})
 
@@ -217,3 +221,86 @@ def reliability(s: ExamSums) -> ReliabilityStatistics:
     kr20 = k / (k - 1) * (1 - (s.sum_npq / s.attempts) / var)
     sem = sd * math.sqrt(max(1 - kr20, 0.0))
     return ReliabilityStatistics(mean, sd, k, kr20, sem)
+
+
+@dataclass(frozen=True)
+class CheckSums:
+    """One hidden check of a scenario version over the scored attempts graded on it;
+    ``score`` is the attempt's exam score (0..1)."""
+
+    n: int
+    passed: int
+    sum_score: float
+    sum_score_passed: float
+    sum_score_sq: float
+
+
+@dataclass(frozen=True)
+class CheckStatistics:
+    n: int
+    pass_rate: float | None
+    point_biserial: float | None
+    flags: list[Flag] = field(default_factory=list)
+
+
+def check_statistics(s: CheckSums, rules: FlagRules) -> CheckStatistics:
+    """Pass rate and the point-biserial of passing with the exam score. Not corrected
+    for the check's own share of the score (a check is a fraction of a scenario's
+    points, the score weights sections), so it leans high; it ranks checks."""
+    rate = _ratio(s.passed, s.n)
+    r: float | None = None
+    if s.n >= 2 and rate is not None:
+        var_x = rate - rate * rate
+        mean_y = s.sum_score / s.n
+        var_y = s.sum_score_sq / s.n - mean_y * mean_y
+        if var_x > 1e-12 and var_y > 1e-12:
+            r = (s.sum_score_passed / s.n - rate * mean_y) / math.sqrt(var_x * var_y)
+    flags = []
+    if s.n >= rules.min_n and s.passed == 0:
+        flags.append(
+            Flag(
+                "nobody_passes",
+                f"none of {s.n} graded attempts passed this check: check the reference "
+                "solution and the check itself before blaming the candidates",
+            )
+        )
+    return CheckStatistics(s.n, rate, r, flags)
+
+
+@dataclass(frozen=True)
+class DecisionConsistency:
+    """Subkoviak's single-administration estimate at the pass mark."""
+
+    items: int  # k: the form length the binomial model uses
+    cut: int  # number right needed to pass, of k
+    agreement: float  # p0: chance two parallel sittings classify alike
+    kappa: float | None  # p0 corrected for the agreement chance alone gives
+
+
+def decision_consistency(
+    distribution: dict[int, int], items: int, pass_mark: float, kr20: float | None
+) -> DecisionConsistency | None:
+    """Subkoviak (1976): each candidate's true proportion correct is estimated by
+    Kelley's regression toward the mean, t = r x/k + (1 - r) mean/k, with r = KR-20;
+    a parallel sitting's number right is then Binomial(k, t), passing with probability
+    P = P(X >= cut). Agreement is the mean of P^2 + (1 - P)^2 over candidates; kappa
+    discounts the agreement expected from the pass rate alone, with the mean P as the
+    pass rate. Needs only the number-right distribution and KR-20."""
+    n = sum(distribution.values())
+    if n == 0 or items < 1 or kr20 is None:
+        return None
+    r = min(max(kr20, 0.0), 1.0)
+    cut = math.ceil(pass_mark * items - 1e-9)
+    mean = sum(x * c for x, c in distribution.items()) / n
+    agreement = 0.0
+    pass_share = 0.0
+    for x, count in distribution.items():
+        t = min(max((r * x + (1 - r) * mean) / items, 0.0), 1.0)
+        p = sum(math.comb(items, j) * t**j * (1 - t) ** (items - j) for j in range(cut, items + 1))
+        agreement += count * (p * p + (1 - p) * (1 - p))
+        pass_share += count * p
+    agreement /= n
+    pass_share /= n
+    chance = pass_share**2 + (1 - pass_share) ** 2
+    kappa = (agreement - chance) / (1 - chance) if chance < 1 - 1e-12 else None
+    return DecisionConsistency(items, cut, agreement, kappa)

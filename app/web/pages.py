@@ -90,6 +90,12 @@ def session_may_review(request: Request) -> bool:
     return claims is not None and claims.get("role") in ("proctor", "admin")
 
 
+def session_may_author(request: Request) -> bool:
+    """Whether to show the item analysis link (a hint, as for the Review link)."""
+    claims = _claims(request)
+    return claims is not None and claims.get("role") in ("author", "admin")
+
+
 def csrf_token(request: Request) -> str:
     token = request.cookies.get(SESSION_COOKIE)
     return csrf_token_for(app_csrf_key(request), token) if token else ""
@@ -98,6 +104,7 @@ def csrf_token(request: Request) -> str:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     context.setdefault("signed_in", session_user_id(request) is not None)
     context.setdefault("may_review", session_may_review(request))
+    context.setdefault("may_author", session_may_author(request))
     response = templates.TemplateResponse(
         request,
         template,

@@ -3,6 +3,8 @@ matrix the simulation produced, compared with what the SQL aggregates give."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -133,6 +135,22 @@ async def test_exam_reliability_matches_kr20_and_sem(
     assert exam.reliability.sem == pytest.approx(ref["sem"], abs=TOL)
     totals, counts = np.unique(ref["total"], return_counts=True)  # type: ignore[call-overload]
     assert exam.distribution == {int(t): int(c) for t, c in zip(totals, counts, strict=True)}
+    # Subkoviak per candidate, written out in numpy: Kelley's regressed true proportion,
+    # the binomial chance of passing a parallel form, agreement and kappa.
+    total = np.asarray(ref["total"])
+    k = len(simulated.item_ids)
+    r = float(ref["kr20"])  # type: ignore[arg-type]
+    cut = int(np.ceil(0.6 * k - 1e-9))
+    t = (r * total + (1 - r) * total.mean()) / k
+    j = np.arange(cut, k + 1)
+    comb = np.array([math.comb(k, int(i)) for i in j], dtype=float)
+    p_pass = (comb[None, :] * t[:, None] ** j * (1 - t[:, None]) ** (k - j)).sum(axis=1)
+    agreement = (p_pass**2 + (1 - p_pass) ** 2).mean()
+    chance = p_pass.mean() ** 2 + (1 - p_pass.mean()) ** 2
+    assert exam.consistency is not None
+    assert exam.consistency.cut == cut
+    assert exam.consistency.agreement == pytest.approx(agreement, abs=TOL)
+    assert exam.consistency.kappa == pytest.approx((agreement - chance) / (1 - chance), abs=TOL)
 
 
 async def test_recording_is_idempotent_and_filters_by_exam(
@@ -154,7 +172,8 @@ async def test_forms_drawn_from_a_pool(sessionmaker: async_sessionmaker[AsyncSes
         sim = await seed(session, candidates=300, form=8, seed=11)
     async with session_scope(sessionmaker) as session:
         await service.record_outcomes(session)
-        reports = {r.item_id: r.stats for r in await service.item_report(session)}
+        by_id = {r.item_id: r for r in await service.item_report(session)}
+        reports = {i: r.stats for i, r in by_id.items()}
         [exam] = await service.exam_report(session)
     chosen = np.array(sim.answers, dtype=object)
     on = chosen != NOT_ON_FORM
@@ -180,6 +199,7 @@ async def test_forms_drawn_from_a_pool(sessionmaker: async_sessionmaker[AsyncSes
         assert s.point_biserial == pytest.approx(np.corrcoef(x[m, j], rest)[0, 1], abs=TOL)
         d = x[m & upper, j].mean() - x[m & lower, j].mean()
         assert s.discrimination == pytest.approx(d, abs=TOL)
+        assert by_id[item_id].exposure == pytest.approx(m.mean(), abs=TOL)
         for o in s.distractors:
             assert o.upper_share == pytest.approx(
                 (chosen[m & upper, j] == o.option).mean(), abs=TOL
