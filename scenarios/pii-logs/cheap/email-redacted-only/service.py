@@ -1,0 +1,41 @@
+"""Churn scoring service: one request in, a score out, a feature snapshot kept."""
+
+import logging
+import math
+
+import middleware
+import segments
+
+log = logging.getLogger("scoring")
+
+WEIGHTS = {"tenure_months": -0.04, "monthly_spend": 0.01, "support_tickets": 0.3}
+EMAIL_FIELD = "{{ email_field }}"
+
+
+def features(request):
+    return {
+        "email": request[EMAIL_FIELD],
+        "segment": segments.segment_for(request),
+        "tenure_months": float(request["tenure_months"]),
+        "monthly_spend": float(request["monthly_spend"]),
+        "support_tickets": float(request["support_tickets"]),
+    }
+
+
+def score(feats):
+    z = -1.0 + sum(w * feats[k] for k, w in WEIGHTS.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _handle(request, snapshot):
+    log.info("scoring request %s", {k: v for k, v in request.items() if k != EMAIL_FIELD})
+    feats = features(request)
+    value = score(feats)
+    snapshot.append({**feats, "score": value})
+    log.info("request %s scored %.4f", request["request_id"], value)
+    return value
+
+
+def handle(request, snapshot):
+    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+    return middleware.traced(request, lambda r: _handle(r, snapshot))
