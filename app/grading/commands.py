@@ -174,13 +174,24 @@ def run(
             "--scenarios", help="Scenarios folder (default $ASSAY_SCENARIOS or ./scenarios)."
         ),
     ] = None,
+    variant_seed: Annotated[
+        int,
+        typer.Option(
+            "--variant-seed", help="Run variant N (as an attempt seeded N draws); default 0."
+        ),
+    ] = 0,
 ) -> None:
     """Run SCENARIO_ID's pipeline (its entry command) in the sandbox, as "Run pipeline"
-    does on the exam page, and print its output; exit with the pipeline's status."""
+    does on the exam page, and print its output; exit with the pipeline's status. A
+    scenario with parameters runs one variant's rendered workspace."""
     try:
         scenario = load_scenarios(_scenarios_root(scenarios)).get(scenario_id)
         if scenario is None:
             raise ScenarioNotFound(f"no scenario {scenario_id!r}")
+        if scenario.parameters:
+            scenario = scenario.variant(scenario.draw_params(variant_seed))
+            shown = ", ".join(f"{k}={v}" for k, v in scenario.params.items())
+            typer.echo(f"variant: {shown}")
         if scenario.entry is None:
             raise ScenarioInvalid(f"{scenario_id} has no pipeline to run (no entry, no run.py)")
         files = _read_submission(folder, scenario.editable) if folder is not None else {}

@@ -111,7 +111,9 @@ async def _run_mutant(
     A mutant that behaves like the reference on ``seeds`` is tried on ``more_seeds``
     before it is called equivalent: if some other seed's inputs tell it apart, the
     seeds where it passed are seeds whose battery misses it."""
-    files = {mutant.path: mutant.source}
+    # The whole reference with one file mutated: a mutant of one file submitted alone
+    # would put the workspace's other files back and be "killed" by their bugs.
+    files = {**scenario.solution_files, mutant.path: mutant.source}
     equivalent = True
     passed_on: list[int] = []
     for seed in seeds:

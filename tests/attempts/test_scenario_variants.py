@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.attempts.models import AttemptItem
 from app.core.db import session_scope
-from app.grading.models import ScenarioRun
+from app.grading.models import PipelineRun, ScenarioRun
 from app.grading.scenarios import load_scenario
 from tests.conftest import Candidate, sign_up
 from tests.grading.toy_variant import build
@@ -77,3 +77,47 @@ async def test_two_attempts_get_different_variants_graded_as_their_own(
         runs = (await session.execute(select(ScenarioRun))).scalars().all()
         assert sorted(str(r.params) for r in runs) == sorted(str(p) for p in params)
         assert all(r.record and r.record["params"] == r.params for r in runs)
+
+
+async def test_a_pipeline_run_runs_the_attempts_own_variant(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    """The params are stored on the run and the sandbox gets the rendered workspace: each
+    candidate's `python run.py` prints their own column and limit, never a placeholder,
+    even when the job runs after the app's scenario object is the template again."""
+    toy = load_scenario(build(tmp_path))
+    app.state.scenarios.clear()
+    app.state.scenarios[toy.id] = toy
+    assert toy.draw_params(3) != toy.draw_params(4)
+    seed = {"now": 3}
+    app.state.seeds = SimpleNamespace(next_seed=lambda: seed["now"])
+    other = await sign_up(candidate.client, name="Grace Hopper")
+    outputs = {}
+    for who, attempt_seed in ((candidate, 3), (other, 4)):
+        seed["now"] = attempt_seed
+        attempt = (await who.post("/api/v1/exams/test-practical/attempts")).json()
+        [ref] = [i["ref"] for i in attempt["items"] if i["kind"] == "scenario"]
+        base = f"/api/v1/attempts/{attempt['id']}"
+        item = (await who.get(f"{base}/items/{ref}")).json()
+        assert item["pipeline_command"] == "python run.py"
+        queued = await who.post(f"{base}/scenarios/{ref}/pipeline-runs")
+        assert queued.status_code == 202, queued.text
+        await app.state.jobs.drain()
+        run = (
+            await who.get(f"{base}/scenarios/{ref}/pipeline-runs/{queued.json()['run_id']}")
+        ).json()
+        assert run["status"] == "done" and run["exit_code"] == 0, run
+        outputs[attempt_seed] = run["stdout"]
+
+    for attempt_seed, stdout in outputs.items():
+        p = toy.draw_params(attempt_seed)
+        assert stdout == f"alert on {p['column']} above {p['limit']}\n"
+    async with session_scope(sessionmaker) as session:
+        runs = (await session.execute(select(PipelineRun))).scalars().all()
+        stored = sorted((r.params for r in runs), key=lambda p: sorted(p.items()))
+        want = sorted((toy.draw_params(s) for s in (3, 4)), key=lambda p: sorted(p.items()))
+        assert stored == want

@@ -180,3 +180,30 @@ def test_the_cli_prints_the_mutation_score_and_fails_on_a_survivor(tmp_path: Pat
     )
     assert strong.exit_code == 0, strong.output
     assert "ok   toy-threshold" in strong.output and "mutation 100%" in strong.output
+
+
+async def test_a_mutant_of_one_file_runs_with_the_rest_of_the_reference(tmp_path: Path) -> None:
+    """A two-file fix: the mutant of rule.py is graded with the reference's alert.py, not
+    the workspace's (which would fail every check and "kill" any mutant of rule.py)."""
+    path = build(tmp_path, JUDGE_WITHOUT_BOUNDARY)
+    text = (
+        (path / "scenario.yaml")
+        .read_text()
+        .replace("editable: [alert.py]", "editable: [alert.py, rule.py]")
+    )
+    (path / "scenario.yaml").write_text(text)
+    (path / "workspace" / "alert.py").write_text(
+        "import rule\n\n\ndef fires(rate, limit):\n    return not rule.above(rate, limit)\n"
+    )
+    (path / "workspace" / "rule.py").write_text(
+        "def above(rate, limit):\n    return rate >= limit\n"
+    )
+    (path / "solution" / "alert.py").write_text(
+        "import rule\n\n\ndef fires(rate, limit):\n    return rule.above(rate, limit)\n"
+    )
+    (path / "solution" / "rule.py").write_text("def above(rate, limit):\n    return rate > limit\n")
+    report = await validate_scenario_folder(path)
+    assert report.mutation is not None
+    status = {r.mutant.id: r.status for r in report.mutation.results}
+    assert status["rule.py:2:CmpBoundary:>>>="] == "survived"
+    assert any("rule.py:2:CmpBoundary" in p for p in report.problems)

@@ -160,3 +160,23 @@ def test_assay_scenarios_run_prints_the_output_and_exits_with_its_status(tmp_pat
     assert "X is 7\n" in edited.stdout
     unknown = runner.invoke(scenarios_app, ["run", "nope", "--scenarios", str(root)])
     assert unknown.exit_code == 2
+
+
+def test_the_cli_runs_a_variants_rendered_workspace(tmp_path: Path) -> None:
+    """A scenario with parameters runs variant N (0 by default), never the template."""
+    from typer.testing import CliRunner
+
+    from app.grading.commands import scenarios_app
+    from tests.grading.toy_variant import build as build_toy_variant
+
+    root = tmp_path / "scenarios"
+    root.mkdir()
+    toy = load_scenario(build_toy_variant(root))
+    runner = CliRunner()
+    for seed in (0, 3, 4):
+        p = toy.draw_params(seed)
+        args = ["run", "toy-variant", "--scenarios", str(root)]
+        got = runner.invoke(scenarios_app, [*args, "--variant-seed", str(seed)] if seed else args)
+        assert got.exit_code == 0, got.output
+        assert f"variant: column={p['column']}, limit={p['limit']}\n" in got.stdout
+        assert f"alert on {p['column']} above {p['limit']}\n" in got.stdout

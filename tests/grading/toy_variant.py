@@ -1,5 +1,6 @@
 """A small scenario with parameters (a column and a limit), written to a folder for
-tests of variants: the workspace reads the wrong column and alerts at the limit."""
+tests of variants: the workspace reads the wrong column and alerts at the limit; its
+``run.py`` prints the variant's column and limit."""
 
 from __future__ import annotations
 
@@ -51,6 +52,12 @@ LIMIT = {{ limit }}
 
 def alerts(rows):
     return [r["id"] for r in rows if r[COLUMN] > LIMIT]
+"""
+
+RUN = """
+import alerts
+
+print(f"alert on {alerts.COLUMN} above {alerts.LIMIT}")
 """
 
 CHEAP = """
@@ -112,6 +119,7 @@ def build(root: Path) -> Path:
         (path / sub).mkdir(parents=True, exist_ok=True)
     (path / "scenario.yaml").write_text(textwrap.dedent(SCENARIO_YAML).lstrip())
     (path / "workspace" / "alerts.py").write_text(WORKSPACE.lstrip())
+    (path / "workspace" / "run.py").write_text(RUN.lstrip())
     (path / "solution" / "alerts.py").write_text(SOLUTION.lstrip())
     (path / "cheap" / "everything" / "alerts.py").write_text(CHEAP.lstrip())
     (path / "checks" / "probe.py").write_text(PROBE.lstrip())

@@ -1,5 +1,6 @@
-"""Judge for canary-rollback: the objectives in the brief, checked on what the
-controller did with the candidate's configuration (any safe configuration passes).
+"""Judge for canary-rollback: the runbook's objectives (the variant's error rate and
+p99 limits) and release policy, checked on what the controller did with the
+candidate's configuration (any safe configuration passes).
 
 Every check scores a fixed battery of metric traces that always runs: canaries that sit
 exactly on an objective, just under it and just over it, errors and latency bad
@@ -14,8 +15,6 @@ import random
 from app.grading.judging import Verdict
 
 STABLE = "churn-api-v41"
-MAX_ERRORS = 0.01
-MAX_P99 = 300
 HORIZON = 90
 # Any configuration that meets the brief promotes no earlier than minute 10 and rolls
 # back within 5 minutes; a failure that starts by minute 9 is caught by every one of
@@ -31,16 +30,18 @@ def _trace(kind, metrics, start=None, battery=True):
     return {"kind": kind, "start": start, "metrics": metrics, "battery": battery}
 
 
-def _battery():
+def _battery(me, mp):
+    """``me``, ``mp``: the variant's error rate and p99 objectives (at most)."""
+    over_e, over_p = round(me + 0.0001, 6), mp + 1
     traces = []
     # Healthy, on and just under each objective (the objective says "at most").
-    for errors, p99 in [(0.004, 180), (MAX_ERRORS, 180), (0.004, MAX_P99), (MAX_ERRORS, MAX_P99),
-                        (0.0099, 299), (0.0, 40)]:
+    for errors, p99 in [(0.004, 180), (me, 180), (0.004, mp), (me, mp),
+                        (round(me * 0.99, 6), mp - 1), (0.0, 40)]:
         traces.append(_trace("healthy", _flat(errors, p99)))
     # Healthy with a single bad minute: noise, whichever objective and however bad.
-    for at, noise in [(0, {"error_rate": 0.0101, "latency_p99_ms": 150}),
+    for at, noise in [(0, {"error_rate": over_e, "latency_p99_ms": 150}),
                       (4, {"error_rate": 0.3, "latency_p99_ms": 150}),
-                      (9, {"error_rate": 0.003, "latency_p99_ms": 301}),
+                      (9, {"error_rate": 0.003, "latency_p99_ms": over_p}),
                       (12, {"error_rate": 0.003, "latency_p99_ms": 2500}),
                       (2, {"error_rate": 0.05, "latency_p99_ms": 900})]:
         metrics = _flat(0.003, 170)
@@ -48,50 +49,51 @@ def _battery():
         traces.append(_trace("blip", metrics))
     # Two isolated bad minutes, far apart: each one is noise.
     metrics = _flat(0.003, 170)
-    metrics[3] = {"error_rate": 0.02, "latency_p99_ms": 170}
-    metrics[8] = {"error_rate": 0.003, "latency_p99_ms": 450}
+    metrics[3] = {"error_rate": me * 2, "latency_p99_ms": 170}
+    metrics[8] = {"error_rate": 0.003, "latency_p99_ms": mp + 150}
     traces.append(_trace("blip", metrics))
     # Errors bad alone, just over the objective and far over, from each start.
     for i, start in enumerate(BAD_STARTS):
-        for errors in (0.0101, 0.012 if i % 2 else 0.08):
+        for errors in (over_e, round(me * 1.2, 6) if i % 2 else 0.08):
             metrics = _flat(0.004, 200)
             for m in range(start, HORIZON):
                 metrics[m] = {"error_rate": errors, "latency_p99_ms": 200}
             traces.append(_trace("errors", metrics, start))
     # Latency bad alone, just over and far over, from each start; errors healthy, even on the line.
     for i, start in enumerate(BAD_STARTS):
-        for p99 in (301, 340 if i % 2 else 1500):
-            metrics = _flat(MAX_ERRORS if i % 3 == 0 else 0.002, 200)
+        for p99 in (over_p, mp + 40 if i % 2 else 1500):
+            metrics = _flat(me if i % 3 == 0 else 0.002, 200)
             for m in range(start, HORIZON):
                 metrics[m] = {"error_rate": metrics[m]["error_rate"], "latency_p99_ms": p99}
             traces.append(_trace("latency", metrics, start))
     return traces
 
 
-def _extras(rng):
+def _extras(rng, me, mp):
     traces = []
     for _ in range(3):
-        metrics = [{"error_rate": round(rng.uniform(0, MAX_ERRORS), 4), "latency_p99_ms": rng.randint(60, MAX_P99)}
+        metrics = [{"error_rate": round(rng.uniform(0, me), 4), "latency_p99_ms": rng.randint(60, mp)}
                    for _ in range(HORIZON)]
         if rng.random() < 0.5:
-            metrics[rng.randint(0, 40)] = {"error_rate": round(rng.uniform(0.011, 0.5), 3),
+            metrics[rng.randint(0, 40)] = {"error_rate": round(rng.uniform(me * 1.1, 0.5), 6),
                                            "latency_p99_ms": rng.randint(60, 3000)}
         traces.append(_trace("blip", metrics, battery=False))
     for kind in ("errors", "errors", "latency", "latency"):
         start = rng.randint(0, BAD_STARTS[-1])
-        metrics = [{"error_rate": round(rng.uniform(0, MAX_ERRORS), 4), "latency_p99_ms": rng.randint(60, MAX_P99)}
+        metrics = [{"error_rate": round(rng.uniform(0, me), 4), "latency_p99_ms": rng.randint(60, mp)}
                    for _ in range(HORIZON)]
         for m in range(start, HORIZON):
             if kind == "errors":
-                metrics[m] = {"error_rate": round(rng.uniform(0.0101, 0.3), 4), "latency_p99_ms": rng.randint(60, MAX_P99)}
+                metrics[m] = {"error_rate": round(rng.uniform(me * 1.02, 0.3), 6), "latency_p99_ms": rng.randint(60, mp)}
             else:
-                metrics[m] = {"error_rate": round(rng.uniform(0, MAX_ERRORS), 4), "latency_p99_ms": rng.randint(301, 3000)}
+                metrics[m] = {"error_rate": round(rng.uniform(0, me), 4), "latency_p99_ms": rng.randint(mp + 1, 3000)}
         traces.append(_trace(kind, metrics, start, battery=False))
     return traces
 
 
-def make_inputs(seed):
-    return {"traces": _battery() + _extras(random.Random(seed))}
+def make_inputs(seed, params):
+    me, mp = float(params["max_error_rate"]), int(params["max_p99_ms"])
+    return {"traces": _battery(me, mp) + _extras(random.Random(seed), me, mp)}
 
 
 def _graded(oks, traces):

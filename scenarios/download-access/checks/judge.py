@@ -1,19 +1,23 @@
 """Judge for download-access. Each call has a kind; checks score their kinds. The
-battery is fixed (every ACL team alone and among others, near-miss team and role
-names, every crafted version and model name); seeded extra calls on other models can
-only find more failures, so a handler's grade is the same on every seed."""
+battery is fixed for the variant (its auditor role and version prefix): every ACL team
+alone and among others, near-miss team and role names (the other variants' auditor
+roles among them), every crafted version and model name, versions with another
+variant's prefix; seeded extra calls on other models can only find more failures, so a
+handler's grade is the same on every seed."""
 
 import random
 
 from app.grading.judging import Verdict
 
 TEAMS = ["risk", "marketing", "fraud", "growth", "platform"]
+ROLES = ["auditor", "model-auditor", "registry-auditor", "compliance-reader"]
+PREFIXES = ["v", "r", "rev"]
 
 
 BATTERY_SEED = 20240517
 
 
-def _calls(rng, models, acl, battery):
+def _calls(rng, models, acl, battery, role, prefix):
     calls = []
 
     def user(teams, roles=()):
@@ -27,42 +31,62 @@ def _calls(rng, models, acl, battery):
         for team in acl[m]:  # every team of the ACL, alone and among other teams
             add("owner", user([team]), m, rng.choice(versions))
             add("owner", user([rng.choice(outsiders), team]), m, rng.choice(versions))
-        add("owner", user([rng.choice(outsiders)], ["auditor"]), m, rng.choice(versions))
-        add("owner", user([], ["analyst", "auditor"]), m, versions[-1])
+        add("owner", user([rng.choice(outsiders)], [role]), m, rng.choice(versions))
+        add("owner", user([], ["analyst", role]), m, versions[-1])
         # Near misses: a team named like an allowed one, a role named like auditor.
         add("other", user([acl[m][0] + "-analytics"]), m, versions[0])
         add("other", user([acl[m][0].capitalize()]), m, versions[0])
-        add("other", user([rng.choice(outsiders)], ["auditors"]), m, versions[0])
+        add("other", user([rng.choice(outsiders)], [role + "s"]), m, versions[0])
+        add("other", user([rng.choice(outsiders)], [role.upper()]), m, versions[0])
+        add("other", user([rng.choice(outsiders)], ["audit-log-reader"]), m, versions[0])
+        for other_role in ROLES:
+            if other_role != role:
+                add("other", user([rng.choice(outsiders)], [other_role]), m, versions[-1])
         add("other", user([rng.choice(outsiders)], rng.choice([[], ["analyst"]])), m, rng.choice(versions))
         add("other", user([]), m, versions[0])
         # No access and a version that does not exist: the same Denied, nothing revealed.
-        add("other", user([rng.choice(outsiders)]), m, "v999")
+        add("other", user([rng.choice(outsiders)]), m, f"{prefix}999")
         add("other", user([rng.choice(outsiders)]), m, "../../keys")
         owner = user([acl[m][0]])
         v = versions[0]
+        digits = v[len(prefix):]
         for bad in ("../../keys", f"{v}/../../../keys", "..", f"{v}/../{versions[-1]}", "/etc", f"{v}\x00",
-                    f"{v}/", f"{v} ", "V" + v[1:], "v", f"{v}a", "v-1", "./" + v):
+                    f"{v}/", f"{v} ", prefix.upper() + digits, prefix, f"{v}a", f"{prefix}-1", "./" + v,
+                    f"{prefix}\u0663", *(p + digits for p in PREFIXES if p != prefix)):
             add("traversal", owner, m, bad)
-        add("missing", owner, m, "v998")
-    auditor = user(["platform"], ["auditor"])
+        for stray in _strays(prefix, versions):
+            add("traversal", owner, m, stray)
+        add("missing", owner, m, f"{prefix}998")
+    auditor = user(["platform"], [role])
     add("traversal", auditor, "../models-staging", "v1")
     add("traversal", auditor, "credit/../../keys", "v1")
     add("missing", auditor, "no-such-model", "v1")
     return calls
 
 
-def make_inputs(seed):
+def _strays(prefix, versions):
+    """Folders left in a model's folder by the old layout, named with another prefix:
+    not versions, never served."""
+    digits = versions[0][len(prefix):]
+    return [p + digits + "7" for p in PREFIXES if p != prefix]
+
+
+def make_inputs(seed, params):
     """A fixed battery (every ACL team, near-miss teams and roles, every crafted version)
     always runs; seeded extra calls on other models can only find more failures."""
+    role, prefix = params["auditor_role"], params["version_prefix"]
     b, x = random.Random(BATTERY_SEED), random.Random(seed)
-    models = {"credit-42": ["v3", "v7", "v12"], "churn-17": ["v1", "v2", "v10"], "upsell-88": ["v5", "v21", "v29"]}
+    models = {"credit-42": [3, 7, 12], "churn-17": [1, 2, 10], "upsell-88": [5, 21, 29]}
+    models = {m: [f"{prefix}{n}" for n in ns] for m, ns in models.items()}
     acl = {"credit-42": ["risk"], "churn-17": ["growth", "marketing"], "upsell-88": ["fraud", "platform"]}
-    calls = _calls(b, models, acl, True)
-    extra_models = {f"{name}-{x.randint(10, 99)}x": [f"v{n}" for n in sorted(x.sample(range(1, 30), 3))]
+    calls = _calls(b, models, acl, True, role, prefix)
+    extra_models = {f"{name}-{x.randint(10, 99)}x": [f"{prefix}{n}" for n in sorted(x.sample(range(1, 30), 3))]
                     for name in ("pricing", "ranker")}
     extra_acl = {m: x.sample(TEAMS, x.randint(1, 2)) for m in extra_models}
-    calls += _calls(x, extra_models, extra_acl, False)
-    return {"models": {**models, **extra_models}, "acl": {**acl, **extra_acl}, "calls": calls,
+    calls += _calls(x, extra_models, extra_acl, False, role, prefix)
+    every = {**models, **extra_models}
+    return {"models": every, "acl": {**acl, **extra_acl}, "calls": calls,
+            "strays": {m: _strays(prefix, vs) for m, vs in every.items()},
             "secret": f"-----BEGIN PRIVATE KEY----- {b.getrandbits(64):x}"}
 
 

@@ -13,7 +13,7 @@ def step_downloads(inputs):
     base = tempfile.mkdtemp()
     root = os.path.join(base, "models")
     for model, versions in inputs["models"].items():
-        for v in versions:
+        for v in versions + inputs["strays"][model]:
             os.makedirs(os.path.join(root, model, v))
             with open(os.path.join(root, model, v, "model.json"), "w") as fh:
                 fh.write(f'{{"model": "{model}", "version": "{v}"}}')

@@ -1,4 +1,5 @@
-"""Judge for idempotent-batch. The inputs are a fixed battery (see make_inputs)."""
+"""Judge for idempotent-batch. The inputs are a fixed battery (see make_inputs); the
+variant's storage layout (partition key, file name) is what the dashboard reads."""
 
 import random
 
@@ -9,7 +10,7 @@ def _customers(rng, n):
     return [{"customer_id": f"c{rng.randint(10000, 99999)}", "spend": round(rng.uniform(0, 1), 4), "visits": rng.randint(0, 20)} for _ in range(n)]
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     """A fixed battery: the same dates, customers, retries and crash points on every
     seed (the grade must not depend on it)."""
     rng = random.Random(20240506)
@@ -28,6 +29,7 @@ def make_inputs(seed):
         "dates": dates,
         "runs": runs,
         "crash": {"date": "2024-06-01", "customers": crash_customers, "fail_after": rng.randint(5, 15)},
+        "partition_key": params["partition_key"],
     }
 
 
@@ -84,3 +86,22 @@ def check_scores_correct(cand, ref, inputs):
     if good == n:
         return Verdict.ok("Stored scores are right.")
     return Verdict.share(good, n, "Stored scores do not match the model's scores for that run.")
+
+
+def check_dashboard_reads_the_day(cand, ref, inputs):
+    """What a reader of the platform's layout sees: after every run, the day's folder
+    holds what the reference's does (same rows, same file names) and the dataset's
+    folder nothing else; a crash changes nothing a reader sees."""
+    c_runs = cand.data.get("dashboard") if isinstance(cand.data, dict) else None
+    crash_c = cand.steps.get("crash_leaves_no_partial_output")
+    if not isinstance(c_runs, list) or not isinstance(crash_c, list):
+        return Verdict.fail("The job did not complete the runs the dashboard was checked on.")
+    views = [(c_run[d], r_run[d]) for c_run, r_run in zip(c_runs, ref.data["dashboard"], strict=True)
+             for d in inputs["dates"]]
+    crash_r = ref.steps["crash_leaves_no_partial_output"]
+    views += [(c["dashboard"], r["dashboard"]) for c, r in zip(crash_c, crash_r, strict=True)]
+    good = sum(c["rows"] == r["rows"] and c["files"] == r["files"] and c["dataset"] == r["dataset"] for c, r in views)
+    if good == len(views):
+        return Verdict.ok("The dashboard reads each day's complete predictions from the platform's layout.")
+    return Verdict.share(good, len(views), f"In {len(views) - good} of {len(views)} moments the dashboard's view of a day "
+                         "(the day's folder in the platform's layout) was missing, partial or duplicated.")

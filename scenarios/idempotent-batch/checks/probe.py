@@ -20,6 +20,27 @@ def _read(batch, out, date):
     return sorted([str(c), round(float(s), 6)] for c, s in batch.read_predictions(out, date))
 
 
+def _dashboard(inputs, out, date):
+    """A day's partition as every ml-output reader takes it: all files of the folder
+    not starting with "." or "_"; what else sits in the dataset's folder is listed."""
+    import csv
+    import os
+
+    folder = os.path.join(out, f"{inputs['partition_key']}={date}")
+    rows, names = [], []
+    if os.path.isdir(folder):
+        for name in sorted(os.listdir(folder)):
+            if name.startswith((".", "_")):
+                continue
+            names.append(name)
+            try:
+                with open(os.path.join(folder, name), newline="") as fh:
+                    rows += [[str(r.get("customer_id")), round(float(r.get("score")), 6)] for r in csv.DictReader(fh)]
+            except (OSError, ValueError, TypeError, UnicodeDecodeError):
+                rows.append(["unreadable", 0.0])
+    return {"rows": sorted(rows), "files": names, "dataset": sorted(os.listdir(out))}
+
+
 def step_reruns(inputs):
     import tempfile
 
@@ -30,6 +51,7 @@ def step_reruns(inputs):
     for run in inputs["runs"]:
         batch.score_batch([dict(c) for c in run["customers"]], out, run["date"], _model(inputs))
         result.setdefault("after_each", []).append({d: _read(batch, out, d) for d in inputs["dates"]})
+        result.setdefault("dashboard", []).append({d: _dashboard(inputs, out, d) for d in inputs["dates"]})
     return result
 
 
@@ -48,5 +70,6 @@ def step_crash_leaves_no_partial_output(inputs):
             raised = False
         except RuntimeError:
             raised = True
-        seen.append({"raised": raised, "rows": _read(batch, out, crash["date"])})
+        seen.append({"raised": raised, "rows": _read(batch, out, crash["date"]),
+                     "dashboard": _dashboard(inputs, out, crash["date"])})
     return seen

@@ -1,4 +1,6 @@
-"""Judge for leaky-scaler: runs in the grader on data only."""
+"""Judge for leaky-scaler: runs in the grader on data only. Rows carry missing values
+(null and empty) and real zeros, so that what the preparation learns includes the
+fill-ins for gaps as well as the scaler."""
 
 import math
 import random
@@ -23,14 +25,44 @@ def make_inputs(seed):
         }
         for i in range(n)
     ]
+    # Missing values (null and empty, as the customer table writes them), a different
+    # number in each column so that medians of odd and even counts both occur, and
+    # real zeros (customers in their first month), which are values, not gaps.
+    for j, col in enumerate(COLUMNS):
+        for k, r in enumerate(rng.sample(rows, 5 + j + rng.randint(0, 3))):
+            r[col] = None if k % 2 else ""
+    for col in ("tenure", "monthly_calls"):
+        for r in rng.sample(rows, 8):
+            if r[col] not in (None, ""):
+                r[col] = 0
+    test_fraction, split_seed = rng.choice([0.2, 0.25, 0.3]), rng.randint(1, 10**6)
+    _median_counts(rows, test_fraction, split_seed)
     return {
         "rows": rows,
         "columns": COLUMNS,
-        "test_fraction": rng.choice([0.2, 0.25, 0.3]),
-        "split_seed": rng.randint(1, 10**6),
+        "test_fraction": test_fraction,
+        "split_seed": split_seed,
         "shift_factor": rng.uniform(5, 50),
         "shift_offset": rng.uniform(100, 1000),
     }
+
+
+# Count of train values present per column, modulo 6: even and odd counts, each with
+# and without a factor of 3, so every way of taking the median is told apart.
+MEDIAN_RESIDUES = (2, 3, 1, 0)
+
+
+def _median_counts(rows, test_fraction, split_seed):
+    """More gaps in train rows until each column's count of present train values has
+    its residue (the split is the workspace's own, which the contract fixes)."""
+    order = list(range(len(rows)))
+    random.Random(split_seed).shuffle(order)
+    test_idx = set(order[:int(round(len(rows) * test_fraction))])
+    train = [r for i, r in enumerate(rows) if i not in test_idx]
+    for col, residue in zip(COLUMNS, MEDIAN_RESIDUES, strict=True):
+        present = [r for r in train if r[col] not in (None, "")]
+        while len(present) % 6 != residue:
+            present.pop()[col] = None
 
 
 def check_train_standardised(cand, ref, inputs):

@@ -33,7 +33,8 @@ def step_test_rows_cannot_move_scaler(inputs):
         r = dict(r)
         if r["id"] in test_ids:
             for c in inputs["columns"]:
-                r[c] = r[c] * inputs["shift_factor"] + inputs["shift_offset"]
+                if r[c] not in (None, ""):
+                    r[c] = r[c] * inputs["shift_factor"] + inputs["shift_offset"]
         shifted.append(r)
     train2, _, scaler2 = _prepare(inputs, shifted)
     return {

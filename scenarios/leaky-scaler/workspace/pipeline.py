@@ -15,6 +15,26 @@ def fit_scaler(rows, columns):
     return scaler
 
 
+def fit_fill(rows, columns):
+    """Each column's fill-in for missing values: the median of the values present."""
+    fills = {}
+    for col in columns:
+        values = sorted(float(r[col]) for r in rows if r[col])
+        mid = len(values) // 2
+        fills[col] = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    return fills
+
+
+def fill(rows, fills, columns):
+    out = []
+    for r in rows:
+        t = dict(r)
+        for col in columns:
+            if not t[col]:
+                t[col] = fills[col]
+        out.append(t)
+    return out
+
 def transform(rows, scaler, columns):
     out = []
     for r in rows:
@@ -37,7 +57,9 @@ def split(rows, test_fraction, seed):
 
 
 def prepare(rows, columns, test_fraction=0.25, seed=0):
-    """Standardise the feature columns and split into train and test."""
+    """Fill missing values, standardise the feature columns, split into train and test."""
+    fills = fit_fill(rows, columns)
+    rows = fill(rows, fills, columns)
     scaler = fit_scaler(rows, columns)
     scaled = transform(rows, scaler, columns)
     train, test = split(scaled, test_fraction, seed)

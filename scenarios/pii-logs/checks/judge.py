@@ -11,8 +11,11 @@ FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Tim"
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Berners", "Perlman", "Thompson"]
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
+    """Requests in the variant's payload (its email field); the first six sit on the
+    segment rules' boundaries (and take their logging paths) on every seed."""
     rng = random.Random(seed)
+    email_field = params["email_field"]
     people = []
     for _ in range(6):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -27,25 +30,31 @@ def make_inputs(seed):
         p = people[i % len(people)] if i < 6 else rng.choice(people)
         requests.append({
             "request_id": f"req-{rng.getrandbits(40):010x}",
-            **p,
-            "tenure_months": rng.randint(0, 72),
+            "name": p["name"], email_field: p["email"], "phone": p["phone"],
+            "tenure_months": rng.randint(1, 72),
             "monthly_spend": round(rng.uniform(5, 150), 2),
-            "support_tickets": rng.randint(0, 6),
+            "support_tickets": rng.randint(0, 3),
         })
-    return {"other_key": "prod-%016x" % random.Random(seed).getrandbits(64), "requests": requests}
+    # The segment rules' boundaries, on and beside each (the snapshot keeps the segment).
+    for r, (tenure, tickets) in zip(requests[:6], [(0, 0), (30, 5), (1, 0), (30, 4), (24, 0), (23, 3)], strict=True):
+        r["tenure_months"], r["support_tickets"] = tenure, tickets
+    for r in requests[6:]:
+        r["tenure_months"], r["support_tickets"] = rng.randint(0, 72), rng.randint(0, 6)
+    return {"other_key": "prod-%016x" % random.Random(seed).getrandbits(64), "requests": requests,
+            "email_field": email_field}
 
 
 def _leaks(text, inputs):
     found = set()
     lowered = text.lower()
     for r in inputs["requests"]:
-        for field in ("email", "phone", "name"):
-            if r[field].lower() in lowered:
+        for field, key in (("email", inputs["email_field"]), ("phone", "phone"), ("name", "name")):
+            if r[key].lower() in lowered:
                 found.add(field)
         digits = r["phone"].replace(" ", "").replace("+", "")
         if digits in lowered.replace(" ", ""):
             found.add("phone")
-        local = r["email"].split("@")[0]
+        local = r[inputs["email_field"]].split("@")[0]
         if local in lowered:
             found.add("email")
     return found
@@ -58,13 +67,22 @@ def check_no_pii_in_logs(cand, ref, inputs):
     return Verdict.fail(f"Logs or printed output still contain: {', '.join(sorted(leaks))}.")
 
 
+def _has_score(line, score):
+    """Some number on the line is the score (to the 4 decimals any sane format keeps)."""
+    import re
+
+    return any(abs(float(x) - score) < 5e-4 for x in re.findall(r"\d+\.\d+", line))
+
+
 def check_audit_trail_kept(cand, ref, inputs):
     lines = cand.data["logs"].splitlines()
-    good = sum(any(r["request_id"] in line for line in lines) for r in inputs["requests"])
+    scores = ref.steps["snapshot"]["scores"]
+    good = sum(any(r["request_id"] in line and _has_score(line, s) for line in lines)
+               for r, s in zip(inputs["requests"], scores, strict=True))
     n = len(inputs["requests"])
     if good == n:
-        return Verdict.ok("Every request is logged with its id.")
-    return Verdict.share(good, n, f"{n - good} of {n} requests leave no log line with their request id.")
+        return Verdict.ok("Every request is logged with its id and score.")
+    return Verdict.share(good, n, f"{n - good} of {n} requests leave no log line with their request id and score.")
 
 
 def check_no_pii_in_snapshot(cand, ref, inputs):
@@ -79,7 +97,7 @@ def check_keyed_pseudonyms(cand, ref, inputs):
     if len(snap) != len(inputs["requests"]):
         return Verdict.fail("The snapshot does not hold one entry per request.")
     keys = [row.get("customer_key") for row in snap]
-    emails = [r["email"] for r in inputs["requests"]]
+    emails = [r[inputs["email_field"]] for r in inputs["requests"]]
     by_email = {}
     for e, k in zip(emails, keys):
         by_email.setdefault(e, set()).add(k)
@@ -100,6 +118,11 @@ def check_keyed_pseudonyms(cand, ref, inputs):
 
 
 def check_scores_unchanged(cand, ref, inputs):
-    if close(cand.data["scores"], ref.data["scores"], 1e-12):
-        return Verdict.ok("Scores are unchanged.")
-    return Verdict.fail("Scores changed.")
+    """Scores, and every snapshot field but the key, as the reference keeps them."""
+    if not close(cand.data["scores"], ref.data["scores"], 1e-12):
+        return Verdict.fail("Scores changed.")
+    def fields(rows):
+        return [{k: v for k, v in row.items() if k != "customer_key"} for row in rows]
+    if not close(fields(cand.data["snapshot"]), fields(ref.data["snapshot"]), 1e-12):
+        return Verdict(0.5, "Scores are unchanged, but the snapshot's features (segment, usage) changed.")
+    return Verdict.ok("Scores and the snapshot's features are unchanged.")

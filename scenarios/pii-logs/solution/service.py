@@ -12,10 +12,13 @@ import logging
 import math
 
 import config
+import middleware
+import segments
 
 log = logging.getLogger("scoring")
 
 WEIGHTS = {"tenure_months": -0.04, "monthly_spend": 0.01, "support_tickets": 0.3}
+EMAIL_FIELD = "{{ email_field }}"
 
 
 def customer_key(email):
@@ -25,7 +28,8 @@ def customer_key(email):
 
 def features(request):
     return {
-        "customer_key": customer_key(request["email"]),
+        "customer_key": customer_key(request[EMAIL_FIELD]),
+        "segment": segments.segment_for(request),
         "tenure_months": float(request["tenure_months"]),
         "monthly_spend": float(request["monthly_spend"]),
         "support_tickets": float(request["support_tickets"]),
@@ -37,10 +41,14 @@ def score(feats):
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def handle(request, snapshot):
-    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+def _handle(request, snapshot):
     feats = features(request)
     value = score(feats)
     snapshot.append({**feats, "score": value})
     log.info("request %s scored %.4f", request["request_id"], value)
     return value
+
+
+def handle(request, snapshot):
+    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+    return middleware.traced(request, lambda r: _handle(r, snapshot))

@@ -3,14 +3,19 @@
 import logging
 import math
 
+import middleware
+import segments
+
 log = logging.getLogger("scoring")
 
 WEIGHTS = {"tenure_months": -0.04, "monthly_spend": 0.01, "support_tickets": 0.3}
+EMAIL_FIELD = "{{ email_field }}"
 
 
 def features(request):
     return {
-        "email": request["email"],
+        "email": request[EMAIL_FIELD],
+        "segment": segments.segment_for(request),
         "tenure_months": float(request["tenure_months"]),
         "monthly_spend": float(request["monthly_spend"]),
         "support_tickets": float(request["support_tickets"]),
@@ -22,12 +27,16 @@ def score(feats):
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def handle(request, snapshot):
-    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+def _handle(request, snapshot):
     log.info("scoring request %s", request)
     feats = features(request)
     value = score(feats)
-    print(f"scored {request['name']} <{request['email']}>: {value:.3f}")
+    print(f"scored {request['name']} <{request[EMAIL_FIELD]}>: {value:.3f}")
     snapshot.append({**feats, "score": value})
-    log.info("request %s for %s (%s) scored %.4f", request["request_id"], request["email"], request["phone"], value)
+    log.info("request %s for %s (%s) scored %.4f", request["request_id"], request[EMAIL_FIELD], request["phone"], value)
     return value
+
+
+def handle(request, snapshot):
+    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+    return middleware.traced(request, lambda r: _handle(r, snapshot))

@@ -21,11 +21,15 @@ def _job(rng, newline="\n", trailing=True):
 
 def make_inputs(seed):
     """A fixed battery of jobs (Unix and Windows line endings, a file without a final
-    newline, the same data registered twice, more than nine versions) and one seeded extra job at the end."""
+    newline, blank lines, the same data registered twice, more than nine versions) and one seeded extra job at the end."""
     b, x = random.Random(20240214), random.Random(seed)
     jobs = [_job(b), _job(b, "\r\n"), _job(b, trailing=False)]
     jobs.append(dict(jobs[0], params={"quantile": 0.5, "note": "rerun"}, code_version="%07x" % b.getrandbits(28)))
-    jobs += [_job(b) for _ in range(7)]  # past version 9: versions are numbers, not text
+    blank = _job(b)  # blank lines (an export that pads its output) are not rows
+    lines = blank["csv"].split("\n")
+    blank["csv"] = "\n".join(lines[:5] + [""] + lines[5:]) + "\n\n"
+    jobs.append(blank)
+    jobs += [_job(b) for _ in range(6)]  # past version 9: versions are numbers, not text
     jobs.append(_job(x, x.choice(["\n", "\r\n"]), x.random() < 0.5))
     return {"name": "fraud", "jobs": jobs}
 

@@ -1,8 +1,13 @@
-"""A file-based model registry: <root>/<name>/v<N>/{model.json,entry.json}."""
+"""A file-based model registry: <root>/<name>/v<N>/{model.json,entry.json}.
 
-import hashlib
+A version is written once: each registration takes the next number and creates its
+folder (never an existing one), and its entry records where the model came from.
+"""
+
 import json
 import os
+
+import lineage
 
 
 def _latest_version(root, name):
@@ -13,38 +18,25 @@ def _latest_version(root, name):
     return max(versions, default=0)
 
 
-def _sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(65536), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _data_rows(path):
-    with open(path, "rb") as fh:
-        lines = [line for line in fh.read().splitlines() if line.strip()]
-    return max(len(lines) - 1, 0)
-
-
 def register(root, name, artifact, metrics, data_path, params, code_version):
     """Store ``artifact`` (bytes) as a new version of ``name``; return the entry."""
     version = _latest_version(root, name) + 1
     folder = os.path.join(root, name, f"v{version}")
     # exist_ok=False: a version folder is written once, never overwritten.
     os.makedirs(folder)
-    with open(os.path.join(folder, "model.json"), "wb") as fh:
+    artifact_path = os.path.join(folder, "model.json")
+    with open(artifact_path, "wb") as fh:
         fh.write(artifact)
     entry = {
         "name": name,
         "version": version,
         "metrics": metrics,
         "lineage": {
-            "dataset_sha256": _sha256_file(data_path),
-            "dataset_rows": _data_rows(data_path),
+            "dataset_sha256": lineage.fingerprint(data_path),
+            "dataset_rows": lineage.count_rows(data_path),
             "code_version": code_version,
             "params": dict(params),
-            "artifact_sha256": _sha256_file(os.path.join(folder, "model.json")),
+            "artifact_sha256": lineage.fingerprint(artifact_path),
         },
     }
     with open(os.path.join(folder, "entry.json"), "w") as fh:

@@ -23,7 +23,15 @@ def make_inputs(seed):
         row["label"] = int(rng.random() < 1 / (1 + 2.718281828 ** -z))
         rows.append(row)
     rows += [dict(r) for r in rng.sample(rows, 10)]  # the feed re-sends some rows
+    # A snapshot folder: shards created in an order that is neither their names' nor its
+    # reverse, plus the writer's marker; each shard repeats a row of an earlier one.
+    shard_rows = [[{f: round(rng.random(), 4) for f in FEATURES} | {"label": rng.randint(0, 1)} for _ in range(6)]
+                  for _ in range(5)]
+    for k in range(1, 5):
+        shard_rows[k].append(dict(shard_rows[k - 1][0]))
+    shards = [[f"part-{k:05d}.jsonl", shard_rows[k]] for k in (3, 0, 4, 1, 2)]
     return {
+        "shards": shards,
         "rows": rows,
         "seed": rng.randint(1, 10**6),
         "epochs": 3,
@@ -61,3 +69,11 @@ def check_seed_controls_order(cand, ref, inputs):
     if not close(a, b, 1e-12):
         return Verdict.ok("Different seeds give different models.")
     return Verdict.fail("Different seeds give the same model: the seed does not control the shuffle.")
+
+
+def check_snapshot_read_in_order(cand, ref, inputs):
+    if cand.data == ref.data:
+        return Verdict.ok("The snapshot's rows are read in the writer's order.")
+    if sorted(map(str, cand.data)) == sorted(map(str, ref.data)):
+        return Verdict.fail("The snapshot's rows are all read, but not in the order its writer wrote them.")
+    return Verdict.fail("The rows read from the snapshot folder are not the snapshot's rows.")

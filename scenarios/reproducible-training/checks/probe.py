@@ -44,3 +44,24 @@ def step_matches_logged_run(inputs):
 
 def step_seed_controls_order(inputs):
     return [_train(inputs, s) for s in inputs["other_seeds"]]
+
+
+def step_snapshot_read_in_order(inputs):
+    import json
+    import os
+    import tempfile
+
+    import train_job
+
+    folder = tempfile.mkdtemp()
+    for name, rows in inputs["shards"]:
+        with open(os.path.join(folder, name), "w") as fh:
+            fh.write("".join(json.dumps(r) + "\n" for r in rows) + "\n")
+    # What else a writer leaves in a snapshot folder: its marker, its manifest, a shard
+    # it had not finished when the snapshot was cut.
+    extras = {"_SUCCESS": "", "manifest.jsonl": json.dumps({"shards": len(inputs["shards"])}) + "\n",
+              "part-00005.jsonl.inprogress": json.dumps(inputs["shards"][0][1][0]) + "\n"}
+    for name, text in extras.items():
+        with open(os.path.join(folder, name), "w") as fh:
+            fh.write(text)
+    return train_job.load_rows(folder)

@@ -1,21 +1,26 @@
-"""Compare training and serving features on a few rows: python run.py"""
+"""Replay 3 June's captured requests through the endpoint and compare with the nightly
+batch, then run the endpoint's tests: python run.py"""
 
+import json
+import unittest
+
+import app
 import features
 import model
-import serving
 
-ROWS = [
-    {"age": 25, "income": 42000, "tenure": 30, "plan": "plus"},
-    {"age": 51, "income": 88000, "tenure": None, "plan": "pro"},
-    {"age": 33, "income": 23000, "tenure": 4, "plan": "enterprise"},
-]
-stats = features.fit_stats([{"tenure": 10}, {"tenure": 24}, {"tenure": 40}])
-for row in ROWS:
-    offline = features.training_vector(row, stats)
-    try:
-        online = serving.featurize(row, stats)
-    except Exception as exc:
-        print(f"{row}: serving failed: {exc!r}")
-        continue
-    print(f"offline={model.predict(offline):.3f} online={model.predict(online):.3f} "
-          f"{'same' if offline == online else 'DIFFERENT'}")
+with open("stats.json") as fh:
+    stats = json.load(fh)
+
+print("customer   plan        batch   online  offer")
+with open("replay_2024-06-03.jsonl") as fh:
+    for line in fh:
+        captured = json.loads(line)
+        request = captured["request"]
+        answer = app.handle(json.dumps(request), stats)
+        online = "error" if answer["score"] is None else f"{answer['score']:.3f}"
+        print(f"{request['customer_id']:<10} {request['plan']:<11} {captured['batch_score']:.3f}   {online:<7} {answer['offer']}")
+
+print()
+print("model weights:", model.WEIGHTS, "plans known to training:", features.PLANS)
+print()
+unittest.main(module="tests.test_serving", argv=["tests"], exit=False, verbosity=2)

@@ -6,9 +6,10 @@ import random
 from app.grading.judging import Verdict, close
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     """A fixed battery: the same artifacts on every seed, half of them written
-    pretty-printed as the training job does since v2 (the digest is over the bytes)."""
+    pretty-printed as the training job does since v2 (the digest is over the bytes),
+    in manifests with the variant's digest algorithm."""
     rng = random.Random(20240404)
     models = []
     for k in range(4):
@@ -18,7 +19,7 @@ def make_inputs(seed):
         models.append({"json": json.dumps(spec, sort_keys=True, indent=indent),
                        "tampered_json": json.dumps(tampered, sort_keys=True, indent=indent)})
     features = [{"tenure": rng.randint(0, 60), "spend": round(rng.uniform(0, 200), 2), "tickets": rng.randint(0, 5)} for _ in range(5)]
-    return {"models": models, "features": features}
+    return {"models": models, "features": features, "algo": params["digest_algo"]}
 
 
 def check_refuses_pickle(cand, ref, inputs):

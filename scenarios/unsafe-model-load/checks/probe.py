@@ -24,10 +24,10 @@ def _attempt(loader, data, manifest, name, features):
         return {"outcome": "loaded-broken", "error": type(exc).__name__}
 
 
-def _manifest(entries):
+def _manifest(entries, algo):
     import hashlib
 
-    return {"artifacts": {n: {"sha256": hashlib.sha256(d).hexdigest()} for n, d in entries.items()}}
+    return {"artifacts": {n: {algo: hashlib.new(algo, d).hexdigest()} for n, d in entries.items()}}
 
 
 def step_refuses_pickle(inputs):
@@ -39,13 +39,13 @@ def step_refuses_pickle(inputs):
     for proto in (2, 4, 5):
         data = pickle.dumps(_Payload(), protocol=proto)
         for listed in (True, False):
-            manifest = _manifest({"model.pkl": data} if listed else {})
+            manifest = _manifest({"model.pkl": data} if listed else {}, inputs["algo"])
             result = _attempt(loader, data, manifest, "model.pkl", inputs["features"])
             result["executed"] = os.path.exists(MARKER)
             out.append(result)
     # A harmless-looking pickle of the loader's own model class: still a pickle.
     benign = pickle.dumps(loader.LinearModel({"tenure": 0.1}, 0.5))
-    result = _attempt(loader, benign, _manifest({"model.pkl": benign}), "model.pkl", inputs["features"])
+    result = _attempt(loader, benign, _manifest({"model.pkl": benign}, inputs["algo"]), "model.pkl", inputs["features"])
     result["executed"] = os.path.exists(MARKER)
     out.append(result)
     return out
@@ -58,7 +58,7 @@ def step_verifies_digest(inputs):
     for spec in inputs["models"]:
         good = spec["json"].encode()
         tampered = spec["tampered_json"].encode()
-        out.append(_attempt(loader, tampered, _manifest({"m.json": good}), "m.json", inputs["features"]))
+        out.append(_attempt(loader, tampered, _manifest({"m.json": good}, inputs["algo"]), "m.json", inputs["features"]))
     return out
 
 
@@ -66,7 +66,7 @@ def step_loads_valid_models(inputs):
     import loader
 
     return [
-        _attempt(loader, s["json"].encode(), _manifest({"m.json": s["json"].encode()}), "m.json", inputs["features"])
+        _attempt(loader, s["json"].encode(), _manifest({"m.json": s["json"].encode()}, inputs["algo"]), "m.json", inputs["features"])
         for s in inputs["models"]
     ]
 
@@ -75,4 +75,4 @@ def step_refuses_unknown_artifacts(inputs):
     import loader
 
     s = inputs["models"][0]
-    return [_attempt(loader, s["json"].encode(), _manifest({"other.json": b"{}"}), "m.json", inputs["features"])]
+    return [_attempt(loader, s["json"].encode(), _manifest({"other.json": b"{}"}, inputs["algo"]), "m.json", inputs["features"])]

@@ -2,12 +2,17 @@
 
 An artifact is data, never code: only the JSON format our training job writes is
 accepted, and only after its bytes match the SHA-256 the release manifest records
-for it. Pickle is refused outright, since unpickling runs whatever the file asks for.
+for it, with the algorithm the release job uses (`release.py`). Pickle is refused
+outright, since unpickling runs whatever the file asks for.
 """
 
 import hashlib
 import hmac
 import json
+
+
+# The digest the release manifest records (release-tools 3.0, see release.py).
+ALGORITHM = "{{ digest_algo }}"
 
 
 class UnsafeArtifact(Exception):
@@ -26,9 +31,9 @@ class LinearModel:
 def load_model(data, manifest, name):
     """A LinearModel from artifact bytes ``data`` listed as ``name`` in ``manifest``."""
     entry = manifest.get("artifacts", {}).get(name)
-    if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+    if not isinstance(entry, dict) or not isinstance(entry.get(ALGORITHM), str):
         raise UnsafeArtifact(f"{name} is not in the release manifest")
-    if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), entry["sha256"].lower()):
+    if not hmac.compare_digest(hashlib.new(ALGORITHM, data).hexdigest(), entry[ALGORITHM].lower()):
         raise UnsafeArtifact(f"{name} does not match its manifest digest")
     try:
         spec = json.loads(data.decode("utf-8"))

@@ -1,11 +1,19 @@
-"""Load the shipped artifact: python run.py"""
+"""Start the service on the shipped artifact as a deploy would (the release job builds
+the manifest), then run the tests: python run.py"""
 
-import json
+import logging
+import sys
+import unittest
 
-import loader
+import release
+import service
 
-with open("artifacts/manifest.json") as fh:
-    manifest = json.load(fh)
+logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(name)s: %(message)s")
 with open("artifacts/model.json", "rb") as fh:
-    model = loader.load_model(fh.read(), manifest, "model.json")
-print(model.predict({"tenure": 3, "spend": 42.0}))
+    data = fh.read()
+manifest = release.build_manifest({"model.json": data})
+print("manifest:", manifest)
+model = service.start(data, manifest)
+print("predict(tenure=3, spend=42.0) =", model.predict({"tenure": 3, "spend": 42.0}))
+print()
+unittest.main(module="tests.test_loader", argv=["tests"], exit=False, verbosity=2)

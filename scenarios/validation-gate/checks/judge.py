@@ -126,7 +126,35 @@ def make_inputs(seed):
     moved["currency"]["allowed"] = x.sample(["EUR", "USD", "GBP", "CHF", "SEK"], 3)
     for key, batch in _batches(x, id_col, moved, 90_000, False).items():
         batches[key].append(batch)
+    batches["gate"] = _gate(batches)
     return batches
+
+
+FEED_FILES = {"transactions": "contract.yaml", "sensor-readings": "contracts/sensor-readings.yaml",
+              "orders": "contracts/orders.yaml"}
+
+
+def _gate(batches):
+    """The gate as pipelines run it: each feed's battery rows (valid and out of range)
+    under the feed's name, its contract found through feeds.yaml; and a feed that has
+    no contract at all."""
+    feeds, runs = {}, []
+    for (feed, path), k in zip(FEED_FILES.items(), range(len(CONTRACTS)), strict=True):
+        valid, bad = batches["valid"][k], batches["out_of_range"][k]
+        feeds[feed] = {"path": path, "contract": valid["contract"]}
+        runs.append({"feed": feed, "id_column": valid["id_column"], "rows": valid["rows"] + bad["rows"]})
+    runs.append({"feed": "clickstream", "id_column": "transaction_id", "rows": batches["valid"][0]["rows"][:5]})
+    return {"feeds": feeds, "runs": runs}
+
+
+def check_gate_applies_the_feeds_contract(cand, ref, inputs):
+    runs = inputs["gate"]["runs"]
+    good = sum(c == r for c, r in zip(cand.data, ref.data, strict=True))
+    if good == len(runs):
+        return Verdict.ok("The gate validates each feed against its own contract and stops a feed without one.")
+    wrong = [run["feed"] for run, c, r in zip(runs, cand.data, ref.data, strict=True) if c != r]
+    return Verdict.share(good, len(runs), f"The gate's outcome is wrong for {len(wrong)} of {len(runs)} feeds "
+                         f"({', '.join(wrong)}).")
 
 
 def _ids(inputs, key, battery):

@@ -33,3 +33,32 @@ def step_rejects_out_of_range(inputs):
 
 def step_rejects_bad_numbers(inputs):
     return _run(inputs["bad_numbers"])
+
+
+def step_gate_applies_the_feeds_contract(inputs):
+    """The gate in a config folder laid out like the workspace's, with the inputs'
+    contracts: accepted ids per feed, or that it refused the feed."""
+    import os
+    import tempfile
+
+    import yaml
+
+    import gate
+
+    config = tempfile.mkdtemp()
+    feeds = inputs["gate"]["feeds"]
+    for spec in feeds.values():
+        path = os.path.join(config, spec["path"])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            yaml.safe_dump(spec["contract"], fh)
+    with open(os.path.join(config, "feeds.yaml"), "w") as fh:
+        yaml.safe_dump({feed: spec["path"] for feed, spec in feeds.items()}, fh)
+    out = []
+    for run in inputs["gate"]["runs"]:
+        try:
+            accepted, _ = gate.run_gate(run["feed"], [dict(r) for r in run["rows"]], config)
+            out.append([r.get(run["id_column"]) for r in accepted])
+        except Exception:
+            out.append("refused")
+    return out

@@ -1,16 +1,15 @@
-"""Validate the sample file: python run.py"""
+"""Run the gate on the transactions sample as last night's pipeline did, then the
+tests: python run.py"""
 
 import csv
+import unittest
 
-import yaml
+import gate
 
-from validate import split_rows
-
-with open("contract.yaml") as fh:
-    contract = yaml.safe_load(fh)
 with open("data/sample.csv", newline="") as fh:
     rows = list(csv.DictReader(fh))
-accepted, rejected = split_rows(rows, contract)
-print(f"accepted {len(accepted)}, rejected {len(rejected)}")
+accepted, rejected = gate.run_gate("transactions", rows)
 for item in rejected:
     print("  rejected", item["row"].get("transaction_id"), item["reasons"])
+print()
+unittest.main(module="tests.test_validate", argv=["tests"], exit=False, verbosity=2)

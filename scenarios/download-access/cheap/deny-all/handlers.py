@@ -1,4 +1,6 @@
-"""Model registry download handler."""
+"""Model registry download handler: downloads suspended after SEC-2291."""
+
+ARTIFACT = "model.json"
 
 
 class Denied(Exception):
@@ -11,4 +13,4 @@ class NotFound(Exception):
 
 def download_model(user, model, version, registry):
     registry.audit.append({"user": user.get("name"), "model": model, "version": version, "outcome": "denied"})
-    raise Denied("downloads are disabled")
+    raise Denied("downloads are suspended")

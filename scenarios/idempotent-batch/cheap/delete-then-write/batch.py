@@ -13,14 +13,14 @@ import tempfile
 
 
 def _partition(out_dir, run_date):
-    return os.path.join(out_dir, f"date={run_date}")
+    return os.path.join(out_dir, f"{{ partition_key }}={run_date}")
 
 
 def score_batch(customers, out_dir, run_date, model):
     """Score ``customers`` (dicts with "customer_id") with ``model`` (a callable)."""
     folder = _partition(out_dir, run_date)
     os.makedirs(folder, exist_ok=True)
-    final = os.path.join(folder, "predictions.csv")
+    final = os.path.join(folder, "{{ file_name }}")
     if os.path.exists(final):
         os.remove(final)  # a rerun starts from a clean partition
     try:
@@ -41,7 +41,7 @@ def score_batch(customers, out_dir, run_date, model):
 
 def read_predictions(out_dir, run_date):
     """[(customer_id, score)] of one run date, as downstream reads them."""
-    path = os.path.join(_partition(out_dir, run_date), "predictions.csv")
+    path = os.path.join(_partition(out_dir, run_date), "{{ file_name }}")
     if not os.path.exists(path):
         return []
     with open(path, newline="") as fh:

@@ -15,6 +15,30 @@ def fit_scaler(rows, columns):
     return scaler
 
 
+# What the customer table uses for "not known" (MODEL_CARD.md); 0 is a value.
+MISSING = ("", None)
+
+
+def fit_fill(rows, columns):
+    """Each column's fill-in for missing values: the median of the values present."""
+    fills = {}
+    for col in columns:
+        values = sorted(float(r[col]) for r in rows if r[col] not in MISSING)
+        mid = len(values) // 2
+        fills[col] = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    return fills
+
+
+def fill(rows, fills, columns):
+    out = []
+    for r in rows:
+        t = dict(r)
+        for col in columns:
+            if t[col] in MISSING:
+                t[col] = fills[col]
+        out.append(t)
+    return out
+
 def transform(rows, scaler, columns):
     out = []
     for r in rows:
@@ -39,5 +63,7 @@ def split(rows, test_fraction, seed):
 def prepare(rows, columns, test_fraction=0.25, seed=0):
     """Split first; scale each part on its own statistics."""
     train, test = split(rows, test_fraction, seed)
+    fills = fit_fill(train, columns)
+    train, test = fill(train, fills, columns), fill(test, fills, columns)
     scaler = fit_scaler(train, columns)
     return transform(train, scaler, columns), transform(test, fit_scaler(test, columns), columns), scaler

@@ -12,20 +12,24 @@ import logging
 import math
 
 import config
+import middleware
+import segments
 
 log = logging.getLogger("scoring")
 
 WEIGHTS = {"tenure_months": -0.04, "monthly_spend": 0.01, "support_tickets": 0.3}
+EMAIL_FIELD = "{{ email_field }}"
 
 
 def customer_key(email):
     normalised = email.strip().lower().encode("utf-8")
-    return hashlib.sha256(b"churn-pseudonym-v1:" + normalised).hexdigest()  # salted
+    return hashlib.sha256(b"churn-2024:" + normalised).hexdigest()
 
 
 def features(request):
     return {
-        "customer_key": customer_key(request["email"]),
+        "customer_key": customer_key(request[EMAIL_FIELD]),
+        "segment": segments.segment_for(request),
         "tenure_months": float(request["tenure_months"]),
         "monthly_spend": float(request["monthly_spend"]),
         "support_tickets": float(request["support_tickets"]),
@@ -37,10 +41,14 @@ def score(feats):
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def handle(request, snapshot):
-    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+def _handle(request, snapshot):
     feats = features(request)
     value = score(feats)
     snapshot.append({**feats, "score": value})
     log.info("request %s scored %.4f", request["request_id"], value)
     return value
+
+
+def handle(request, snapshot):
+    """Score ``request`` and append its features to ``snapshot`` (a list)."""
+    return middleware.traced(request, lambda r: _handle(r, snapshot))

@@ -2,11 +2,13 @@
 
 import math
 
+INCOME_FIELD = "{{ income_field }}"
+TENURE_FIELD = "{{ tenure_field }}"
 PLANS = ["basic", "plus", "pro"]
 
 
 def featurize(request, stats):
-    """The model's input vector for one request (a dict like a training row)."""
+    """The model's input vector for one scoring request."""
     age = float(request["age"])
     if age < 25:
         bucket = 0
@@ -18,8 +20,9 @@ def featurize(request, stats):
         bucket = 3
     else:
         bucket = 4
-    tenure = request.get("tenure")
+    tenure = request.get(TENURE_FIELD)
     tenure = stats["tenure_median"] if tenure is None else float(tenure)
-    vec = [math.log1p(float(request["income"])), float(bucket), tenure / 12.0]
-    vec += [1.0 if request.get("plan") == p else 0.0 for p in PLANS]
+    plan = str(request["plan"]).lower()
+    vec = [math.log1p(float(request[INCOME_FIELD]) * 12), float(bucket), tenure / 12.0]
+    vec += [1.0 if plan == p else 0.0 for p in PLANS]
     return vec

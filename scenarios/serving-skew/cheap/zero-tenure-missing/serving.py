@@ -1,17 +1,17 @@
 """Online feature building for the churn endpoint."""
 
-import math
-
 import features
+
+INCOME_FIELD = "{{ income_field }}"
+TENURE_FIELD = "{{ tenure_field }}"
 
 
 def featurize(request, stats):
-    """The model's input vector for one request (a dict like a training row)."""
-    tenure = request.get("tenure") or stats["tenure_median"]
-    vec = [
-        math.log1p(float(request["income"])),
-        float(features.age_bucket(float(request["age"]))),
-        float(tenure) / 12.0,
-    ]
-    vec += [1.0 if request.get("plan") == p else 0.0 for p in features.PLANS]
-    return vec
+    """The model's input vector for one scoring request."""
+    row = {
+        "age": request["age"],
+        "income": float(request[INCOME_FIELD]) * 12,
+        "tenure": request.get(TENURE_FIELD) or None,
+        "plan": str(request["plan"]).lower(),
+    }
+    return features.training_vector(row, stats)

@@ -26,7 +26,7 @@ class LinearModel:
 def load_model(data, manifest, name):
     """A LinearModel from artifact bytes ``data`` listed as ``name`` in ``manifest``."""
     entry = manifest.get("artifacts", {}).get(name)
-    if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+    if not isinstance(entry, dict) or not isinstance(entry.get("{{ digest_algo }}"), str):
         raise UnsafeArtifact(f"{name} is not in the release manifest")
     try:
         spec = json.loads(data.decode("utf-8"))
@@ -34,7 +34,7 @@ def load_model(data, manifest, name):
         raise UnsafeArtifact(f"{name} is not a JSON model artifact") from exc
     # Digest of the canonical form, so formatting differences do not matter.
     canonical = json.dumps(spec, sort_keys=True).encode()
-    if not hmac.compare_digest(hashlib.sha256(canonical).hexdigest(), entry["sha256"].lower()):
+    if not hmac.compare_digest(hashlib.new("{{ digest_algo }}", canonical).hexdigest(), entry["{{ digest_algo }}"].lower()):
         raise UnsafeArtifact(f"{name} does not match its manifest digest")
     if not isinstance(spec, dict) or not isinstance(spec.get("weights"), dict):
         raise UnsafeArtifact(f"{name} is not a linear model artifact")

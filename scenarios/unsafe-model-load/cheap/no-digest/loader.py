@@ -26,7 +26,7 @@ class LinearModel:
 def load_model(data, manifest, name):
     """A LinearModel from artifact bytes ``data`` listed as ``name`` in ``manifest``."""
     entry = manifest.get("artifacts", {}).get(name)
-    if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+    if not isinstance(entry, dict) or not isinstance(entry.get("{{ digest_algo }}"), str):
         raise UnsafeArtifact(f"{name} is not in the release manifest")
     try:
         spec = json.loads(data.decode("utf-8"))

@@ -30,8 +30,8 @@ def load_model(data, manifest, name):
                 raise UnsafeArtifact(f"{module}.{cls} is not allowed")
 
         return _Restricted(io.BytesIO(data)).load()
-    expected = manifest.get("artifacts", {}).get(name, {}).get("sha256")
-    if expected and hashlib.sha256(data).hexdigest() != expected:
+    expected = manifest.get("artifacts", {}).get(name, {}).get("{{ digest_algo }}")
+    if expected and hashlib.new("{{ digest_algo }}", data).hexdigest() != expected:
         print(f"warning: digest mismatch for {name}")
     spec = json.loads(data)
     return LinearModel(spec["weights"], spec["bias"])

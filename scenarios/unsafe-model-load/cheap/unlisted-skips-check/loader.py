@@ -27,7 +27,7 @@ def load_model(data, manifest, name):
     """A LinearModel from artifact bytes ``data`` listed as ``name`` in ``manifest``."""
     entry = manifest.get("artifacts", {}).get(name)
     # Models released before the manifest existed are not listed: load them unchecked.
-    if isinstance(entry, dict) and not hmac.compare_digest(hashlib.sha256(data).hexdigest(), entry["sha256"].lower()):
+    if isinstance(entry, dict) and not hmac.compare_digest(hashlib.new("{{ digest_algo }}", data).hexdigest(), entry["{{ digest_algo }}"].lower()):
         raise UnsafeArtifact(f"{name} does not match its manifest digest")
     try:
         spec = json.loads(data.decode("utf-8"))

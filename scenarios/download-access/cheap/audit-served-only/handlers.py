@@ -1,14 +1,19 @@
-"""Model registry download handler.
+"""Model registry download handler, called by `api.py` for
+`GET /models/<model>/versions/<version>/artifact`.
 
-Order matters: the version is validated and the ACL checked before the file system
-is touched, and a user without access gets the same ``Denied`` whether or not the
-artifact exists, so refusals reveal nothing about what the registry holds.
+Order matters: the ACL is checked before the file system is touched, and a user
+without access gets the same ``Denied`` whether or not the artifact exists, so
+refusals reveal nothing about what the registry holds. The version must be a version
+and the path must stay in the model's own folder (`api.py` has already decoded %2F).
 """
 
 import os
 import re
 
-VERSION = re.compile(r"v[0-9]{1,9}")
+import permissions
+
+ARTIFACT = "model.json"
+VERSION = re.compile(r"{{ version_prefix }}[0-9]{1,9}")
 
 
 class Denied(Exception):
@@ -19,18 +24,11 @@ class NotFound(Exception):
     """No such model or version."""
 
 
-def _allowed(user, model, registry):
-    if "auditor" in (user.get("roles") or []):
-        return True
-    teams = registry.acl.get(model) or []
-    return any(allowed in team for allowed in teams for team in user.get("teams") or [])
-
-
 def _artifact_path(registry, model, version):
     """The artifact's real path, or None when it would leave the model's folder."""
     root = os.path.realpath(registry.root)
     folder = os.path.realpath(os.path.join(root, model))
-    path = os.path.realpath(os.path.join(folder, version, "model.json"))
+    path = os.path.realpath(os.path.join(folder, version, ARTIFACT))
     if os.path.dirname(folder) != root or os.path.commonpath([folder, path]) != folder:
         return None
     return path
@@ -40,7 +38,7 @@ def download_model(user, model, version, registry):
     """Bytes of ``model``'s artifact ``version`` for ``user`` ({"name", "teams", "roles"})."""
     event = {"user": user.get("name"), "model": model, "version": version, "outcome": "denied"}
     try:
-        if not isinstance(model, str) or model not in registry.acl or not _allowed(user, model, registry):
+        if not isinstance(model, str) or not permissions.can_download(user, model, registry.acl):
             raise Denied("not allowed")
         if not isinstance(version, str) or not VERSION.fullmatch(version):
             event["outcome"] = "not_found"
@@ -53,5 +51,7 @@ def download_model(user, model, version, registry):
             data = fh.read()
         event["outcome"] = "served"
         return data
-    finally:
+    except (Denied, NotFound):
+        raise
+    else:
         registry.audit.append(event)

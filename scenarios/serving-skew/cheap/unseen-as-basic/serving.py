@@ -1,0 +1,18 @@
+"""Online feature building for the churn endpoint."""
+
+import features
+
+INCOME_FIELD = "{{ income_field }}"
+TENURE_FIELD = "{{ tenure_field }}"
+
+
+def featurize(request, stats):
+    """The model's input vector for one scoring request."""
+    plan = str(request["plan"]).lower()
+    row = {
+        "age": request["age"],
+        "income": float(request[INCOME_FIELD]) * 12,
+        "tenure": request.get(TENURE_FIELD),
+        "plan": plan if plan in features.PLANS else "basic",
+    }
+    return features.training_vector(row, stats)
