@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
+from app.attempts.admission import Admission
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
@@ -50,7 +51,7 @@ from app.core.observability import (
     configure_logging,
 )
 from app.core.ratelimit import LimitStore
-from app.core.security import TokenService
+from app.core.security import TokenService, configure_passwords
 from app.core.seeds import SeedSource, SystemSeeds
 from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
@@ -62,6 +63,7 @@ from app.identity.router import router as identity_router
 from app.proctoring import dependencies as proctoring_deps
 from app.proctoring.router import events_router
 from app.proctoring.router import router as review_router
+from app.sittings.router import router as sittings_router
 from app.web import pages as web_pages
 from app.web.public import router as public_documents
 from app.web.review import router as review_pages
@@ -154,6 +156,10 @@ def create_app(
     app.state.scenarios = grading_service.load_registry(settings.scenarios)
     app.state.jobs = JobRunner(concurrency=settings.grading_concurrency)
     app.state.exposure = ExposureCache(timedelta(seconds=settings.exposure_refresh_seconds))
+    app.state.admission = Admission(
+        settings.start_capacity, ticket_seconds=settings.admission_ticket_seconds
+    )
+    configure_passwords(**settings.password_cost())
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:
@@ -175,6 +181,7 @@ def create_app(
         certificates_router,
         events_router,
         review_router,
+        sittings_router,
     ):
         app.include_router(router)
     app.include_router(web_router)

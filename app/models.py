@@ -18,6 +18,7 @@ from app.proctoring.models import (
     Review,
     SubmissionFingerprint,
 )
+from app.sittings.models import RosterEntry, Sitting
 
 metadata = Base.metadata
 
@@ -44,9 +45,11 @@ __all__ = [
     "RateLimitRow",
     "Response",
     "Review",
+    "RosterEntry",
     "ScenarioRun",
     "ServiceGap",
     "Session",
+    "Sitting",
     "SubmissionFingerprint",
     "User",
     "metadata",

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
 from app.core.errors import InvalidCredentials
-from app.core.security import hash_password, verify_password
+from app.core.security import hash_password, password_needs_rehash, verify_password
 from app.identity.exceptions import EmailTaken, WrongPassword
 from app.identity.models import Role, Session, User
 from app.identity.repository import SessionRepository, UserRepository
@@ -51,6 +51,10 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     user = await UserRepository(session).get_by_email(email.strip())
     if not verify_password(password, user.password_hash if user else None) or user is None:
         raise InvalidCredentials()
+    if password_needs_rehash(user.password_hash):
+        # The cost setting changed: this password moves to it now that it is at hand.
+        user.password_hash = hash_password(password)
+        await session.flush()
     return user
 
 
@@ -62,6 +66,11 @@ async def users_by_id(
     session: AsyncSession, user_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, User]:
     return {u.id: u for u in await UserRepository(session).by_ids(user_ids)}
+
+
+async def user_ids_by_email(session: AsyncSession, emails: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Accounts by (lower-cased) email; emails without an account are left out."""
+    return await UserRepository(session).ids_by_email([e.strip() for e in emails])
 
 
 async def find_user(session: AsyncSession, email: str) -> User | None:
