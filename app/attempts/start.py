@@ -138,7 +138,7 @@ async def start_attempt(
                 kind=slot.kind,
                 section=slot.section,
                 item_version_id=item.id,
-                option_order=option_order([o["id"] for o in item.options], seed, item.item_id),
+                option_order=option_order(list(item.option_ids), seed, item.item_id),
             )
         )
     await repo.add(attempt, items)

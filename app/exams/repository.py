@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,11 +33,21 @@ class ExamRepository:
         result = await self.session.execute(select(ItemVersion).where(ItemVersion.is_current))
         return result.scalars().all()
 
-    async def drawable_items(self) -> Sequence[ItemVersion]:
+    async def drawable_items(self) -> Sequence[tuple[uuid.UUID, str, str, str, str, list[Any]]]:
+        """(id, item_id, type, domain, level, options) of every current item version."""
         result = await self.session.execute(
-            select(ItemVersion).where(ItemVersion.is_current, ItemVersion.retired.is_(False))
+            select(
+                ItemVersion.id,
+                ItemVersion.item_id,
+                ItemVersion.type,
+                ItemVersion.domain,
+                ItemVersion.level,
+                ItemVersion.options,
+            )
+            .where(ItemVersion.is_current, ItemVersion.retired.is_(False))
+            .order_by(ItemVersion.item_id)
         )
-        return result.scalars().all()
+        return [tuple(row) for row in result.all()]
 
     async def item_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemVersion]:
         result = await self.session.execute(select(ItemVersion).where(ItemVersion.id.in_(ids)))
