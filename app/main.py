@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
-from app.attempts.admission import Admission
+from app.attempts.admission import Admission, AdmissionWait, wait_response
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
@@ -300,6 +300,10 @@ async def _sweep_passes(
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AdmissionWait)
+    async def admission_wait(_: Request, exc: AdmissionWait) -> JSONResponse:
+        return wait_response(exc.waiting)
+
     @app.exception_handler(AssayError)
     async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
         if exc.status_code >= 500:

@@ -40,6 +40,14 @@ class Waiting:
     estimated_wait_seconds: int
 
 
+class AdmissionWait(Exception):
+    """Raised by the admission dependency; rendered as the 202 of ``wait_response``."""
+
+    def __init__(self, waiting: Waiting) -> None:
+        super().__init__("waiting for admission")
+        self.waiting = waiting
+
+
 @dataclass
 class _Place:
     arrived_at: datetime

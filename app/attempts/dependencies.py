@@ -6,14 +6,16 @@ app's own (``attach_engine``): it holds the batches of saves in flight."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.attempts import service
-from app.attempts.admission import Admission
+from app.attempts.admission import Admission, AdmissionWait, Waiting
 from app.attempts.exceptions import AttemptNotStarted
 from app.attempts.models import Attempt
 from app.attempts.repository import AutosaveRepository
@@ -44,30 +46,47 @@ async def started_attempt(attempt: OwnedAttempt, clock: ClockDep) -> Attempt:
 StartedAttempt = Annotated[Attempt, Depends(started_attempt)]
 
 
-async def swept_user_id(
+@dataclass(frozen=True)
+class Starting:
+    """A caller admitted to start an attempt (a start, a check-in)."""
+
+    user_id: uuid.UUID
+    # When they first asked, before any wait in line.
+    arrived_at: datetime
+
+
+async def admitted_starter(
     request: Request,
     user_id: CurrentUserId,
     sessionmaker: SessionmakerDep,
     clock: ClockDep,
     settings: SettingsDep,
     review: ReviewPolicyDep,
-) -> uuid.UUID:
-    """The caller, whose overdue attempts are submitted first (committed on their own):
-    a start must not find an attempt whose time ran out still open."""
-    await service.sweep_overdue(
-        sessionmaker,
-        clock,
-        timedelta(seconds=settings.deadline_grace_seconds),
-        runner=runtime(request).jobs,
-        scenarios=scenario_registry(request),
-        review=review,
-        user_id=user_id,
-    )
-    return user_id
+) -> AsyncIterator[Starting]:
+    """Admission first (a candidate in line costs one check and no database work beyond
+    the sign-in's), then the caller's overdue attempts submitted (committed on their
+    own: a start must not find an attempt whose time ran out still open). The place is
+    held until the request is over."""
+    gate = admission(request)
+    entry = gate.try_enter(user_id, clock.now())
+    if isinstance(entry, Waiting):
+        raise AdmissionWait(entry)
+    try:
+        await service.sweep_overdue(
+            sessionmaker,
+            clock,
+            timedelta(seconds=settings.deadline_grace_seconds),
+            runner=runtime(request).jobs,
+            scenarios=scenario_registry(request),
+            review=review,
+            user_id=user_id,
+        )
+        yield Starting(user_id, entry.arrived_at)
+    finally:
+        gate.leave(entry, clock.now())
 
 
-# A caller about to start an attempt (a start, a check-in, a renewal).
-StartingUserId = Annotated[uuid.UUID, Depends(swept_user_id)]
+Starter = Annotated[Starting, Depends(admitted_starter)]
 
 
 def admission(request: Request) -> Admission:

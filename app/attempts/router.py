@@ -8,12 +8,10 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from app.attempts import service
-from app.attempts.admission import Waiting, wait_response
 from app.attempts.dependencies import (
     OwnedAttempt,
     StartedAttempt,
-    StartingUserId,
-    admission,
+    Starter,
     autosave_repository,
 )
 from app.attempts.exceptions import (
@@ -134,25 +132,18 @@ async def start_attempt(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    user_id: StartingUserId,
+    starter: Starter,
 ) -> JSONResponse:
-    gate = admission(request)
-    entry = gate.try_enter(user_id, clock.now())
-    if isinstance(entry, Waiting):
-        return wait_response(entry)
-    try:
-        started = await service.start_attempt(
-            session,
-            clock,
-            user_id,
-            code,
-            grace=timedelta(seconds=settings.deadline_grace_seconds),
-            scenarios=scenario_registry(request),
-            exposure=request.app.state.exposure,
-            seed=request.app.state.seeds.next_seed(),
-        )
-    finally:
-        gate.leave(entry, clock.now())
+    started = await service.start_attempt(
+        session,
+        clock,
+        starter.user_id,
+        code,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
+        exposure=request.app.state.exposure,
+        seed=request.app.state.seeds.next_seed(),
+    )
     return JSONResponse(
         attempt_started_out(started, clock.now()).model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from app.attempts.admission import Waiting, wait_response
-from app.attempts.dependencies import StartingUserId, admission
+from app.attempts.dependencies import Starter
 from app.attempts.exceptions import (
     AlreadyCertified,
     AttemptLimitReached,
@@ -141,26 +140,19 @@ async def check_in(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    user_id: StartingUserId,
+    starter: Starter,
 ) -> JSONResponse:
-    gate = admission(request)
-    entry = gate.try_enter(user_id, clock.now())
-    if isinstance(entry, Waiting):
-        return wait_response(entry)
-    try:
-        started = await service.check_in(
-            session,
-            clock,
-            user_id,
-            sitting_id,
-            arrived_at=entry.arrived_at,
-            grace=timedelta(seconds=settings.deadline_grace_seconds),
-            scenarios=scenario_registry(request),
-            exposure=request.app.state.exposure,
-            seed=request.app.state.seeds.next_seed(),
-        )
-    finally:
-        gate.leave(entry, clock.now())
+    started = await service.check_in(
+        session,
+        clock,
+        starter.user_id,
+        sitting_id,
+        arrived_at=starter.arrived_at,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
+        exposure=request.app.state.exposure,
+        seed=request.app.state.seeds.next_seed(),
+    )
     return JSONResponse(
         attempt_started_out(started, clock.now()).model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
