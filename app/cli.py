@@ -300,6 +300,7 @@ def users_create(
     from app.core.db import create_engine, create_sessionmaker, session_scope
     from app.core.errors import AssayError
     from app.core.migrate import upgrade_to_head
+    from app.core.security import configure_passwords
     from app.identity import service as identity_service
     from app.identity.models import Role
 
@@ -310,6 +311,7 @@ def users_create(
         typer.echo("password must be at least 10 characters", err=True)
         raise typer.Exit(code=2)
     settings = get_settings()
+    configure_passwords(**settings.password_cost())
 
     async def run() -> tuple[str, str]:
         engine = create_engine(settings.database_url)

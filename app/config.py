@@ -50,9 +50,21 @@ class Settings(BaseSettings):
     form_balance_tolerance: float = Field(default=0.02, gt=0, le=0.2)
     form_balance_min_responses: int = Field(default=30, ge=1)
     facility_refresh_seconds: float = Field(default=300.0, ge=0)
-    # How old the item analysis the author pages show may get before a background job
-    # recomputes it in the background (app/authoring/cache.py); the page says when.
+    # How old the item analysis the author pages show may get before the serving
+    # process recomputes it in the background (app/authoring/cache.py); the page says when.
     item_analysis_max_age_seconds: float = Field(default=300.0, ge=0)
+    # Admission (app/attempts/admission.py): starts and check-ins run at once by this
+    # process; past that a candidate waits in line (202 with their place), and a place not
+    # asked for again within admission_ticket_seconds is given up.
+    start_capacity: int = Field(default=16, ge=1)
+    admission_ticket_seconds: float = Field(default=30.0, gt=0)
+    # Password hashing (argon2id). Every sign-in pays one hash: time_cost passes over
+    # memory_cost KiB with `parallelism` lanes. The defaults are argon2-cffi's (RFC 9106's
+    # low-memory profile); bench/README.md has what each costs here. Existing hashes keep
+    # their own parameters and are checked with them.
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=8192, le=4 * 1024 * 1024)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
     # Outage credit (app/availability): no serving process's heartbeat for longer than
     # this is an outage; so is a minute with at least this many 500/503 answers.
     outage_gap_seconds: float = Field(default=30.0, gt=0)
@@ -171,6 +183,14 @@ class Settings(BaseSettings):
                     "a credential (issuer, keys, status list, verification) is made from it"
                 )
         return self
+
+    def password_cost(self) -> dict[str, int]:
+        """The argon2 parameters, as ``core.security.configure_passwords`` takes them."""
+        return {
+            "time_cost": self.argon2_time_cost,
+            "memory_kib": self.argon2_memory_kib,
+            "parallelism": self.argon2_parallelism,
+        }
 
     @property
     def sandbox_requires_isolation(self) -> bool:

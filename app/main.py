@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
+from app.attempts.admission import Admission, AdmissionWait, wait_response
 from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
@@ -64,7 +65,7 @@ from app.core.observability import (
     configure_logging,
 )
 from app.core.ratelimit import LimitStore
-from app.core.security import TokenService
+from app.core.security import TokenService, configure_passwords
 from app.core.seeds import SeedSource, SystemSeeds
 from app.core.sharedlimits import PostgresBackend
 from app.exams.router import router as exams_router
@@ -79,6 +80,7 @@ from app.proctoring.router import events_router
 from app.proctoring.router import router as review_router
 from app.regrading import service as regrading_service
 from app.regrading.router import router as regrades_router
+from app.sittings.router import router as sittings_router
 from app.web import pages as web_pages
 from app.web.authoring import router as author_pages
 from app.web.public import router as public_documents
@@ -199,6 +201,10 @@ def create_app(
     app.state.analysis = AnalysisCache(
         clock, timedelta(seconds=settings.item_analysis_max_age_seconds)
     )
+    app.state.admission = Admission(
+        settings.start_capacity, ticket_seconds=settings.admission_ticket_seconds
+    )
+    configure_passwords(**settings.password_cost())
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:
@@ -221,6 +227,7 @@ def create_app(
         events_router,
         review_router,
         regrades_router,
+        sittings_router,
     ):
         app.include_router(router)
     app.include_router(web_router)
@@ -398,6 +405,10 @@ async def _refresh_snapshots_forever(app: FastAPI) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AdmissionWait)
+    async def admission_wait(_: Request, exc: AdmissionWait) -> JSONResponse:
+        return wait_response(exc.waiting)
+
     def render(exc: AssayError) -> JSONResponse:
         headers = None
         if "retry_after" in exc.details:

@@ -19,6 +19,7 @@ from app.proctoring.models import (
     SubmissionFingerprint,
 )
 from app.regrading.models import Regrade, RegradeResult
+from app.sittings.models import RosterEntry, Sitting
 
 metadata = Base.metadata
 
@@ -48,9 +49,11 @@ __all__ = [
     "RegradeResult",
     "Response",
     "Review",
+    "RosterEntry",
     "ScenarioRun",
     "ServiceGap",
     "Session",
+    "Sitting",
     "SubmissionFingerprint",
     "User",
     "metadata",

@@ -12,6 +12,7 @@ from app.attempts import receipts
 from app.attempts.exceptions import (
     AttemptClosed,
     AttemptNotFound,
+    AttemptNotStarted,
     InvalidAnswer,
     ItemNotFound,
 )
@@ -68,6 +69,9 @@ async def save_response(
     meta = form.items.get(ref)
     if meta is None:
         raise ItemNotFound()
+    now = clock.now()
+    if now < form.starts_at:
+        raise AttemptNotStarted()
     if meta.kind == "mcq":
         if files is not None:
             raise InvalidAnswer("A multiple-choice answer has `choices`, not `files`.")
@@ -76,7 +80,6 @@ async def save_response(
         if choices is not None:
             raise InvalidAnswer("A scenario answer has `files`, not `choices`.")
         files = _checked_files(files or {}, scenario_of(scenarios, meta.scenario_id or ""))
-    now = clock.now()
     digest = receipts.item_digest(ref, choices, files, flagged)
     stored = await autosave.upsert_response(
         AnswerWrite(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.authoring.facility import facility_by_version
 from app.core.db import session_scope
 from app.exams.forms import Balance
-from app.exams.models import ItemVersion
+from app.exams.service import DrawableItem
 from app.grading.scenarios import Scenario
 
 
@@ -43,7 +43,7 @@ class FormBalancer:
         return True
 
     def balance(
-        self, items: Mapping[str, ItemVersion], scenarios: Mapping[str, Scenario]
+        self, items: Mapping[str, DrawableItem], scenarios: Mapping[str, Scenario]
     ) -> Balance:
         expected = {
             item_id: self._facility.get(row.id, row.difficulty) for item_id, row in items.items()

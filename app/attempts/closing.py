@@ -21,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.exceptions import (
     AttemptNotFound,
+    AttemptNotStarted,
 )
 from app.attempts.items import GRADE_RUN, chosen_options, scenario_of, scenario_variant
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.repository import (
     AttemptRepository,
 )
+from app.attempts.timing import has_started
 from app.authoring import service as authoring_service
 from app.certificates import service as certificates_service
 from app.certificates.models import Certificate
@@ -65,6 +67,8 @@ async def submit(
     if attempt.status != AttemptStatus.in_progress:
         return attempt  # submitting twice is harmless
     now = clock.now()
+    if not has_started(attempt, now):
+        raise AttemptNotStarted()
     by = "candidate" if now <= attempt.deadline_at + grace else "deadline"
     await close_attempt(session, clock, jobs, scenarios, review, attempt, submitted_by=by)
     return attempt

@@ -1,21 +1,29 @@
 """Routes that take ``OwnedAttempt`` cannot forget the ownership check: someone else's
-attempt is a 404, exactly like one that does not exist. The autosave repository is the
+attempt is a 404, exactly like one that does not exist; ``StartedAttempt`` adds that its
+clock has started (409 ``attempt_not_started`` before a sitting's start). The autosave repository is the
 app's own (``attach_engine``): it holds the batches of saves in flight."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.attempts import service
+from app.attempts.admission import Admission, AdmissionWait, Waiting
+from app.attempts.exceptions import AttemptNotStarted
 from app.attempts.models import Attempt
 from app.attempts.repository import AutosaveRepository
 from app.core.db import driver_pool
-from app.core.deps import SessionDep
+from app.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, runtime
+from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId
+from app.proctoring.dependencies import ReviewPolicyDep
 
 
 async def owned_attempt(
@@ -25,6 +33,65 @@ async def owned_attempt(
 
 
 OwnedAttempt = Annotated[Attempt, Depends(owned_attempt)]
+
+
+async def started_attempt(attempt: OwnedAttempt, clock: ClockDep) -> Attempt:
+    """The caller's attempt whose clock runs (or ran): a checked-in attempt's items stay
+    closed until its sitting starts."""
+    if not service.has_started(attempt, clock.now()):
+        raise AttemptNotStarted()
+    return attempt
+
+
+StartedAttempt = Annotated[Attempt, Depends(started_attempt)]
+
+
+@dataclass(frozen=True)
+class Starting:
+    """A caller admitted to start an attempt (a start, a check-in)."""
+
+    user_id: uuid.UUID
+    # When they first asked, before any wait in line.
+    arrived_at: datetime
+
+
+async def admitted_starter(
+    request: Request,
+    user_id: CurrentUserId,
+    sessionmaker: SessionmakerDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    review: ReviewPolicyDep,
+) -> AsyncIterator[Starting]:
+    """Admission first (a candidate in line costs one check and no database work beyond
+    the sign-in's), then the caller's overdue attempts submitted (committed on their
+    own: a start must not find an attempt whose time ran out still open). The place is
+    held until the request is over."""
+    gate = admission(request)
+    entry = gate.try_enter(user_id, clock.now())
+    if isinstance(entry, Waiting):
+        raise AdmissionWait(entry)
+    try:
+        await service.sweep_overdue(
+            sessionmaker,
+            clock,
+            timedelta(seconds=settings.deadline_grace_seconds),
+            runner=runtime(request).jobs,
+            scenarios=scenario_registry(request),
+            review=review,
+            user_id=user_id,
+        )
+        yield Starting(user_id, entry.arrived_at)
+    finally:
+        gate.leave(entry, clock.now())
+
+
+Starter = Annotated[Starting, Depends(admitted_starter)]
+
+
+def admission(request: Request) -> Admission:
+    gate: Admission = request.app.state.admission
+    return gate
 
 
 def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:

@@ -17,6 +17,11 @@ class AttemptClosed(Conflict):
     default_message = "This attempt is closed: its time is up or it was submitted."
 
 
+class AttemptNotStarted(Conflict):
+    code = "attempt_not_started"
+    default_message = "This attempt's sitting has not started yet; its items open at the start."
+
+
 class AttemptPending(Conflict):
     code = "attempt_pending"
     default_message = "Your previous attempt at this exam is still being scored."

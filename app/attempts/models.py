@@ -55,6 +55,10 @@ class Attempt(Base):
     section_scores: Mapped[list[Any] | None]
     # The receipt (app/attempts/receipts.py) of the answers as closed: what was scored.
     receipt: Mapped[str | None] = mapped_column(String(64))
+    # The sitting it was checked in to (app/sittings); its clock starts with the sitting.
+    sitting_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sittings.id", ondelete="SET NULL")
+    )
 
 
 class AttemptItem(Base):

@@ -182,6 +182,8 @@ class ItemMeta:
 class FormMeta:
     owner_id: uuid.UUID
     items: dict[str, ItemMeta]
+    # When the clock starts (a sitting's start, for a checked-in attempt): fixed at start.
+    starts_at: datetime
 
 
 @functools.cache
@@ -215,6 +217,7 @@ _form_meta_cache = _FormMetaCache(20_000)
 _FORM_META = (
     select(
         _attempts.c.user_id,
+        _attempts.c.started_at,
         AttemptItem.__table__.c.ref,
         AttemptItem.__table__.c.kind,
         AttemptItem.__table__.c.option_order,
@@ -242,6 +245,7 @@ def remember_form(attempt: Attempt, items: Sequence[AttemptItem], types: dict[st
                 )
                 for i in items
             },
+            attempt.started_at,
         ),
     )
 
@@ -309,6 +313,18 @@ class AttemptRepository:
 
     async def response(self, attempt_id: uuid.UUID, ref: str) -> Response | None:
         return await self.session.get(Response, (attempt_id, ref))
+
+    async def in_sittings(
+        self, user_id: uuid.UUID, sitting_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        if not sitting_ids:
+            return {}
+        result = await self.session.execute(
+            select(Attempt.sitting_id, Attempt.id).where(
+                Attempt.user_id == user_id, Attempt.sitting_id.in_(sitting_ids)
+            )
+        )
+        return {sitting: attempt for sitting, attempt in result.all() if sitting is not None}
 
     async def seen_item_ids(self, user_id: uuid.UUID) -> set[str]:
         result = await self.session.execute(
@@ -428,8 +444,9 @@ class AutosaveRepository:
             rows[0][0],
             {
                 ref: item_meta(kind, len(order or []), item_type == "multiple", scenario_id)
-                for _, ref, kind, order, item_type, scenario_id in rows
+                for _, _, ref, kind, order, item_type, scenario_id in rows
             },
+            rows[0][1],
         )
         _form_meta_cache.put(attempt_id, meta)
         return meta

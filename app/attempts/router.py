@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
@@ -7,12 +8,18 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from app.attempts import service
-from app.attempts.dependencies import OwnedAttempt, autosave_repository
+from app.attempts.dependencies import (
+    OwnedAttempt,
+    StartedAttempt,
+    Starter,
+    autosave_repository,
+)
 from app.attempts.exceptions import (
     AlreadyCertified,
     AttemptClosed,
     AttemptLimitReached,
     AttemptNotFound,
+    AttemptNotStarted,
     AttemptPending,
     ExamUnavailable,
     InvalidAnswer,
@@ -27,9 +34,9 @@ from app.attempts.exceptions import (
 )
 from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.schemas import (
+    AdmissionWaitOut,
     AttemptStartedOut,
     AttemptStateOut,
-    FormItemOut,
     ItemStateOut,
     McqItemOut,
     OptionOut,
@@ -42,13 +49,13 @@ from app.attempts.schemas import (
     SavedOut,
     ScenarioItemOut,
     SectionScoreOut,
+    attempt_started_out,
 )
 from app.availability import service as availability_service
 from app.core.deps import (
     ClockDep,
     PendingJobsDep,
     SessionDep,
-    SessionmakerDep,
     SettingsDep,
     UnitOfWorkRoute,
     runtime,
@@ -71,7 +78,9 @@ autosave_router = APIRouter(prefix="/api/v1", tags=["attempts"])
 @autosave_router.put(
     "/attempts/{attempt_id}/responses/{ref}",
     response_model=SavedOut,
-    responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, InvalidAnswer),
+    responses=responses(
+        AttemptNotFound, ItemNotFound, AttemptClosed, AttemptNotStarted, InvalidAnswer
+    ),
 )
 async def save_response(
     attempt_id: uuid.UUID, ref: Text, body: ResponseIn, request: Request, user_id: HotUserId
@@ -101,6 +110,11 @@ async def save_response(
     response_model=AttemptStartedOut,
     responses={
         200: {"description": "An attempt already in progress, resumed", "model": AttemptStartedOut},
+        202: {
+            "description": "Waiting for admission: nothing started yet, ask again after "
+            "`Retry-After` seconds",
+            "model": AdmissionWaitOut,
+        },
         **responses(
             ExamNotFound,
             PrerequisiteMissing,
@@ -116,46 +130,23 @@ async def start_attempt(
     code: Text,
     request: Request,
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
     clock: ClockDep,
     settings: SettingsDep,
-    user_id: CurrentUserId,
-    review: ReviewPolicyDep,
+    starter: Starter,
 ) -> JSONResponse:
-    grace = timedelta(seconds=settings.deadline_grace_seconds)
-    scenarios = scenario_registry(request)
-    await service.sweep_overdue(
-        sessionmaker,
-        clock,
-        grace,
-        runner=runtime(request).jobs,
-        scenarios=scenarios,
-        review=review,
-        user_id=user_id,
-    )
     started = await service.start_attempt(
         session,
         clock,
-        user_id,
+        starter.user_id,
         code,
-        grace=grace,
-        scenarios=scenarios,
+        grace=timedelta(seconds=settings.deadline_grace_seconds),
+        scenarios=scenario_registry(request),
         exposure=request.app.state.exposure,
         seed=request.app.state.seeds.next_seed(),
         balancer=request.app.state.balancer,
     )
-    a = started.attempt
-    body = AttemptStartedOut(
-        id=a.id,
-        exam_code=a.exam_code,
-        status=a.status.value,
-        started_at=a.started_at,
-        deadline_at=a.deadline_at,
-        remaining_seconds=service.remaining_seconds(a, clock.now()),
-        items=[FormItemOut(ref=i.ref, kind=i.kind, position=i.position) for i in started.items],
-    )
     return JSONResponse(
-        body.model_dump(mode="json"),
+        attempt_started_out(started, clock.now()).model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
     )
 
@@ -184,13 +175,16 @@ async def _state_out(
     attempt: Attempt, request: Request, session: SessionDep, clock: ClockDep
 ) -> AttemptStateOut:
     view = await service.attempt_view(session, attempt, scenario_registry(request))
+    now = clock.now()
     return AttemptStateOut(
         id=attempt.id,
         exam_code=attempt.exam_code,
-        status=attempt.status.value,
+        status=service.public_status(attempt, now),
         started_at=attempt.started_at,
+        starts_at=attempt.started_at,
+        starts_in_seconds=max(0, math.ceil((attempt.started_at - now).total_seconds())),
         deadline_at=attempt.deadline_at,
-        remaining_seconds=service.remaining_seconds(attempt, clock.now()),
+        remaining_seconds=service.remaining_seconds(attempt, now),
         submitted_at=attempt.submitted_at,
         receipt=attempt.receipt,
         answers_receipt=view.receipt,
@@ -211,10 +205,10 @@ async def _state_out(
 @router.get(
     "/attempts/{attempt_id}/items/{ref}",
     response_model=McqItemOut | ScenarioItemOut,
-    responses=responses(AttemptNotFound, ItemNotFound),
+    responses=responses(AttemptNotFound, ItemNotFound, AttemptNotStarted),
 )
 async def attempt_item(
-    ref: Text, request: Request, attempt: OwnedAttempt, session: SessionDep
+    ref: Text, request: Request, attempt: StartedAttempt, session: SessionDep
 ) -> McqItemOut | ScenarioItemOut:
     if await service.item_kind(session, attempt, ref) == "scenario":
         sv = await service.scenario_view(session, attempt, ref, scenario_registry(request))
@@ -252,7 +246,9 @@ async def attempt_item(
     "/attempts/{attempt_id}/scenarios/{ref}/runs",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunQueuedOut,
-    responses=responses(AttemptNotFound, ItemNotFound, AttemptClosed, NoRunsLeft),
+    responses=responses(
+        AttemptNotFound, ItemNotFound, AttemptClosed, AttemptNotStarted, NoRunsLeft
+    ),
 )
 async def request_run(
     ref: Text,
@@ -302,6 +298,7 @@ async def run_result(
         AttemptNotFound,
         ItemNotFound,
         AttemptClosed,
+        AttemptNotStarted,
         NoPipeline,
         NoPipelineRunsLeft,
         ScenarioUnavailable,
@@ -364,7 +361,7 @@ async def pipeline_run_result(
     "/attempts/{attempt_id}/submit",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AttemptStateOut,
-    responses=responses(AttemptNotFound),
+    responses=responses(AttemptNotFound, AttemptNotStarted),
 )
 async def submit(
     attempt_id: uuid.UUID,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.exceptions import (
     AttemptClosed,
+    AttemptNotStarted,
     ItemNotFound,
     NoRunsLeft,
     RunNotFound,
@@ -21,6 +22,7 @@ from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.repository import (
     AttemptRepository,
 )
+from app.attempts.timing import has_started
 from app.core.clock import Clock
 from app.core.jobs import PendingJobs, Urgency
 from app.grading import service as grading_service
@@ -47,6 +49,8 @@ async def scenario_for_run(
         or locked.deadline_at <= now - grace
     ):
         raise AttemptClosed()
+    if not has_started(locked, now):
+        raise AttemptNotStarted()
     slot = await repo.item(attempt.id, ref)
     if slot is None or slot.scenario_id is None:
         raise ItemNotFound()

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.attempts.start import StartedAttempt
+from app.attempts.timing import public_status, remaining_seconds
 from app.core.text import Text
 
 
@@ -17,11 +19,29 @@ class FormItemOut(BaseModel):
 class AttemptStartedOut(BaseModel):
     id: uuid.UUID
     exam_code: str
-    status: str
+    status: str = Field(description="in_progress, or checked_in until its sitting starts")
     started_at: datetime
+    # When the clock starts (= started_at); for a checked-in attempt, its sitting's start.
+    starts_at: datetime
     deadline_at: datetime
     remaining_seconds: int
     items: list[FormItemOut]
+    sitting_id: uuid.UUID | None = None
+
+
+def attempt_started_out(started: StartedAttempt, now: datetime) -> AttemptStartedOut:
+    a = started.attempt
+    return AttemptStartedOut(
+        id=a.id,
+        exam_code=a.exam_code,
+        status=public_status(a, now),
+        started_at=a.started_at,
+        starts_at=a.started_at,
+        deadline_at=a.deadline_at,
+        remaining_seconds=remaining_seconds(a, now),
+        items=[FormItemOut(ref=i.ref, kind=i.kind, position=i.position) for i in started.items],
+        sitting_id=a.sitting_id,
+    )
 
 
 class ItemStateOut(FormItemOut):
@@ -34,6 +54,9 @@ class AttemptStateOut(BaseModel):
     exam_code: str
     status: str
     started_at: datetime
+    starts_at: datetime
+    # Seconds until the clock starts by the server's clock (0 once running).
+    starts_in_seconds: int = 0
     deadline_at: datetime
     remaining_seconds: int
     submitted_at: datetime | None
@@ -81,6 +104,15 @@ class ScenarioItemOut(BaseModel):
     # The command "Run pipeline" runs (e.g. ``python run.py``); null: nothing to run.
     pipeline_command: str | None = None
     pipeline_runs_left: int = 0
+
+
+class AdmissionWaitOut(BaseModel):
+    """A start that waits for admission: the place in the queue and when to ask again.
+    Nothing is started and no clock runs while waiting."""
+
+    position: int
+    retry_after_seconds: int
+    estimated_wait_seconds: int
 
 
 class RunQueuedOut(BaseModel):

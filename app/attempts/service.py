@@ -1,5 +1,6 @@
 r"""The attempts domain's surface for routers and other domains: the life of an attempt.
 
+    (checked_in: in_progress before its sitting's start, see timing.py)
     in_progress --submit / deadline--> submitted --score--> scored
                                   \--scenarios--> grading --/   \--> under_review --> scored
                                                                  (a held pass, until a
@@ -42,6 +43,7 @@ from app.attempts.repository import (
 from app.attempts.runs import RunView, public_run_view, request_public_run
 from app.attempts.start import Eligibility, StartedAttempt, eligibility, start_attempt
 from app.attempts.sweeper import requeue_stalled_gradings, run_grading_job, sweep_overdue
+from app.attempts.timing import Scheduled, has_started, public_status, remaining_seconds
 from app.attempts.views import (
     AttemptView,
     McqView,
@@ -50,7 +52,6 @@ from app.attempts.views import (
     attempt_view,
     item_kind,
     mcq_view,
-    remaining_seconds,
     result_view,
     scenario_view,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "RunView",
     "Saved",
     "ScenarioView",
+    "Scheduled",
     "StartedAttempt",
     "attempt_view",
     "attempts_by_id",
@@ -74,12 +76,14 @@ __all__ = [
     "finish_grading",
     "form_result",
     "get_attempt",
+    "has_started",
     "issue_for_pass",
     "item_kind",
     "mcq_view",
     "owned_attempt",
     "pipeline_run_view",
     "public_run_view",
+    "public_status",
     "release_review",
     "remaining_seconds",
     "request_pipeline_run",
@@ -92,6 +96,7 @@ __all__ = [
     "scenario_variant",
     "scenario_view",
     "score_attempt",
+    "sitting_attempt_ids",
     "start_attempt",
     "submit",
     "sweep_overdue",
@@ -121,6 +126,13 @@ async def attempts_by_id(
     session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Attempt]:
     return {a.id: a for a in await AttemptRepository(session).by_ids(attempt_ids)}
+
+
+async def sitting_attempt_ids(
+    session: AsyncSession, user_id: uuid.UUID, sitting_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The user's attempt in each of these sittings they checked in to."""
+    return await AttemptRepository(session).in_sittings(user_id, sitting_ids)
 
 
 async def running_attempt_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -27,6 +27,7 @@ from app.attempts.repository import (
     AttemptRepository,
     remember_form,
 )
+from app.attempts.timing import Scheduled, attempt_times
 from app.certificates import service as certificates_service
 from app.certificates.status import add_months
 from app.core.clock import Clock
@@ -46,12 +47,6 @@ class StartedAttempt:
     created: bool
 
 
-def remaining_seconds(attempt: Attempt, now: datetime) -> int:
-    if attempt.status != AttemptStatus.in_progress:
-        return 0
-    return max(0, int((attempt.deadline_at - now).total_seconds()))
-
-
 async def start_attempt(
     session: AsyncSession,
     clock: Clock,
@@ -63,11 +58,14 @@ async def start_attempt(
     exposure: ExposureCache,
     seed: int,
     balancer: FormBalancer | None = None,
+    schedule: Scheduled | None = None,
 ) -> StartedAttempt:
     """The candidate's open attempt at this exam, or a new one if the rules allow it.
     Every query it makes is bounded by this candidate's own rows or by the bank (the
-    exposure counters come from ``exposure``, this process's snapshot), never by history. ``seed`` draws a new attempt's form; a resumed attempt keeps its own. With
-    ``balancer`` the form is balanced in difficulty (app.exams.forms)."""
+    exposure counters come from ``exposure``, this process's snapshot), never by history.
+    ``seed`` draws a new attempt's form; a resumed attempt keeps its own. With
+    ``balancer`` the form is balanced in difficulty (app.exams.forms). ``schedule``: a
+    check-in to a sitting, whose clock starts with the sitting (``timing.attempt_times``)."""
     exam = await exams_service.get_exam(session, exam_code)
     repo = AttemptRepository(session)
     now = clock.now()
@@ -101,6 +99,9 @@ async def start_attempt(
     form.sort(key=lambda slot: slot.section)
     # A standing accommodation (extra minutes for this candidate at this exam).
     extra = await proctoring_service.extra_minutes_for(session, user_id, exam.code)
+    started_at, deadline_at = attempt_times(
+        now, timedelta(minutes=exam.duration_minutes + extra), schedule
+    )
     attempt = Attempt(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -108,8 +109,9 @@ async def start_attempt(
         exam_code=exam.code,
         status=AttemptStatus.in_progress,
         seed=seed,
-        started_at=now,
-        deadline_at=now + timedelta(minutes=exam.duration_minutes + extra),
+        started_at=started_at,
+        deadline_at=deadline_at,
+        sitting_id=schedule.sitting_id if schedule else None,
     )
     items = []
     for position, slot in enumerate(form, start=1):
@@ -140,7 +142,7 @@ async def start_attempt(
                 kind=slot.kind,
                 section=slot.section,
                 item_version_id=item.id,
-                option_order=option_order([o["id"] for o in item.options], seed, item.item_id),
+                option_order=option_order(list(item.option_ids), seed, item.item_id),
             )
         )
     await repo.add(attempt, items)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,12 +27,6 @@ from app.grading import service as grading_service
 from app.grading.pipeline import command_line
 from app.grading.scenarios import Scenario
 from app.grading.scoring import score_choice_item
-
-
-def remaining_seconds(attempt: Attempt, now: datetime) -> int:
-    if attempt.status != AttemptStatus.in_progress:
-        return 0
-    return max(0, int((attempt.deadline_at - now).total_seconds()))
 
 
 @dataclass(frozen=True)

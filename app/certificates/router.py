@@ -8,8 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.attempts.schemas import AttemptStartedOut, FormItemOut
-from app.attempts.service import remaining_seconds
+from app.attempts.schemas import AttemptStartedOut, attempt_started_out
 from app.certificates import flows, service
 from app.certificates.badges import LEVELS as BADGE_LEVELS
 from app.certificates.badges import badge_svg
@@ -185,16 +184,7 @@ async def start_renewal(
         seed=request.app.state.seeds.next_seed(),
         balancer=request.app.state.balancer,
     )
-    a = started.attempt
-    body = AttemptStartedOut(
-        id=a.id,
-        exam_code=a.exam_code,
-        status=a.status.value,
-        started_at=a.started_at,
-        deadline_at=a.deadline_at,
-        remaining_seconds=remaining_seconds(a, clock.now()),
-        items=[FormItemOut(ref=i.ref, kind=i.kind, position=i.position) for i in started.items],
-    )
+    body = attempt_started_out(started, clock.now())
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,

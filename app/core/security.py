@@ -9,11 +9,14 @@ the library's, so tests and the sweeper agree on what "now" is.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -32,21 +35,71 @@ TokenPurpose = Literal["access", "attempt", "refresh", "csrf"]
 _ALGORITHMS = ["HS256"]
 _REQUIRED_CLAIMS = ("exp", "iat", "sub", "purpose")
 
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so a miss costs as long as a hit.
-_DUMMY_HASH = _hasher.hash("assay-timing-equaliser")
+
+class _Passwords:
+    """argon2id with the configured cost; the dummy hash (verified against when the email
+    is unknown, so a miss costs as long as a hit) is made with the same parameters."""
+
+    def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
+        self.hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        self.dummy = self.hasher.hash("assay-timing-equaliser")
+
+
+_passwords = _Passwords(3, 65536, 4)
+
+
+def configure_passwords(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """The process's hashing cost (ASSAY_ARGON2_*), set once by the app factory."""
+    global _passwords
+    hasher = _passwords.hasher
+    if (hasher.time_cost, hasher.memory_cost, hasher.parallelism) != (
+        time_cost,
+        memory_kib,
+        parallelism,
+    ):
+        _passwords = _Passwords(time_cost, memory_kib, parallelism)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _passwords.hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
-    """Constant-time-ish: an unknown user (``password_hash=None``) still costs one verify."""
+    """Constant-time-ish: an unknown user (``password_hash=None``) still costs one verify.
+    A hash keeps the parameters it was made with and is checked with them."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _passwords.hasher.verify(password_hash or _passwords.dummy, password)
+            and password_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Hashing runs on these threads (argon2 releases the GIL), never on the event loop: a
+# sign-in storm waits its turn here while every other request is served; at most one hash
+# per core at a time, so memory stays at cores x ASSAY_ARGON2_MEMORY_KIB.
+_HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, hash_password, password)
+
+
+async def verify_password_off_loop(password: str, password_hash: str | None) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        _HASHING, verify_password, password, password_hash
+    )
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    """Made with other parameters than the configured ones (rehashed at the next sign-in)."""
+    try:
+        return _passwords.hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 class InvalidToken(NotAuthenticated):

@@ -33,11 +33,25 @@ class ExamRepository:
         result = await self.session.execute(select(ItemVersion).where(ItemVersion.is_current))
         return result.scalars().all()
 
-    async def drawable_items(self) -> Sequence[ItemVersion]:
+    async def drawable_items(
+        self,
+    ) -> Sequence[tuple[uuid.UUID, str, str, str, str, list[Any], float]]:
+        """(id, item_id, type, domain, level, options, difficulty) of every current item
+        version."""
         result = await self.session.execute(
-            select(ItemVersion).where(ItemVersion.is_current, ItemVersion.retired.is_(False))
+            select(
+                ItemVersion.id,
+                ItemVersion.item_id,
+                ItemVersion.type,
+                ItemVersion.domain,
+                ItemVersion.level,
+                ItemVersion.options,
+                ItemVersion.difficulty,
+            )
+            .where(ItemVersion.is_current, ItemVersion.retired.is_(False))
+            .order_by(ItemVersion.item_id)
         )
-        return result.scalars().all()
+        return [tuple(row) for row in result.all()]
 
     async def item_versions(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemVersion]:
         result = await self.session.execute(select(ItemVersion).where(ItemVersion.id.in_(ids)))

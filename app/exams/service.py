@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ async def publish_bank(session: AsyncSession, clock: Clock, bank: Bank) -> Publi
     still point at them."""
     if bank.problems:
         raise ContentInvalid(f"{len(bank.problems)} problems in the question bank")
+    _pool_cache.invalidate()
     repo = ExamRepository(session)
     now = clock.now()
 
@@ -156,10 +158,64 @@ async def get_exam_version(session: AsyncSession, version_id: uuid.UUID) -> Exam
     return exam
 
 
-async def drawable_pool(session: AsyncSession) -> tuple[list[PoolEntry], dict[str, ItemVersion]]:
-    rows = await ExamRepository(session).drawable_items()
-    by_id = {row.item_id: row for row in rows}
-    pool = [PoolEntry(row.item_id, "mcq", row.domain, row.level) for row in rows]
+@dataclass(frozen=True)
+class DrawableItem:
+    """What a start needs of a current item version: no stem, key or rationale."""
+
+    id: uuid.UUID
+    item_id: str
+    type: str
+    domain: str
+    level: str
+    option_ids: tuple[str, ...]
+    # The author's estimate of the share answering right (what forms balance on before
+    # there is enough data).
+    difficulty: float
+
+
+class _PoolCache:
+    """The drawable items, kept by this process: every start drew on all of them, and
+    loading a few hundred item versions through the ORM was the largest part of a start.
+    A publish in this process empties it; one in another process (a replica starting
+    with new content) reaches it within ``POOL_LIFETIME_SECONDS``, meanwhile starts draw
+    the versions that were current when it was read (still valid rows)."""
+
+    def __init__(self) -> None:
+        self.items: tuple[DrawableItem, ...] | None = None
+        self.read_at = 0.0
+
+    def get(self) -> tuple[DrawableItem, ...] | None:
+        if self.items is not None and time.monotonic() - self.read_at < POOL_LIFETIME_SECONDS:
+            return self.items
+        return None
+
+    def put(self, items: tuple[DrawableItem, ...]) -> None:
+        self.items, self.read_at = items, time.monotonic()
+
+    def invalidate(self) -> None:
+        self.items = None
+
+
+POOL_LIFETIME_SECONDS = 60.0
+_pool_cache = _PoolCache()
+
+
+async def drawable_pool(
+    session: AsyncSession,
+) -> tuple[list[PoolEntry], dict[str, DrawableItem]]:
+    items = _pool_cache.get()
+    if items is None:
+        items = tuple(
+            DrawableItem(
+                id_, item_id, type_, domain, level, tuple(o["id"] for o in options), difficulty
+            )
+            for id_, item_id, type_, domain, level, options, difficulty in await ExamRepository(
+                session
+            ).drawable_items()
+        )
+        _pool_cache.put(items)
+    by_id = {item.item_id: item for item in items}
+    pool = [PoolEntry(item.item_id, "mcq", item.domain, item.level) for item in items]
     return pool, by_id
 
 

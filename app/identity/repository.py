@@ -27,6 +27,16 @@ class UserRepository:
         result = await self.session.execute(select(User).where(User.email == email.lower()))
         return result.scalar_one_or_none()
 
+    async def ids_by_email(self, emails: Sequence[str]) -> dict[str, uuid.UUID]:
+        wanted = sorted({e.lower() for e in emails})
+        found: dict[str, uuid.UUID] = {}
+        for start in range(0, len(wanted), 1000):  # bounded IN lists
+            result = await self.session.execute(
+                select(User.email, User.id).where(User.email.in_(wanted[start : start + 1000]))
+            )
+            found.update({email: user_id for email, user_id in result.all()})
+        return found
+
     async def add(self, user: User) -> User:
         self.session.add(user)
         await self.session.flush()

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
 from app.core.errors import InvalidCredentials
-from app.core.security import hash_password, verify_password
+from app.core.security import (
+    hash_password_off_loop,
+    password_needs_rehash,
+    verify_password_off_loop,
+)
 from app.identity.exceptions import EmailTaken, WrongPassword
 from app.identity.models import Role, Session, User
 from app.identity.repository import SessionRepository, UserRepository
@@ -34,7 +38,7 @@ async def create_user(
         id=uuid.uuid4(),
         email=email,
         full_name=" ".join(full_name.split()),
-        password_hash=hash_password(password),
+        password_hash=await hash_password_off_loop(password),
         role=role,
         created_at=clock.now(),
     )
@@ -49,8 +53,15 @@ async def create_user(
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     """The user, or InvalidCredentials after the same work whether or not the email exists."""
     user = await UserRepository(session).get_by_email(email.strip())
-    if not verify_password(password, user.password_hash if user else None) or user is None:
+    if (
+        not await verify_password_off_loop(password, user.password_hash if user else None)
+        or user is None
+    ):
         raise InvalidCredentials()
+    if password_needs_rehash(user.password_hash):
+        # The cost setting changed: this password moves to it now that it is at hand.
+        user.password_hash = await hash_password_off_loop(password)
+        await session.flush()
     return user
 
 
@@ -62,6 +73,11 @@ async def users_by_id(
     session: AsyncSession, user_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, User]:
     return {u.id: u for u in await UserRepository(session).by_ids(user_ids)}
+
+
+async def user_ids_by_email(session: AsyncSession, emails: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Accounts by (lower-cased) email; emails without an account are left out."""
+    return await UserRepository(session).ids_by_email([e.strip() for e in emails])
 
 
 async def find_user(session: AsyncSession, email: str) -> User | None:
@@ -87,8 +103,8 @@ async def change_password(
     session: AsyncSession, clock: Clock, user: User, current: str, new: str
 ) -> None:
     """A new password ends every session of the account (a thief's too)."""
-    if not verify_password(current, user.password_hash):
+    if not await verify_password_off_loop(current, user.password_hash):
         raise WrongPassword()
-    user.password_hash = hash_password(new)
+    user.password_hash = await hash_password_off_loop(new)
     await SessionRepository(session).revoke_all(user.id, clock.now())
     await session.flush()

@@ -4,7 +4,7 @@ the CSRF value the page's scripts send back, and plain-words error pages."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +33,11 @@ def long_date(value: date | str) -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
+def long_time(value: datetime) -> str:
+    """A moment as people write it, in UTC: 2 March 2026, 10:00 UTC."""
+    return f"{long_date(value.date())}, {value.astimezone(UTC).strftime('%H:%M')} UTC"
+
+
 def cert_id(shown: str) -> Markup:
     """A certificate ID whose groups never break inside (a line may break between them)."""
     groups = [f'<span class="grp">{escape(g)}</span>' for g in str(shown).split("-")]
@@ -41,6 +46,7 @@ def cert_id(shown: str) -> Markup:
 
 templates.env.filters["long_date"] = long_date
 templates.env.filters["cert_id"] = cert_id
+templates.env.filters["long_time"] = long_time
 
 _ERRORS = {
     401: ("Please sign in", "Sign in to see this page."),

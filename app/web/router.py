@@ -4,6 +4,7 @@ here from the same services the JSON API uses; the exam screen is a shell whose 
 
 from __future__ import annotations
 
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -29,7 +30,11 @@ from app.core.text import Text
 from app.exams import service as exams_service
 from app.exams.exceptions import ExamNotFound
 from app.exams.models import ExamVersion
+from app.identity import service as identity_service
+from app.identity.models import Role
 from app.proctoring import service as proctoring_service
+from app.sittings import service as sittings_service
+from app.sittings.models import Latecomers
 from app.web.importmap import import_map
 from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
 
@@ -155,6 +160,11 @@ async def exam_intro_page(
     extra = await proctoring_service.extra_minutes_for(session, user_id, exam.code)
     blueprint = exams_service.blueprint_of(exam)
     scenario = next((s for s in blueprint.sections if s.kind == "scenario"), None)
+    user = await identity_service.get_user(session, user_id)
+    sittings = await sittings_service.open_sittings(
+        session, clock, user_id, user.role if user else Role.candidate, exam.code
+    )
+    now = clock.now()
     return render(
         request,
         "exam_intro.html",
@@ -163,11 +173,26 @@ async def exam_intro_page(
         extra_minutes=extra,
         has_scenarios=scenario is not None,
         grace_seconds=runtime(request).settings.deadline_grace_seconds,
+        sittings=[
+            {
+                "id": v.sitting.id,
+                "starts_at": v.sitting.starts_at,
+                "opens_at": v.sitting.check_in_opens_at,
+                "closes_at": v.sitting.check_in_closes_at,
+                "check_in_open": v.sitting.check_in_opens_at <= now < v.sitting.check_in_closes_at,
+                "seats_left": max(0, v.sitting.capacity - v.sitting.checked_in),
+                "full_duration": v.sitting.latecomers == Latecomers.full_duration,
+                "attempt_id": v.attempt_id,
+            }
+            for v in sittings
+        ],
     )
 
 
 @router.get("/attempts/{attempt_id}")
-async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
+async def exam_page(
+    attempt_id: uuid.UUID, request: Request, session: SessionDep, clock: ClockDep
+) -> Response:
     user_id = await signed_in_user_id(request)
     if user_id is None:
         return to_sign_in(request)
@@ -178,6 +203,19 @@ async def exam_page(attempt_id: uuid.UUID, request: Request, session: SessionDep
     if attempt.status != AttemptStatus.in_progress:
         return RedirectResponse(f"/attempts/{attempt_id}/result", status_code=303)
     exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    now = clock.now()
+    if not attempts_service.has_started(attempt, now):
+        # Checked in to a sitting: the waiting room until its start, then this page again.
+        return render(
+            request,
+            "waiting.html",
+            title=exam.title,
+            attempt_id=attempt.id,
+            exam=exam,
+            starts_at=attempt.started_at,
+            starts_in=math.ceil((attempt.started_at - now).total_seconds()),
+            minutes=round((attempt.deadline_at - attempt.started_at).total_seconds() / 60),
+        )
     modules = import_map()
     style_nonce = secrets.token_urlsafe(18)
     page = render(

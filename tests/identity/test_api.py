@@ -72,7 +72,7 @@ async def test_login_costs_the_same_for_unknown_emails(
             verified.append(True)
             return super().verify(hash, password)
 
-    monkeypatch.setattr(security, "_hasher", CountingHasher())
+    monkeypatch.setattr(security._passwords, "hasher", CountingHasher())
     for username in ("known@example.org", "unknown@example.org"):
         r = await client.post(
             "/api/v1/auth/token", data={"username": username, "password": "wrong password!"}

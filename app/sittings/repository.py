@@ -1,0 +1,63 @@
+"""Every query about sittings. Seats are counted on the sitting's row by the check-in
+that takes one, in a statement that refuses the seat past capacity: two check-ins
+racing for the last seat cannot both get it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.sittings.models import RosterEntry, Sitting
+
+
+class SittingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, sitting: Sitting, roster: Sequence[uuid.UUID]) -> None:
+        self.session.add(sitting)
+        await self.session.flush()
+        if roster:
+            await self.session.execute(
+                insert(RosterEntry), [{"sitting_id": sitting.id, "user_id": u} for u in roster]
+            )
+
+    async def get(self, sitting_id: uuid.UUID) -> Sitting | None:
+        return await self.session.get(Sitting, sitting_id)
+
+    async def on_roster(self, sitting_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        return await self.session.get(RosterEntry, (sitting_id, user_id)) is not None
+
+    async def take_seat(self, sitting_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            update(Sitting)
+            .where(Sitting.id == sitting_id, Sitting.checked_in < Sitting.capacity)
+            .values(checked_in=Sitting.checked_in + 1)
+            .returning(Sitting.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def open_at(self, now: datetime, exam_code: str | None) -> Sequence[Sitting]:
+        """Sittings whose check-in has not closed, soonest first."""
+        stmt = select(Sitting).where(Sitting.check_in_closes_at > now)
+        if exam_code is not None:
+            stmt = stmt.where(Sitting.exam_code == exam_code)
+        result = await self.session.execute(stmt.order_by(Sitting.starts_at, Sitting.id))
+        return result.scalars().all()
+
+    async def rostered(
+        self, sitting_ids: Sequence[uuid.UUID], user_id: uuid.UUID
+    ) -> set[uuid.UUID]:
+        if not sitting_ids:
+            return set()
+        result = await self.session.execute(
+            select(RosterEntry.sitting_id).where(
+                RosterEntry.sitting_id.in_(sitting_ids), RosterEntry.user_id == user_id
+            )
+        )
+        return set(result.scalars())
