@@ -225,7 +225,8 @@ def test_a_keyboard_only_candidate_completes_a_scenario(
     page.screenshot(path=screenshots / "scenario-keyboard.png")
 
     # Back up to Submit, through the editor (Shift+Tab passes it, changing nothing),
-    # confirm in the dialog, and the result page follows.
+    # confirm in the dialog; the dialog then shows the receipt, with focus on the way on
+    # to the result.
     _press_until(page, "Shift+Tab", ".cm-content", limit=10)
     keys.press("Shift+Tab")
     expect(editor).not_to_be_focused()
@@ -234,6 +235,9 @@ def test_a_keyboard_only_candidate_completes_a_scenario(
     keys.press("Enter")
     expect(page.locator("#submit-dialog")).to_be_visible()
     _press_until(page, "Tab", "#submit-confirm", limit=10)
+    keys.press("Enter")
+    done = page.get_by_role("dialog", name="Exam submitted")
+    expect(done.get_by_role("button", name="See your result")).to_be_focused()
     keys.press("Enter")
     expect(page).to_have_url(f"{server.url}/attempts/{attempt_id}/result")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +157,15 @@ def test_cli_summary_on_a_clean_bank(tmp_path: Path) -> None:
     assert "forms 2" in result.output  # 6 lifecycle / 3 and 4 data / 2
 
 
+REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
 def test_cli_validates_scenarios_and_their_pool(tmp_path: Path) -> None:
-    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    # One real scenario is enough to see the CLI validate it (every scenario's own
+    # validation is tests/content/test_scenarios.py; doing them all again here took
+    # minutes of CI).
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO_SCENARIOS / "leaky-scaler", scenarios / "leaky-scaler")
     root = write_bank(
         tmp_path / "bank",
         [
