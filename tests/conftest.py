@@ -83,8 +83,21 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def sessionmaker(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+def apps() -> list[FastAPI]:
+    """The apps a test built (the ``app`` fixture)."""
+    return []
+
+
+@pytest.fixture
+async def sessionmaker(
+    engine: AsyncEngine, apps: list[FastAPI]
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     yield create_sessionmaker(engine)
+    # Nothing a test started outlives it: a job or a refresh still running holds locks
+    # that emptying the tables would wait on (on PostgreSQL a deadlock with TRUNCATE).
+    for app in apps:
+        await app.state.jobs.drain()
+        await app.state.analysis.settle()
     await clear_tables(engine)
 
 
@@ -192,10 +205,13 @@ def app(
     clock: ManualClock,
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
+    apps: list[FastAPI],
 ) -> FastAPI:
-    return create_app(
+    app = create_app(
         settings, clock, engine=engine, run_sweeper=False, seeds=SeededSeeds(FORM_SEED)
     )
+    apps.append(app)
+    return app
 
 
 @pytest.fixture
