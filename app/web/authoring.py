@@ -21,10 +21,9 @@ from app.core.deps import SessionDep, UnitOfWorkRoute
 from app.core.text import Text
 from app.exams import service as exams_service
 from app.exams.exceptions import ExamNotFound
-from app.identity import service as identity_service
 from app.identity.models import Role, User
 from app.web.charts import LineSeries, histogram, line_chart
-from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
+from app.web.pages import error_page, render, staff_user
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -67,15 +66,9 @@ def _analysis(request: Request) -> AnalysisCache:
 
 
 async def _author(request: Request, session: SessionDep) -> User | Response:
-    user_id = await signed_in_user_id(request)
-    if user_id is None:
-        return to_sign_in(request)
-    user = await identity_service.get_user(session, user_id)
-    if user is None:
-        return to_sign_in(request)
-    if user.role not in (Role.author, Role.admin):
-        return error_page(request, 403, "Only authors and admins see item analysis.")
-    return user
+    return await staff_user(
+        request, session, (Role.author, Role.admin), "Only authors and admins see item analysis."
+    )
 
 
 def _flags(flags: list[Any]) -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ the CSRF value the page's scripts send back, and plain-words error pages."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.deps import runtime
 from app.core.errors import AssayError
+from app.identity import service as identity_service
 from app.identity.dependencies import (
     SESSION_COOKIE,
     app_csrf_key,
@@ -23,6 +26,7 @@ from app.identity.dependencies import (
     session_check,
     token_claims,
 )
+from app.identity.models import Role, User
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -142,3 +146,20 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
     return render(
         request, "error.html", status_code=status_code, title=title, message=message or default
     )
+
+
+async def staff_user(
+    request: Request, session: AsyncSession, roles: Collection[Role], refused: str
+) -> User | Response:
+    """The signed-in user if their role is one of ``roles``; otherwise the page to show
+    instead: sign-in for nobody (or a user since deleted), 403 with ``refused`` for
+    another role."""
+    user_id = await signed_in_user_id(request)
+    if user_id is None:
+        return to_sign_in(request)
+    user = await identity_service.get_user(session, user_id)
+    if user is None:
+        return to_sign_in(request)
+    if user.role not in roles:
+        return error_page(request, 403, refused)
+    return user

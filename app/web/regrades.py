@@ -12,13 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.core.deps import SessionDep, SettingsDep, UnitOfWorkRoute
-from app.identity import service as identity_service
 from app.identity.models import Role, User
 from app.regrading import service as regrading_service
 from app.regrading.exceptions import RegradeNotFound
 from app.regrading.impact import POLICIES, Rescored
 from app.regrading.models import RegradeResult, RegradeStatus
-from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
+from app.web.pages import error_page, render, staff_user
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -37,15 +36,9 @@ LISTED = 200
 
 
 async def _author(request: Request, session: SessionDep) -> User | Response:
-    user_id = await signed_in_user_id(request)
-    if user_id is None:
-        return to_sign_in(request)
-    user = await identity_service.get_user(session, user_id)
-    if user is None:
-        return to_sign_in(request)
-    if user.role not in (Role.author, Role.admin):
-        return error_page(request, 403, "Only authors and admins see regrades.")
-    return user
+    return await staff_user(
+        request, session, (Role.author, Role.admin), "Only authors and admins see regrades."
+    )
 
 
 @router.get("/author/regrades")

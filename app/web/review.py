@@ -16,13 +16,12 @@ from app.core.deps import ClockDep, SessionDep, UnitOfWorkRoute
 from app.core.text import Text
 from app.exams import service as exams_service
 from app.grading.dependencies import scenario_registry
-from app.identity import service as identity_service
 from app.identity.models import Role, User
 from app.proctoring import flows
 from app.proctoring.dependencies import review_policy
 from app.proctoring.exceptions import OwnAttempt
 from app.proctoring.signals import duration
-from app.web.pages import error_page, render, signed_in_user_id, to_sign_in
+from app.web.pages import error_page, render, staff_user
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -44,15 +43,9 @@ RULE_NAMES = {
 
 
 async def _reviewer(request: Request, session: SessionDep) -> User | Response:
-    user_id = await signed_in_user_id(request)
-    if user_id is None:
-        return to_sign_in(request)
-    user = await identity_service.get_user(session, user_id)
-    if user is None:
-        return to_sign_in(request)
-    if user.role not in (Role.proctor, Role.admin):
-        return error_page(request, 403, "Only proctors and admins review attempts.")
-    return user
+    return await staff_user(
+        request, session, (Role.proctor, Role.admin), "Only proctors and admins review attempts."
+    )
 
 
 @router.get("/review")
