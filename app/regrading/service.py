@@ -477,7 +477,7 @@ async def applied_results(
 
 class ApplyJob:
     """The handler registered for ``REGRADE_APPLY``: one run per regrade at a time in
-    this process (the sweeper's resume pass finds a running regrade still applying)."""
+    this process (the periodic `regrades_resume` job finds a regrade still applying)."""
 
     def __init__(
         self,
