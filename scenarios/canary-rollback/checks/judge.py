@@ -1,5 +1,6 @@
 """Judge for canary-rollback: the runbook's objectives (the variant's error rate and
-p99 limits) and release policy, checked on what the controller did with the
+p99 limits), the variant's stable revision (the last one the deploy history promoted
+before the failing release) and the release policy, checked on what the controller did with the
 candidate's configuration (any safe configuration passes).
 
 Every check scores a fixed battery of metric traces that always runs: canaries that sit
@@ -14,7 +15,6 @@ import random
 
 from app.grading.judging import Verdict
 
-STABLE = "churn-api-v41"
 HORIZON = 90
 # Any configuration that meets the brief promotes no earlier than minute 10 and rolls
 # back within 5 minutes; a failure that starts by minute 9 is caught by every one of
@@ -93,7 +93,8 @@ def _extras(rng, me, mp):
 
 def make_inputs(seed, params):
     me, mp = float(params["max_error_rate"]), int(params["max_p99_ms"])
-    return {"traces": _battery(me, mp) + _extras(random.Random(seed), me, mp)}
+    return {"stable": str(params["stable_revision"]),
+            "traces": _battery(me, mp) + _extras(random.Random(seed), me, mp)}
 
 
 def _graded(oks, traces):
@@ -104,8 +105,8 @@ def _graded(oks, traces):
     return max(good, 0), len(battery)
 
 
-def _rolled_back_in_time(run, start):
-    return (run.get("final") == "rolled_back" and run.get("serving") == STABLE
+def _rolled_back_in_time(run, start, stable):
+    return (run.get("final") == "rolled_back" and run.get("serving") == stable
             and isinstance(run.get("at"), int) and 0 <= run["at"] - start <= 5)
 
 
@@ -119,7 +120,7 @@ def _healthy_kept(cand, inputs):
 def _bad_kind(cand, inputs, kind, what):
     traces = inputs["traces"]
     idx = [i for i, t in enumerate(traces) if t["kind"] == kind]
-    oks = [_rolled_back_in_time(cand.data[i], traces[i]["start"]) for i in idx]
+    oks = [_rolled_back_in_time(cand.data[i], traces[i]["start"], inputs["stable"]) for i in idx]
     good, total = _graded(oks, [traces[i] for i in idx])
     kept = _healthy_kept(cand, inputs)
     if good == total and kept == 1.0:
