@@ -1,7 +1,10 @@
 """Judge for validation-gate. Every batch carries its own data contract (column names,
 types, bounds and allowed values differ: the transactions feed, a sensor feed, an
 orders feed), so a gate with today's contract.yaml copied into code is wrong on most of
-them. The battery is fixed and always runs: valid rows exactly on every bound, and
+them. Contracts are written in the variant's format 2 (its names for the lower and
+upper bounds and the allowed values) and the gate's feeds.yaml lists the feeds trained
+on under the variant's key, next to a retired feed that still has a contract. The
+battery is fixed and always runs: valid rows exactly on every bound, and
 one fault at a time per column: the value just outside each bound, a missing or blank
 value, a value that is not a finite number of the declared type. A seeded extra
 contract runs too; it can only find more failures (an extra failure costs one battery
@@ -60,7 +63,12 @@ def _valid(rng, id_col, columns, next_id, as_text):
     return {k: str(v) for k, v in row.items()} if as_text else row
 
 
-def _batches(rng, id_col, columns, first_id, battery):
+def _written(columns, keys):
+    """The contract as the variant's format 2 spells it."""
+    return {"columns": {c: {keys.get(k, k): v for k, v in r.items()} for c, r in columns.items()}}
+
+
+def _batches(rng, id_col, columns, first_id, battery, keys):
     ids = iter(range(first_id, first_id + 10_000))
     valid, nulls, ranges, bad = [], [], [], []
 
@@ -108,15 +116,16 @@ def _batches(rng, id_col, columns, first_id, battery):
     rng.shuffle(valid)
     out = {}
     for key, rows in (("valid", valid), ("nulls", nulls), ("out_of_range", ranges), ("bad_numbers", bad)):
-        out[key] = {"id_column": id_col, "contract": {"columns": columns}, "rows": rows, "battery": battery}
+        out[key] = {"id_column": id_col, "contract": _written(columns, keys), "rows": rows, "battery": battery}
     return out
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
+    keys = {"min": params["min_key"], "max": params["max_key"], "allowed": params["allowed_key"]}
     b, x = random.Random(20240610), random.Random(seed)
     batches = {"valid": [], "nulls": [], "out_of_range": [], "bad_numbers": []}
     for k, (id_col, columns) in enumerate(CONTRACTS):
-        for key, batch in _batches(b, id_col, columns, 1000 + 20_000 * k, True).items():
+        for key, batch in _batches(b, id_col, columns, 1000 + 20_000 * k, True, keys).items():
             batches[key].append(batch)
     # A seeded extra contract: today's, with its bounds moved.
     id_col, columns = CONTRACTS[0]
@@ -124,9 +133,9 @@ def make_inputs(seed):
     moved["customer_age"].update(min=x.choice([16, 18, 21]), max=x.choice([99, 110, 120]))
     moved["amount"]["max"] = x.choice([10000, 25000, 75000])
     moved["currency"]["allowed"] = x.sample(["EUR", "USD", "GBP", "CHF", "SEK"], 3)
-    for key, batch in _batches(x, id_col, moved, 90_000, False).items():
+    for key, batch in _batches(x, id_col, moved, 90_000, False, keys).items():
         batches[key].append(batch)
-    batches["gate"] = _gate(batches)
+    batches["gate"] = _gate(batches, str(params["feeds_key"]))
     return batches
 
 
@@ -134,17 +143,20 @@ FEED_FILES = {"transactions": "contract.yaml", "sensor-readings": "contracts/sen
               "orders": "contracts/orders.yaml"}
 
 
-def _gate(batches):
+def _gate(batches, feeds_key):
     """The gate as pipelines run it: each feed's battery rows (valid and out of range)
-    under the feed's name, its contract found through feeds.yaml; and a feed that has
-    no contract at all."""
+    under the feed's name, its contract found through feeds.yaml (under ``feeds_key``);
+    a retired feed whose kept contract would accept its rows, and a feed with no
+    contract at all."""
     feeds, runs = {}, []
     for (feed, path), k in zip(FEED_FILES.items(), range(len(CONTRACTS)), strict=True):
         valid, bad = batches["valid"][k], batches["out_of_range"][k]
         feeds[feed] = {"path": path, "contract": valid["contract"]}
         runs.append({"feed": feed, "id_column": valid["id_column"], "rows": valid["rows"] + bad["rows"]})
-    runs.append({"feed": "clickstream", "id_column": "transaction_id", "rows": batches["valid"][0]["rows"][:5]})
-    return {"feeds": feeds, "runs": runs}
+    retired = {"clickstream": {"path": "contracts/clickstream.yaml", "contract": batches["valid"][0]["contract"]}}
+    for feed in ("clickstream", "partner-events"):
+        runs.append({"feed": feed, "id_column": "transaction_id", "rows": batches["valid"][0]["rows"][:5]})
+    return {"feeds_key": feeds_key, "feeds": feeds, "retired": retired, "runs": runs}
 
 
 def check_gate_applies_the_feeds_contract(cand, ref, inputs):

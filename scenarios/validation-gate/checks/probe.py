@@ -46,14 +46,18 @@ def step_gate_applies_the_feeds_contract(inputs):
     import gate
 
     config = tempfile.mkdtemp()
-    feeds = inputs["gate"]["feeds"]
-    for spec in feeds.values():
-        path = os.path.join(config, spec["path"])
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as fh:
-            yaml.safe_dump(spec["contract"], fh)
+    gate_inputs = inputs["gate"]
+    sections = {gate_inputs["feeds_key"]: gate_inputs["feeds"], "retired": gate_inputs["retired"]}
+    for section in sections.values():
+        for spec in section.values():
+            path = os.path.join(config, spec["path"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as fh:
+                yaml.safe_dump(dict(spec["contract"], format=2), fh)
+    registry = {"format": 2}
+    registry.update({key: {feed: spec["path"] for feed, spec in section.items()} for key, section in sections.items()})
     with open(os.path.join(config, "feeds.yaml"), "w") as fh:
-        yaml.safe_dump({feed: spec["path"] for feed, spec in feeds.items()}, fh)
+        yaml.safe_dump(registry, fh, sort_keys=False)
     out = []
     for run in inputs["gate"]["runs"]:
         try:

@@ -2,7 +2,8 @@
 feed's contract, write the rejects for the producers' data-quality dashboard, and hand
 the accepted rows to training.
 
-Each feed has its own contract (`feeds.yaml`); a feed without one is not trained on.
+Each feed trained on has its own contract (`feeds.yaml`, under `{{ feeds_key }}`); any other
+feed, a retired one included, is not trained on.
 """
 
 import json
@@ -20,9 +21,9 @@ class NoContract(Exception):
 def load_contract(feed, config_dir="."):
     """The data contract of ``feed``, as `feeds.yaml` names it."""
     with open(os.path.join(config_dir, "feeds.yaml")) as fh:
-        feeds = yaml.safe_load(fh) or {}
+        feeds = (yaml.safe_load(fh) or {}).get("{{ feeds_key }}") or {}
     if feed not in feeds:
-        raise NoContract(f"feed {feed!r} has no data contract in feeds.yaml")
+        raise NoContract(f"feed {feed!r} is not a feed trained on (feeds.yaml)")
     with open(os.path.join(config_dir, feeds[feed])) as fh:
         return yaml.safe_load(fh)
 

@@ -2,7 +2,8 @@
 feed's contract, write the rejects for the producers' data-quality dashboard, and hand
 the accepted rows to training.
 
-Each feed has its own contract (`feeds.yaml`); a feed without one is not trained on.
+Each feed trained on has its own contract (`feeds.yaml`, under `{{ feeds_key }}`); any other
+feed, a retired one included, is not trained on.
 """
 
 import json

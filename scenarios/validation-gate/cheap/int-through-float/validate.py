@@ -39,12 +39,12 @@ def check_row(row, contract):
             if num is None:
                 reasons.append(f"{col}: not a finite {rule['type']}")
                 continue
-            if num < rule.get("min", -math.inf) or num > rule.get("max", math.inf):
+            if num < rule.get("{{ min_key }}", -math.inf) or num > rule.get("{{ max_key }}", math.inf):
                 reasons.append(f"{col}: out of range")
         elif rule["type"] == "str":
             if not isinstance(value, str):
                 reasons.append(f"{col}: not text")
-            elif "allowed" in rule and value not in rule["allowed"]:
+            elif "{{ allowed_key }}" in rule and value not in rule["{{ allowed_key }}"]:
                 reasons.append(f"{col}: not allowed")
     return reasons
 

@@ -20,10 +20,10 @@ def check_row(row, contract):
             if num is None:
                 reasons.append(f"{col}: not a number")
                 continue
-            if num < rule.get("min", float("-inf")) and num > rule.get("max", float("inf")):
+            if num < rule.get("{{ min_key }}", float("-inf")) and num > rule.get("{{ max_key }}", float("inf")):
                 reasons.append(f"{col}: out of range")
         elif rule["type"] == "str":
-            if "allowed" in rule and value not in rule["allowed"]:
+            if "{{ allowed_key }}" in rule and value not in rule["{{ allowed_key }}"]:
                 reasons.append(f"{col}: not allowed")
     return reasons
 

@@ -2,12 +2,17 @@
 
 import unittest
 
-import yaml
-
 import validate
 
-with open("contract.yaml") as fh:
-    CONTRACT = yaml.safe_load(fh)
+CONTRACT = {
+    "columns": {
+        "transaction_id": {"type": "int", "min": 1},
+        "customer_age": {"type": "int", "min": 18, "max": 120},
+        "amount": {"type": "float", "min": 0.01, "max": 50000},
+        "currency": {"type": "str", "allowed": ["EUR", "USD", "GBP"]},
+        "risk_score": {"type": "float", "min": 0.0, "max": 1.0},
+    }
+}
 GOOD = {"transaction_id": "1", "customer_age": "34", "amount": "120.50", "currency": "EUR", "risk_score": "0.12"}
 
 
