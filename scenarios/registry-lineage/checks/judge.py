@@ -1,11 +1,27 @@
-"""Judge for registry-lineage."""
+"""Judge for registry-lineage. The variant sets the digest algorithm (the data lake
+catalog's), the key the lineage sits under and the names of the row-count and code
+fields, as AUDIT_REQUEST.md gives them; the fields are read by those names only."""
 
 import hashlib
 import random
 
 from app.grading.judging import Verdict
 
-FIELDS = ("dataset_sha256", "dataset_rows", "code_version", "params", "artifact_sha256")
+
+
+def _fields(inputs):
+    """(dataset digest, rows, code, params, artifact digest) field names of the variant."""
+    algo = inputs["algo"]
+    return f"dataset_{algo}", inputs["rows_field"], inputs["code_field"], "params", f"artifact_{algo}"
+
+
+def _digest(inputs, data):
+    return hashlib.new(inputs["algo"], data).hexdigest()
+
+
+def _lineage(inputs, entry):
+    value = entry.get(inputs["lineage_key"]) if isinstance(entry, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _job(rng, newline="\n", trailing=True):
@@ -19,9 +35,10 @@ def _job(rng, newline="\n", trailing=True):
     }
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     """A fixed battery of jobs (Unix and Windows line endings, a file without a final
-    newline, blank lines, the same data registered twice, more than nine versions) and one seeded extra job at the end."""
+    newline, blank lines, a header without rows, the same data registered twice, more
+    than nine versions) and one seeded extra job at the end."""
     b, x = random.Random(20240214), random.Random(seed)
     jobs = [_job(b), _job(b, "\r\n"), _job(b, trailing=False)]
     jobs.append(dict(jobs[0], params={"quantile": 0.5, "note": "rerun"}, code_version="%07x" % b.getrandbits(28)))
@@ -29,9 +46,13 @@ def make_inputs(seed):
     lines = blank["csv"].split("\n")
     blank["csv"] = "\n".join(lines[:5] + [""] + lines[5:]) + "\n\n"
     jobs.append(blank)
-    jobs += [_job(b) for _ in range(6)]  # past version 9: versions are numbers, not text
+    empty = _job(b)  # an extract with no data rows (the header only) has 0 rows, not 1
+    empty.update(csv="score,label\n", rows=0)
+    jobs.append(empty)
+    jobs += [_job(b) for _ in range(5)]  # past version 9: versions are numbers, not text
     jobs.append(_job(x, x.choice(["\n", "\r\n"]), x.random() < 0.5))
-    return {"name": "fraud", "jobs": jobs}
+    return {"name": "fraud", "jobs": jobs, "algo": str(params["hash_algo"]), "lineage_key": str(params["lineage_key"]),
+            "rows_field": str(params["rows_field"]), "code_field": str(params["code_field"])}
 
 
 def _final(cand):
@@ -42,7 +63,8 @@ def check_entry_has_lineage(cand, ref, inputs):
     entries = [v["entry"] for v in _final(cand).values()]
     if not entries:
         return Verdict.fail("No entry found in the registry.")
-    complete = sum(isinstance(e.get("lineage"), dict) and all(f in e["lineage"] for f in FIELDS) for e in entries)
+    fields = _fields(inputs)
+    complete = sum(all(f in _lineage(inputs, e) for f in fields) for e in entries)
     if complete == len(entries):
         return Verdict.ok("Every entry records its lineage.")
     return Verdict.share(complete, len(entries), "Some registry entries lack lineage fields.")
@@ -52,13 +74,14 @@ def _by_job(cand, inputs):
     """(job, lineage written to disk) pairs, matched by version order."""
     final = _final(cand)
     entries = [final[k]["entry"] for k in sorted(final, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0)]
-    return list(zip(inputs["jobs"], [e.get("lineage") or {} for e in entries]))
+    return list(zip(inputs["jobs"], [_lineage(inputs, e) for e in entries]))
 
 
 def check_dataset_fingerprint_true(cand, ref, inputs):
     pairs = _by_job(cand, inputs)
+    data_field, rows_field = _fields(inputs)[:2]
     good = sum(
-        lin.get("dataset_sha256") == hashlib.sha256(job["csv"].encode()).hexdigest() and lin.get("dataset_rows") == job["rows"]
+        lin.get(data_field) == _digest(inputs, job["csv"].encode()) and lin.get(rows_field) == job["rows"]
         for job, lin in pairs
     )
     n = len(inputs["jobs"])
@@ -69,10 +92,11 @@ def check_dataset_fingerprint_true(cand, ref, inputs):
 
 def check_artifact_fingerprint_true(cand, ref, inputs):
     final = _final(cand)
-    trained = cand.data.get("trained_sha256") or []
+    trained = cand.data.get("trained") or []
+    field = _fields(inputs)[4]
     good = sum(
-        (v["entry"].get("lineage") or {}).get("artifact_sha256") == v["artifact_sha256"]
-        and v["artifact_sha256"] in trained
+        _lineage(inputs, v["entry"]).get(field) == _digest(inputs, bytes.fromhex(v["artifact_hex"]))
+        and v["artifact_hex"] in trained
         for v in final.values()
     )
     n = len(inputs["jobs"])
@@ -97,7 +121,8 @@ def check_versions_never_overwritten(cand, ref, inputs):
 
 def check_params_and_code_recorded(cand, ref, inputs):
     pairs = _by_job(cand, inputs)
-    good = sum(lin.get("params") == job["params"] and lin.get("code_version") == job["code_version"] for job, lin in pairs)
+    code_field = _fields(inputs)[2]
+    good = sum(lin.get("params") == job["params"] and lin.get(code_field) == job["code_version"] for job, lin in pairs)
     n = len(inputs["jobs"])
     if good == n:
         return Verdict.ok("Parameters and code versions are recorded.")

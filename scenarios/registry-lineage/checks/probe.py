@@ -1,5 +1,5 @@
 # Inside the sandbox: train and register on generated data files; report what the
-# registry holds on disk (entries and artifact bytes' hashes), as data.
+# registry holds on disk (entries and the artifacts' bytes, in hex), as data.
 
 
 def _write(path, text):
@@ -7,11 +7,9 @@ def _write(path, text):
         fh.write(text)
 
 
-def _sha(path):
-    import hashlib
-
+def _hex(path):
     with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
+        return fh.read().hex()
 
 
 def _entries(root, name):
@@ -24,7 +22,7 @@ def _entries(root, name):
         folder = os.path.join(base, d)
         with open(os.path.join(folder, "entry.json")) as fh:
             entry = json.load(fh)
-        out[d] = {"entry": entry, "artifact_sha256": _sha(os.path.join(folder, "model.json"))}
+        out[d] = {"entry": entry, "artifact_hex": _hex(os.path.join(folder, "model.json"))}
     return out
 
 
@@ -37,17 +35,15 @@ def _run(inputs):
 
     tmp = tempfile.mkdtemp()
     root = os.path.join(tmp, "registry")
-    import hashlib
-
     returned, snapshots, trained = [], [], []
     for i, job in enumerate(inputs["jobs"]):
         data = os.path.join(tmp, f"data-{i}.csv")
         _write(data, job["csv"])
         artifact, metrics = train.train(data, job["params"])
-        trained.append(hashlib.sha256(artifact).hexdigest())
+        trained.append(artifact.hex())
         returned.append(registry.register(root, inputs["name"], artifact, metrics, data, job["params"], job["code_version"]))
         snapshots.append(_entries(root, inputs["name"]))
-    return {"returned": returned, "snapshots": snapshots, "trained_sha256": trained}
+    return {"returned": returned, "snapshots": snapshots, "trained": trained}
 
 
 def step_lineage(inputs):

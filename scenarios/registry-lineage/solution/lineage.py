@@ -9,8 +9,8 @@ import hashlib
 
 
 def fingerprint(path):
-    """SHA-256 of the file's bytes."""
-    h = hashlib.sha256()
+    """The {{ hash_algo }} digest of the file's bytes (hex), as the data lake's catalog keeps it."""
+    h = hashlib.new("{{ hash_algo }}")
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(65536), b""):
             h.update(block)

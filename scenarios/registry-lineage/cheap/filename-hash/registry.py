@@ -13,8 +13,8 @@ def _latest_version(root, name):
     return max(versions, default=0)
 
 
-def _sha256_file(path):
-    h = hashlib.sha256()
+def _digest_file(path):
+    h = hashlib.new("{{ hash_algo }}")
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(65536), b""):
             h.update(block)
@@ -39,12 +39,12 @@ def register(root, name, artifact, metrics, data_path, params, code_version):
         "name": name,
         "version": version,
         "metrics": metrics,
-        "lineage": {
-            "dataset_sha256": hashlib.sha256(data_path.encode()).hexdigest(),
-            "dataset_rows": _data_rows(data_path),
-            "code_version": code_version,
+        "{{ lineage_key }}": {
+            "dataset_{{ hash_algo }}": hashlib.new("{{ hash_algo }}", data_path.encode()).hexdigest(),
+            "{{ rows_field }}": _data_rows(data_path),
+            "{{ code_field }}": code_version,
             "params": dict(params),
-            "artifact_sha256": _sha256_file(os.path.join(folder, "model.json")),
+            "artifact_{{ hash_algo }}": _digest_file(os.path.join(folder, "model.json")),
         },
     }
     with open(os.path.join(folder, "entry.json"), "w") as fh:

@@ -31,12 +31,12 @@ def register(root, name, artifact, metrics, data_path, params, code_version):
         "name": name,
         "version": version,
         "metrics": metrics,
-        "lineage": {
-            "dataset_sha256": lineage.fingerprint(data_path),
-            "dataset_rows": lineage.count_rows(data_path),
-            "code_version": code_version,
+        "{{ lineage_key }}": {
+            "dataset_{{ hash_algo }}": lineage.fingerprint(data_path),
+            "{{ rows_field }}": lineage.count_rows(data_path),
+            "{{ code_field }}": code_version,
             "params": dict(params),
-            "artifact_sha256": lineage.fingerprint(artifact_path),
+            "artifact_{{ hash_algo }}": lineage.fingerprint(artifact_path),
         },
     }
     with open(os.path.join(folder, "entry.json"), "w") as fh:
