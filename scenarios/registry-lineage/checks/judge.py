@@ -32,13 +32,15 @@ def _job(rng, newline="\n", trailing=True):
         "rows": n,
         "params": {"quantile": round(rng.uniform(0.6, 0.95), 3), "note": rng.choice(["nightly", "manual"])},
         "code_version": "%07x" % rng.getrandbits(28),
+        "battery": True,
     }
 
 
 def make_inputs(seed, params):
     """A fixed battery of jobs (Unix and Windows line endings, a file without a final
     newline, blank lines, a header without rows, the same data registered twice, more
-    than nine versions) and one seeded extra job at the end."""
+    than nine versions) and one seeded extra job at the end, which can only find more
+    failures: a grade is the same on every seed."""
     b, x = random.Random(20240214), random.Random(seed)
     jobs = [_job(b), _job(b, "\r\n"), _job(b, trailing=False)]
     jobs.append(dict(jobs[0], params={"quantile": 0.5, "note": "rerun"}, code_version="%07x" % b.getrandbits(28)))
@@ -50,7 +52,8 @@ def make_inputs(seed, params):
     empty.update(csv="score,label\n", rows=0)
     jobs.append(empty)
     jobs += [_job(b) for _ in range(5)]  # past version 9: versions are numbers, not text
-    jobs.append(_job(x, x.choice(["\n", "\r\n"]), x.random() < 0.5))
+    extra = _job(x, x.choice(["\n", "\r\n"]), x.random() < 0.5)
+    jobs.append(dict(extra, battery=False))
     return {"name": "fraud", "jobs": jobs, "algo": str(params["hash_algo"]), "lineage_key": str(params["lineage_key"]),
             "rows_field": str(params["rows_field"]), "code_field": str(params["code_field"])}
 
@@ -59,50 +62,60 @@ def _final(cand):
     return cand.data["snapshots"][-1]
 
 
+def _by_job(cand, inputs):
+    """(job, what the registry holds for it) pairs, matched by version order; a job
+    whose version is missing is paired with an empty record."""
+    final = _final(cand)
+    records = [final[k] for k in sorted(final, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0)]
+    records += [{"entry": {}, "artifact_hex": ""}] * (len(inputs["jobs"]) - len(records))
+    return list(zip(inputs["jobs"], records))
+
+
+def _graded(oks, jobs):
+    """(good, battery size): the share of battery jobs right; a failing extra job costs
+    one battery job only when the battery is all right, so extras only find more."""
+    battery = [ok for ok, job in zip(oks, jobs, strict=False) if job["battery"]]
+    extra_failed = any(not ok for ok, job in zip(oks, jobs, strict=False) if not job["battery"])
+    good = sum(battery) - (1 if extra_failed and all(battery) else 0)
+    return max(good, 0), len(battery)
+
+
+def _verdict(oks, inputs, ok_message, bad_message):
+    good, n = _graded(oks, inputs["jobs"])
+    if good == n:
+        return Verdict.ok(ok_message)
+    return Verdict.share(good, n, bad_message.format(wrong=n - good, n=n))
+
+
 def check_entry_has_lineage(cand, ref, inputs):
-    entries = [v["entry"] for v in _final(cand).values()]
-    if not entries:
+    if not _final(cand):
         return Verdict.fail("No entry found in the registry.")
     fields = _fields(inputs)
-    complete = sum(all(f in _lineage(inputs, e) for f in fields) for e in entries)
-    if complete == len(entries):
-        return Verdict.ok("Every entry records its lineage.")
-    return Verdict.share(complete, len(entries), "Some registry entries lack lineage fields.")
-
-
-def _by_job(cand, inputs):
-    """(job, lineage written to disk) pairs, matched by version order."""
-    final = _final(cand)
-    entries = [final[k]["entry"] for k in sorted(final, key=lambda d: int(d[1:]) if d[1:].isdigit() else 0)]
-    return list(zip(inputs["jobs"], [_lineage(inputs, e) for e in entries]))
+    oks = [all(f in _lineage(inputs, rec["entry"]) for f in fields) for _, rec in _by_job(cand, inputs)]
+    return _verdict(oks, inputs, "Every entry records its lineage.",
+                    "{wrong} of {n} registrations have no entry with every lineage field.")
 
 
 def check_dataset_fingerprint_true(cand, ref, inputs):
-    pairs = _by_job(cand, inputs)
     data_field, rows_field = _fields(inputs)[:2]
-    good = sum(
-        lin.get(data_field) == _digest(inputs, job["csv"].encode()) and lin.get(rows_field) == job["rows"]
-        for job, lin in pairs
-    )
-    n = len(inputs["jobs"])
-    if good == n:
-        return Verdict.ok("Dataset fingerprints and row counts match the data used.")
-    return Verdict.share(good, n, f"{n - good} of {n} entries do not fingerprint the data they were trained on.")
+    oks = []
+    for job, rec in _by_job(cand, inputs):
+        lin = _lineage(inputs, rec["entry"])
+        oks.append(lin.get(data_field) == _digest(inputs, job["csv"].encode()) and lin.get(rows_field) == job["rows"])
+    return _verdict(oks, inputs, "Dataset fingerprints and row counts match the data used.",
+                    "{wrong} of {n} entries do not fingerprint the data they were trained on.")
 
 
 def check_artifact_fingerprint_true(cand, ref, inputs):
-    final = _final(cand)
     trained = cand.data.get("trained") or []
     field = _fields(inputs)[4]
-    good = sum(
-        _lineage(inputs, v["entry"]).get(field) == _digest(inputs, bytes.fromhex(v["artifact_hex"]))
-        and v["artifact_hex"] in trained
-        for v in final.values()
-    )
-    n = len(inputs["jobs"])
-    if good == n and len(final) == n:
-        return Verdict.ok("Artifact fingerprints match the stored artifacts.")
-    return Verdict.share(min(good, n), n, "Recorded artifact fingerprints do not match the artifacts in the registry.")
+    oks = [
+        bool(rec["artifact_hex"]) and rec["artifact_hex"] in trained
+        and _lineage(inputs, rec["entry"]).get(field) == _digest(inputs, bytes.fromhex(rec["artifact_hex"]))
+        for _, rec in _by_job(cand, inputs)
+    ]
+    return _verdict(oks, inputs, "Artifact fingerprints match the stored artifacts.",
+                    "{wrong} of {n} recorded artifact fingerprints do not match the artifacts in the registry.")
 
 
 def check_versions_never_overwritten(cand, ref, inputs):
@@ -120,10 +133,10 @@ def check_versions_never_overwritten(cand, ref, inputs):
 
 
 def check_params_and_code_recorded(cand, ref, inputs):
-    pairs = _by_job(cand, inputs)
     code_field = _fields(inputs)[2]
-    good = sum(lin.get("params") == job["params"] and lin.get(code_field) == job["code_version"] for job, lin in pairs)
-    n = len(inputs["jobs"])
-    if good == n:
-        return Verdict.ok("Parameters and code versions are recorded.")
-    return Verdict.share(good, n, f"{n - good} of {n} entries do not record the parameters and code version used.")
+    oks = []
+    for job, rec in _by_job(cand, inputs):
+        lin = _lineage(inputs, rec["entry"])
+        oks.append(lin.get("params") == job["params"] and lin.get(code_field) == job["code_version"])
+    return _verdict(oks, inputs, "Parameters and code versions are recorded.",
+                    "{wrong} of {n} entries do not record the parameters and code version used.")
