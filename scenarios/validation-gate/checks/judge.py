@@ -4,8 +4,8 @@ orders feed), so a gate with today's contract.yaml copied into code is wrong on 
 them. Contracts are written in the variant's format 2 (its names for the lower and
 upper bounds and the allowed values) and the gate's feeds.yaml lists the feeds trained
 on under the variant's key, next to a retired feed that still has a contract. The
-battery is fixed and always runs: valid rows exactly on every bound, and
-one fault at a time per column: the value just outside each bound, a missing or blank
+battery is fixed and always runs: valid rows exactly on every bound and just inside
+it, and one fault at a time per column: the value just outside each bound, a missing or blank
 value, a value that is not a finite number of the declared type. A seeded extra
 contract runs too; it can only find more failures (an extra failure costs one battery
 row), so a gate's grade is the same on every seed."""
@@ -76,9 +76,15 @@ def _batches(rng, id_col, columns, first_id, battery, keys):
         return _valid(rng, id_col, columns, next(ids), rng.random() < 0.5)
 
     for col, rule in columns.items():
-        # Valid rows exactly on each bound of this column (the others anywhere inside).
-        for bound in ("min", "max"):
-            if bound in rule:
+        # Valid rows exactly on each bound of this column and just inside it (the other
+        # columns anywhere inside); just outside is in the out-of-range battery below.
+        for bound, sign in (("min", 1), ("max", -1)):
+            if bound in rule and col != id_col:
+                for value in (rule[bound], round(rule[bound] + sign * _step(rule), 2)):
+                    r = base()
+                    r[col] = str(value) if isinstance(r[col], str) else value
+                    valid.append(r)
+            elif bound in rule:
                 r = base()
                 r[col] = str(rule[bound]) if isinstance(r[col], str) else rule[bound]
                 valid.append(r)
