@@ -104,7 +104,7 @@ def _batches(rng, id_col, columns, first_id, battery, keys):
                     value = round(rule[bound] + sign * _step(rule), 2)
                     r[col] = str(value) if isinstance(r[col], str) else value
                     ranges.append(r)
-            for text in BAD_TEXT + (["34.5"] if rule["type"] == "int" else []):
+            for text in BAD_TEXT + (["34.5", "34.0"] if rule["type"] == "int" else []):
                 r = base()
                 r[col] = text
                 bad.append(r)
