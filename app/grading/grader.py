@@ -63,7 +63,7 @@ __all__ = [
     "validate_scenario_async",
 ]
 
-GRADER_VERSION = "2.0"
+GRADER_VERSION = "3.0"
 DRIVER_SOURCE = (Path(__file__).parent / "driver.py").read_bytes()
 START_ATTEMPTS = 3
 OUTPUT_FOR_JUDGES = 64 * 1024
@@ -475,15 +475,19 @@ async def grade_run(
                 cand_obs = Observed(cand_steps[check.step], candidate.output, cand_steps)
                 ref_obs = Observed(ref_steps[check.step], reference.output, ref_steps)
                 verdict = _judge_check(scenario, check.name, cand_obs, ref_obs, inputs)
-        fraction = min(1.0, max(0.0, float(verdict.fraction)))
-        if math.isnan(fraction):
-            fraction = 0.0
+        # A check is one requirement of the brief, and a requirement is met or not: its
+        # points are earned only when every case of it is right. The judge's share of
+        # cases right says how far off a fix is (in the message), never part of a point:
+        # a fix that rolls back most bad canaries, or masks most of the PII, is wrong.
+        # Partial credit is across checks.
+        share = float(verdict.fraction)
+        passed = not math.isnan(share) and share >= 1.0 - 1e-9
         results.append(
             CheckResult(
                 name=check.name,
                 points=check.points,
-                earned=round(check.points * fraction, 4),
-                passed=fraction >= 1.0 - 1e-9,
+                earned=float(check.points) if passed else 0.0,
+                passed=passed,
                 message=verdict.message,
                 public=check.public,
             )

@@ -46,7 +46,8 @@ class Verdict:
 
     @classmethod
     def share(cls, good: int, total: int, message: str) -> Verdict:
-        """Partial credit: ``good`` of ``total`` cases right."""
+        """``good`` of ``total`` cases right. The check earns its points only when all
+        are (see ``grader``): the share tells the judge's message how far off a fix is."""
         return cls(good / total if total else 0.0, message)
 
 
