@@ -16,7 +16,7 @@ import random
 from app.grading.judging import Verdict, close
 
 BATTERY_SEED = 81205
-SENTINELS = (-1, -99, -999, 99999)
+SENTINELS = (-1, -9, -99, -999, -9999, 99999)
 # Count of present train values per column, modulo 6 (one residue per column, by
 # position): even and odd counts, each with and without a factor of 3, so every way of
 # taking the median is told apart.

@@ -11,7 +11,7 @@ import random
 
 # What export v2 writes for a value the source does not know (DATA_CONTRACT.md); an
 # empty cell is unknown too. 0 is a value.
-GAP_SENTINEL = -99  # the sentinel of the CRM export
+GAP_SENTINEL = -1  # the sentinel of the CRM export
 
 
 def value(cell):
