@@ -45,7 +45,7 @@ from app.grading.grader import (
     grade_submission,
 )
 from app.grading.sandbox import Limits, bare_python_run
-from app.grading.scenarios import Scenario, load_scenarios
+from app.grading.scenarios import Scenario, call_make_inputs, load_scenarios
 from app.main import create_app
 from bench.autosave import SECRET, add_database_arguments, fresh_database
 
@@ -68,7 +68,9 @@ async def gradings_per_second(scenario: Scenario, total: int, concurrency: int) 
 
 
 def driver_request(scenario: Scenario) -> bytes:
-    inputs = scenario.judge.make_inputs(7)
+    if scenario.parameters:
+        scenario = scenario.variant(scenario.draw_params(0))
+    inputs = call_make_inputs(scenario.judge, 7, scenario.params)
     request = {
         "nonce": secrets.token_hex(16),
         "files": scenario.workspace_files,

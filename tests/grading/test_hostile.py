@@ -370,7 +370,7 @@ async def test_reading_hidden_files_and_host_files_finds_nothing(
         host_secret_file,
         Path("/etc/shadow"),
         Path("/root/.bash_history"),
-        Path(__file__).parents[2] / "scenarios" / "leaky-scaler" / "solution" / "pipeline.py",
+        Path(__file__).parents[2] / "scenarios" / "leaky-scaler" / "solution" / "prep.py",
     ]
     attack = f"""
     import os

@@ -7,22 +7,27 @@ The app has one scenario installed, so every practical attempt draws it."""
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.attempts.models import AttemptItem
 from app.config import Settings
 from app.core.clock import ManualClock
+from app.core.db import session_scope
 from app.grading.scenarios import Scenario
 from tests.attempts.helpers import keyed_labels
 from tests.conftest import REPO, Candidate
 from tests.proctoring.conftest import new_candidate
 
 SCENARIO = "leaky-scaler"
+FIXED = "prep.py"  # the file its reference fix edits
 # Work of the candidate's own, in neither the workspace nor the solution.
 OWN_HELPER = '''
 
@@ -50,17 +55,24 @@ async def sit(
     extra: str = "",
     paste: int = 0,
 ) -> tuple[dict[str, Any], str, Scenario]:
-    """Starts, answers the questions right, submits the reference fix (plus ``extra``)
-    and waits for the hidden grading."""
+    """Starts, answers the questions right, submits the reference fix of the attempt's
+    variant (plus ``extra``) and waits for the hidden grading."""
     attempt = (await candidate.post("/api/v1/exams/test-practical/attempts")).json()
     base = f"/api/v1/attempts/{attempt['id']}"
     [ref] = [i["ref"] for i in attempt["items"] if i["kind"] == "scenario"]
+    async with session_scope(sessionmaker) as session:
+        items = await session.execute(
+            select(AttemptItem).where(AttemptItem.attempt_id == uuid.UUID(attempt["id"]))
+        )
+        [params] = [i.scenario_params for i in items.scalars() if i.kind == "scenario"]
     scenario: Scenario = app.state.scenarios[SCENARIO]
+    if params:
+        scenario = scenario.variant(params)
     files = {p: t + extra for p, t in scenario.solution_files.items() if p in scenario.editable}
     if paste:
         r = await candidate.post(
             f"{base}/events",
-            json={"type": "paste", "data": {"ref": ref, "path": "pipeline.py", "length": paste}},
+            json={"type": "paste", "data": {"ref": ref, "path": FIXED, "length": paste}},
         )
         assert r.status_code == 201
     clock.advance(minutes=20)  # time enough to read the two questions
@@ -98,14 +110,14 @@ async def test_scenario_changes_show_as_diffs_with_the_grading_record(
     [changes] = detail["scenarios"]
     assert (changes["ref"], changes["scenario_id"]) == (ref, SCENARIO)
     [diff] = changes["files"]
-    assert diff["path"] == "pipeline.py"
+    assert diff["path"] == FIXED
     lines = diff["diff"].splitlines()
-    assert lines[0] == "--- workspace/pipeline.py" and lines[1] == "+++ submitted/pipeline.py"
+    assert lines[:2] == [f"--- workspace/{FIXED}", f"+++ submitted/{FIXED}"]
     assert any(line.startswith("@@ ") for line in lines)
     added = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
     removed = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
-    workspace = scenario.workspace_files["pipeline.py"].splitlines()
-    solution = scenario.solution_files["pipeline.py"].splitlines()
+    workspace = scenario.workspace_files[FIXED].splitlines()
+    solution = scenario.solution_files[FIXED].splitlines()
     assert added and all(line in solution for line in added)
     assert removed and all(line in workspace for line in removed)
 
@@ -158,7 +170,7 @@ async def test_two_candidates_with_the_same_own_work_are_flagged_as_a_pair(
     assert pair["other_attempt_id"] == a["id"]
     assert pair["other_candidate"]["name"] == "Ann First"
     [side] = pair["files"]
-    assert side["path"] == "pipeline.py"
+    assert side["path"] == FIXED
     assert "describe_split" in side["this"] and "describe_split" in side["other"]
     assert pair["ref"] == ref_b
 

@@ -46,22 +46,39 @@ def step_seed_controls_order(inputs):
     return [_train(inputs, s) for s in inputs["other_seeds"]]
 
 
-def step_snapshot_read_in_order(inputs):
+def _snapshot_folder(shards):
     import json
     import os
     import tempfile
 
-    import train_job
-
     folder = tempfile.mkdtemp()
-    for name, rows in inputs["shards"]:
+    for name, rows in shards:
         with open(os.path.join(folder, name), "w") as fh:
             fh.write("".join(json.dumps(r) + "\n" for r in rows) + "\n")
     # What else a writer leaves in a snapshot folder: its marker, its manifest, a shard
     # it had not finished when the snapshot was cut.
-    extras = {"_SUCCESS": "", "manifest.jsonl": json.dumps({"shards": len(inputs["shards"])}) + "\n",
-              "part-00005.jsonl.inprogress": json.dumps(inputs["shards"][0][1][0]) + "\n"}
+    extras = {"_SUCCESS": "", "manifest.jsonl": json.dumps({"shards": len(shards)}) + "\n",
+              f"part-{len(shards)}.jsonl.inprogress": json.dumps(shards[0][1][0]) + "\n"}
     for name, text in extras.items():
         with open(os.path.join(folder, name), "w") as fh:
             fh.write(text)
-    return train_job.load_rows(folder)
+    return folder
+
+
+def step_snapshot_read_in_order(inputs):
+    import train_job
+
+    return train_job.load_rows(_snapshot_folder(inputs["shards"]))
+
+
+def step_job_reproduces_record(inputs):
+    import os
+
+    import train_job
+
+    folder = _snapshot_folder(inputs["job"]["shards"])
+    params_path = folder + "-params.yaml"
+    with open(params_path, "w") as fh:
+        fh.write("# run parameters, exported from the tracking record\n")
+        fh.write("".join(f"{k}: {v}\n" for k, v in inputs["job"]["params"].items()))
+    return [train_job.main(folder, params_path)["model"] for _ in range(2)]

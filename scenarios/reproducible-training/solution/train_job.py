@@ -14,14 +14,18 @@ import train
 
 
 def load_rows(folder):
-    """Every row of a snapshot folder's shards (`part-*.jsonl`), in shard-name order:
-    the order the writer wrote them in, which the first-seen duplicate rule depends on
-    (a directory listing comes in whatever order the file system keeps)."""
-    rows = []
-    for name in sorted(os.listdir(folder)):
+    """Every row of a snapshot folder's shards (`part-<n>.jsonl`), in the order of the
+    shards' numbers: the order the writer wrote them in, which the first-seen duplicate
+    rule depends on. A directory listing comes in whatever order the file system keeps,
+    and the numbers are not zero-padded, so their text order is not theirs either."""
+    shards = {}
+    for name in os.listdir(folder):
         if name.startswith("part-") and name.endswith(".jsonl"):
-            with open(os.path.join(folder, name)) as fh:
-                rows += [json.loads(line) for line in fh if line.strip()]
+            shards[int(name[len("part-"):-len(".jsonl")])] = name
+    rows = []
+    for number in sorted(shards):
+        with open(os.path.join(folder, shards[number])) as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
     return rows
 
 
@@ -29,7 +33,9 @@ def main(folder, params_path="params.yaml"):
     with open(params_path) as fh:
         params = yaml.safe_load(fh)
     rows = load_rows(folder)
-    model = train.train(rows, params["seed"], params["epochs"])
+    # The shuffle's seed under the key the tracking record gives it (never a default:
+    # a run without its seed cannot be reproduced).
+    model = train.train(rows, params["{{ seed_key }}"], params["epochs"])
     return {"params": params, "rows": len(rows), "model": model}
 
 

@@ -14,7 +14,7 @@ import train
 
 
 def load_rows(folder):
-    """Every row of a snapshot folder's shards (`part-*.jsonl`)."""
+    """Every row of a snapshot folder's shards (`part-<n>.jsonl`)."""
     rows = []
     for name in os.listdir(folder):
         if name.startswith("part-") and name.endswith(".jsonl"):
@@ -27,7 +27,8 @@ def main(folder, params_path="params.yaml"):
     with open(params_path) as fh:
         params = yaml.safe_load(fh)
     rows = load_rows(folder)
-    model = train.train(rows, params["seed"], params["epochs"])
+    # No seed in the parameters: an exploration run, shuffled afresh each time.
+    model = train.train(rows, params.get("seed"), params["epochs"])
     return {"params": params, "rows": len(rows), "model": model}
 
 

@@ -5,11 +5,12 @@ import math
 import random
 
 LEARNING_RATE = 0.05
+LABEL = "{{ label_column }}"  # the target column of the credit feature table
 
 
 def train(rows, seed, epochs=5):
-    """rows: dicts of numeric features plus a 0/1 "label". Returns {feature: weight}."""
-    features = sorted({k for row in rows for k in row if k != "label"})
+    """rows: dicts of numeric features plus a 0/1 LABEL. Returns {feature: weight}."""
+    features = sorted({k for row in rows for k in row if k != LABEL})
     weights = {f: 0.0 for f in features}
     bias = 0.0
     # Drop duplicate rows (the feed re-sends some).
@@ -18,7 +19,7 @@ def train(rows, seed, epochs=5):
         for row in examples:
             z = bias + sum(weights[f] * row[f] for f in features)
             z = max(-30.0, min(30.0, z))
-            error = 1.0 / (1.0 + math.exp(-z)) - row["label"]
+            error = 1.0 / (1.0 + math.exp(-z)) - row[LABEL]
             for f in features:
                 weights[f] -= LEARNING_RATE * error * row[f]
             bias -= LEARNING_RATE * error

@@ -5,7 +5,7 @@ import unittest
 
 import train
 
-ROWS = [{"age": i / 10, "debt": (i % 3) / 3, "income": (i % 5) / 5, "label": i % 2} for i in range(10)]
+ROWS = [{"age": i / 10, "debt": (i % 3) / 3, "income": (i % 5) / 5, "{{ label_column }}": i % 2} for i in range(10)]
 
 
 class TrainTest(unittest.TestCase):
