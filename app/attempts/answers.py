@@ -83,7 +83,18 @@ async def save_response(
     digest = receipts.item_digest(ref, choices, files, flagged)
     stored = await autosave.upsert_response(
         AnswerWrite(
-            attempt_id, user_id, ref, seq, choices, files, flagged, now, now - grace, digest
+            attempt_id,
+            user_id,
+            ref,
+            seq,
+            choices,
+            files,
+            flagged,
+            now,
+            now - grace,
+            digest,
+            # A save that only flags the item (or clears it) is not an answer.
+            now if choices or files else None,
         )
     )
     if stored is not None:

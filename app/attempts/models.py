@@ -85,7 +85,10 @@ class AttemptItem(Base):
 
 
 class Response(Base):
-    """The latest acknowledged answer to one item. ``seq`` only ever grows."""
+    """The latest acknowledged answer to one item. ``seq`` only ever grows.
+    ``first_answered_at`` is the time of the first save that held an answer (a choice,
+    or a scenario's files): set by the save that first gives one, never moved by later
+    saves (item analysis times the first answer, not the last change)."""
 
     __tablename__ = "responses"
 
@@ -96,6 +99,7 @@ class Response(Base):
     files: Mapped[dict[str, Any] | None]
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     saved_at: Mapped[datetime]
+    first_answered_at: Mapped[datetime | None]
     # This answer's own digest (app/attempts/receipts.py), written with it.
     digest: Mapped[str | None] = mapped_column(String(64))
 

@@ -41,17 +41,34 @@ _attempts = Attempt.__table__
 _responses = Response.__table__
 
 
-_UPSERT_COLUMNS = ["attempt_id", "ref", "seq", "choices", "files", "flagged", "saved_at", "digest"]
+_UPSERT_COLUMNS = [
+    "attempt_id",
+    "ref",
+    "seq",
+    "choices",
+    "files",
+    "flagged",
+    "saved_at",
+    "digest",
+    "first_answered_at",
+]
 
 
 def _on_conflict(stmt: Any) -> Insert:
-    """The guarded upsert: an older or repeated seq is acknowledged but changes nothing."""
+    """The guarded upsert: an older or repeated seq is acknowledged but changes nothing.
+    ``first_answered_at`` is written by the insert, or by the first later save that holds
+    an answer, and kept from then on: the same statement, no read before it."""
     excluded = stmt.excluded
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=["attempt_id", "ref"],
         set_={
-            name: excluded[name]
-            for name in ("seq", "choices", "files", "flagged", "saved_at", "digest")
+            **{
+                name: excluded[name]
+                for name in ("seq", "choices", "files", "flagged", "saved_at", "digest")
+            },
+            "first_answered_at": func.coalesce(
+                _responses.c.first_answered_at, excluded.first_answered_at
+            ),
         },
         where=_responses.c.seq < excluded.seq,
     ).returning(
@@ -75,6 +92,7 @@ def _sqlite_upsert() -> Insert:
         bindparam("flagged", type_=Boolean()),
         bindparam("saved_at", type_=UTCDateTime()),
         bindparam("digest", type_=String(64)),
+        bindparam("answered_at", type_=UTCDateTime()),
     ).where(
         _attempts.c.id == bindparam("attempt_id", type_=Uuid),
         _attempts.c.user_id == bindparam("user_id", type_=Uuid),
@@ -104,6 +122,7 @@ def _postgresql_upsert_many() -> Insert:
             array("saved_at", DateTime(timezone=True)),
             array("cutoffs", DateTime(timezone=True)),
             array("digests", String(64)),
+            array("answered_at", DateTime(timezone=True)),
         )
         .table_valued(
             "attempt_id",
@@ -116,6 +135,7 @@ def _postgresql_upsert_many() -> Insert:
             "saved_at",
             "cutoff",
             "digest",
+            "answered_at",
         )
         .render_derived("answers")
     )
@@ -129,6 +149,7 @@ def _postgresql_upsert_many() -> Insert:
             rows.c.flagged,
             rows.c.saved_at,
             rows.c.digest,
+            rows.c.answered_at,
         )
         .join_from(
             rows,
@@ -408,6 +429,7 @@ class AnswerWrite:
     saved_at: datetime
     cutoff: datetime
     digest: str
+    answered_at: datetime | None  # saved_at when this save holds an answer, else None
 
 
 Stored = tuple[int, datetime, str]  # (seq, saved_at, receipt of the attempt) as stored
@@ -479,6 +501,7 @@ class AutosaveRepository:
             "saved_at": [w.saved_at for w in writes],
             "cutoffs": [w.cutoff for w in writes],
             "digests": [w.digest for w in writes],
+            "answered_at": [w.answered_at for w in writes],
             "status_1": AttemptStatus.in_progress.value,
         }
         records = await self.driver.fetch(

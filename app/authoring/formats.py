@@ -18,6 +18,9 @@ COLUMNS = [
     "upper_facility",
     "lower_facility",
     "omit_rate",
+    "median_seconds",
+    "mean_seconds",
+    "exposure",
     "flags",
 ]
 

@@ -31,7 +31,7 @@ class ChoiceSlot:
     item_version_id: uuid.UUID
     option_order: list[Any] | None
     choices: list[Any] | None
-    saved_at: datetime | None
+    first_answered_at: datetime | None  # the first save that held an answer
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,28 @@ def _chosen(slot: ChoiceSlot) -> list[str]:
 
 
 def answer_seconds(started_at: datetime, slots: list[ChoiceSlot]) -> dict[str, float]:
-    """Per answered slot: seconds from the previous saved answer (or the start) to its
-    own save, the answers taken in the order they were saved. Responses keep their last
-    save only, so a changed answer counts from where the change fell in that order."""
-    answered = sorted(
-        (s for s in slots if s.choices and s.saved_at is not None),
-        key=lambda s: (s.saved_at, s.ref),
+    """Time to first answer, per slot answered when scored: seconds from the previous
+    first answer on the form (or the start) to this item's first answer, the items
+    taken in the order they were first answered.
+
+    The item response time a psychometrician means is the time spent on the item
+    before answering it. The server records when each item was first answered, not
+    when it was shown; for a candidate working through the form, the item in front of
+    them from one first answer to the next is the one answered next. A change made
+    later, on a second pass, does not move an item's time (it did, when the last save
+    was all that was stored), and neither does a flag-only save. An item answered and
+    later cleared still marks where the candidate was, but has no time of its own."""
+    first = sorted(
+        (s for s in slots if s.first_answered_at is not None),
+        key=lambda s: (s.first_answered_at, s.ref),
     )
     out: dict[str, float] = {}
     previous = started_at
-    for s in answered:
-        assert s.saved_at is not None
-        out[s.ref] = max(0.0, (s.saved_at - previous).total_seconds())
-        previous = max(previous, s.saved_at)
+    for s in first:
+        assert s.first_answered_at is not None
+        if s.choices:
+            out[s.ref] = max(0.0, (s.first_answered_at - previous).total_seconds())
+        previous = max(previous, s.first_answered_at)
     return out
 
 

@@ -92,7 +92,7 @@ class AuthoringRepository:
                 AttemptItem.item_version_id,
                 AttemptItem.option_order,
                 Response.choices,
-                Response.saved_at,
+                Response.first_answered_at,
             )
             .outerjoin(
                 Response,
@@ -157,6 +157,15 @@ class AuthoringRepository:
         if rows:
             await self.session.execute(insert(CheckOutcome), rows)
 
+    async def analyze_outcomes(self) -> None:
+        """PostgreSQL: refreshes the planner's statistics of the outcome tables. A
+        catch-up adds rows in bulk, and until autovacuum's next pass the planner would
+        take the table for its old size: at 20,000 attempts it then chose a merge join
+        over an index for the item sums, 4.9 s against 2.0 s for a hash join on fresh
+        statistics (EXPLAIN ANALYZE, bench/README.md). SQLite plans without them."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("ANALYZE item_outcomes, check_outcomes"))
+
     async def forget_attempt(self, attempt_id: uuid.UUID) -> None:
         """Drops an attempt's recorded outcomes (before it is recorded again)."""
         await self.session.execute(delete(ItemOutcome).where(ItemOutcome.attempt_id == attempt_id))
@@ -206,16 +215,23 @@ class AuthoringRepository:
             return None
         return select(ExamVersion.id).where(ExamVersion.code == exam_code)
 
-    async def item_sums(self, exam_code: str | None) -> dict[uuid.UUID, ItemSums]:
+    async def item_sums(
+        self, exam_code: str | None
+    ) -> tuple[dict[uuid.UUID, ItemSums], dict[uuid.UUID, list[tuple[str, int, int, int]]]]:
+        """Per item version: its sums, and each distinct answer with how many chose it,
+        overall, in the upper and in the lower group. One pass over the outcomes,
+        grouped by item version and answer: within an item version an answer is right
+        or wrong as a whole, so the item's sums are the sums of its answers' (half the
+        time of a second pass for the answers, measured: bench/item_stats.py)."""
         g = self._ranked(self._exam_filter(exam_code))
         upper = case((g.c.grp == 1, 1), else_=0)
         lower = case((g.c.grp == -1, 1), else_=0)
         stmt = (
             select(
                 _o.item_version_id,
+                _o.answer,
                 func.count(),
                 func.sum(_o.correct),
-                func.sum(case((_o.answer == "", 1), else_=0)),
                 func.sum(g.c.total),
                 func.sum(g.c.total * _o.correct),
                 func.sum(g.c.total * g.c.total),
@@ -227,25 +243,74 @@ class AuthoringRepository:
                 func.coalesce(func.sum(_o.answer_seconds), 0.0),
             )
             .join(g, g.c.attempt_id == _o.attempt_id)
-            .group_by(_o.item_version_id)
+            .group_by(_o.item_version_id, _o.answer)
         )
-        return {
-            row[0]: ItemSums(
-                n=int(row[1]),
-                right=int(row[2]),
-                omitted=int(row[3]),
-                sum_total=float(row[4]),
-                sum_total_right=float(row[5]),
-                sum_total_sq=float(row[6]),
-                upper_n=int(row[7]),
-                upper_right=int(row[8]),
-                lower_n=int(row[9]),
-                lower_right=int(row[10]),
-                timed=int(row[11]),
-                sum_seconds=float(row[12]),
+        # Per item version, the columns above summed over its answers, then omitted.
+        totals: dict[uuid.UUID, list[float]] = {}
+        answers: dict[uuid.UUID, list[tuple[str, int, int, int]]] = {}
+        for vid, answer, *columns in await self.session.execute(stmt):
+            n, upper_n, lower_n = int(columns[0]), int(columns[5]), int(columns[7])
+            answers.setdefault(vid, []).append((answer, n, upper_n, lower_n))
+            into = totals.setdefault(vid, [0.0] * 12)
+            for i, value in enumerate(columns):
+                into[i] += float(value)
+            into[11] += n if answer == "" else 0
+        medians = await self.median_seconds(exam_code)
+        sums = {
+            vid: ItemSums(
+                n=int(t[0]),
+                right=int(t[1]),
+                omitted=int(t[11]),
+                sum_total=t[2],
+                sum_total_right=t[3],
+                sum_total_sq=t[4],
+                upper_n=int(t[5]),
+                upper_right=int(t[6]),
+                lower_n=int(t[7]),
+                lower_right=int(t[8]),
+                timed=int(t[9]),
+                sum_seconds=t[10],
+                median_seconds=medians.get(vid),
             )
-            for row in await self.session.execute(stmt)
+            for vid, t in totals.items()
         }
+        return sums, answers
+
+    async def median_seconds(self, exam_code: str | None) -> dict[uuid.UUID, float]:
+        """Per item version: the median time to first answer of its timed answers.
+        PostgreSQL's ``percentile_cont(0.5)``; elsewhere the mean of the middle one or
+        two answers of each item ranked by time (window functions), the same value."""
+        timed = _o.answer_seconds.is_not(None)
+        ids = self._exam_filter(exam_code)
+        scope = [timed] if ids is None else [timed, _o.exam_version_id.in_(ids)]
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = (
+                select(
+                    _o.item_version_id,
+                    func.percentile_cont(0.5).within_group(_o.answer_seconds),
+                )
+                .where(*scope)
+                .group_by(_o.item_version_id)
+            )
+        else:
+            ranked = (
+                select(
+                    _o.item_version_id,
+                    _o.answer_seconds,
+                    func.row_number()
+                    .over(partition_by=_o.item_version_id, order_by=_o.answer_seconds)
+                    .label("r"),
+                    func.count().over(partition_by=_o.item_version_id).label("c"),
+                )
+                .where(*scope)
+                .subquery("ranked")
+            )
+            stmt = (
+                select(ranked.c.item_version_id, func.avg(ranked.c.answer_seconds))
+                .where(_middle(ranked.c.r, ranked.c.c))
+                .group_by(ranked.c.item_version_id)
+            )
+        return {vid: float(m) for vid, m in await self.session.execute(stmt) if m is not None}
 
     async def answer_counts(
         self, exam_code: str | None
@@ -375,8 +440,9 @@ class AuthoringRepository:
     ) -> dict[tuple[uuid.UUID, int], list[Window]]:
         """Per (item version, repeat taker 0/1): the baseline (index -1, the group's
         first ``baseline_n`` responses in scoring order) and the following windows of
-        ``window_n``, each with its count, rights, span and median time to answer (the
-        middle one or two of its timed answers, by window functions)."""
+        ``window_n``, each with its count, rights, span and median time to first answer
+        (of its timed answers: ``percentile_cont`` on PostgreSQL, elsewhere the middle
+        one or two by window functions)."""
         if not item_version_ids:
             return {}
         rn = func.row_number().over(
@@ -401,24 +467,38 @@ class AuthoringRepository:
         )
         b = select(numbered, blk.label("blk")).subquery("blocked")
         keys = (b.c.item_version_id, b.c.repeat_taker, b.c.blk)
-        # Within each window, timed answers ranked by time (untimed last) and counted.
-        ranked = select(
-            b,
-            func.row_number()
-            .over(partition_by=keys, order_by=b.c.answer_seconds.asc().nulls_last())
-            .label("r"),
-            func.count(b.c.answer_seconds).over(partition_by=keys).label("c"),
-        ).subquery("ranked")
-        k = (ranked.c.item_version_id, ranked.c.repeat_taker, ranked.c.blk)
-        middle = (ranked.c.r == (ranked.c.c + 1) // 2) | (ranked.c.r == (ranked.c.c + 2) // 2)
-        stmt = select(
-            *k,
-            func.count(),
-            func.sum(ranked.c.correct),
-            func.min(ranked.c.scored_at),
-            func.max(ranked.c.scored_at),
-            func.avg(case((middle & (ranked.c.c > 0), ranked.c.answer_seconds))),
-        ).group_by(*k)
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Numbered straight off ix_item_outcomes_item_scored (its order, and the
+            # columns it carries: an index-only scan), then each window's median by
+            # percentile_cont over its own few rows: no sort of every response (that
+            # sort spilled to disk, 60 MB at 20,000 attempts: bench/item_stats.py).
+            stmt = select(
+                *keys,
+                func.count(),
+                func.sum(b.c.correct),
+                func.min(b.c.scored_at),
+                func.max(b.c.scored_at),
+                func.percentile_cont(0.5).within_group(b.c.answer_seconds),
+            ).group_by(*keys)
+        else:
+            # Within each window, timed answers ranked by time (untimed last) and counted.
+            ranked = select(
+                b,
+                func.row_number()
+                .over(partition_by=keys, order_by=b.c.answer_seconds.asc().nulls_last())
+                .label("r"),
+                func.count(b.c.answer_seconds).over(partition_by=keys).label("c"),
+            ).subquery("ranked")
+            k = (ranked.c.item_version_id, ranked.c.repeat_taker, ranked.c.blk)
+            middle = _middle(ranked.c.r, ranked.c.c)
+            stmt = select(
+                *k,
+                func.count(),
+                func.sum(ranked.c.correct),
+                func.min(ranked.c.scored_at),
+                func.max(ranked.c.scored_at),
+                func.avg(case((middle & (ranked.c.c > 0), ranked.c.answer_seconds))),
+            ).group_by(*k)
         out: dict[tuple[uuid.UUID, int], list[Window]] = {}
         for vid, rep, index, n, right, first, last, median in await self.session.execute(stmt):
             out.setdefault((vid, int(rep)), []).append(
@@ -450,6 +530,12 @@ class AuthoringRepository:
             return {}
         stmt = select(ExamVersion).where(ExamVersion.id.in_(ids))
         return {e.id: e for e in (await self.session.execute(stmt)).scalars()}
+
+
+def _middle(rank: Any, count: Any) -> Any:
+    """The middle row (odd ``count``) or two (even) of rows ranked 1..count: their mean
+    is the median."""
+    return (rank == (count + 1) // 2) | (rank == (count + 2) // 2)
 
 
 def exam_sums(totals: tuple[int, float, float], slots: list[tuple[int, int]]) -> ExamSums:

@@ -39,8 +39,8 @@ async def record_at_scoring(
     keys: Mapping[uuid.UUID, list[Any]],
 ) -> None:
     """Records a scored attempt's outcomes in the scoring transaction: each choice
-    item's answer and correctness, the time it took, whether the candidate was taking
-    the exam again, and each hidden check's verdict. Scoring again (a regrade) replaces
+    item's answer and correctness, the time to its first answer, whether the candidate
+    was taking the exam again, and each hidden check's verdict. Scoring again (a regrade) replaces
     what an earlier scoring recorded. Flushes; the caller commits."""
     repo = AuthoringRepository(session)
     await repo.forget_attempt(attempt.id)
@@ -51,7 +51,7 @@ async def record_at_scoring(
             s.item_version_id,
             s.option_order,
             r.choices if (r := responses.get(s.ref)) else None,
-            r.saved_at if r else None,
+            r.first_answered_at if r else None,
         )
         for s in slots
         if s.kind != "scenario" and s.item_version_id is not None
@@ -75,7 +75,8 @@ async def record_outcomes(
     """Catches up: records the outcomes of every scored attempt with none recorded yet
     (scored before recording at scoring existed), in batches (memory bounded by
     ``batch``). Idempotent: a recorded attempt is skipped. Returns how many attempts
-    were examined. One recorder at a time (a lock held to the end of the transaction).
+    were examined. After a catch-up the planner's statistics of the outcome tables are
+    refreshed: the analysis that follows plans on them. One recorder at a time (a lock held to the end of the transaction).
     Flushes; the caller commits."""
     repo = AuthoringRepository(session)
     await repo.lock_for_recording()
@@ -85,6 +86,8 @@ async def record_outcomes(
     while True:
         ids = await repo.scored_attempts_after(after, batch)
         if not ids:
+            if examined:
+                await repo.analyze_outcomes()
             return examined
         after = ids[-1]
         slots = await repo.slots(ids)
@@ -129,6 +132,7 @@ class ItemReport:
             "lower_facility": s.lower_facility,
             "omit_rate": s.omit_rate,
             "mean_seconds": s.mean_seconds,
+            "median_seconds": s.median_seconds,
             "exposure": self.exposure,
             "distractors": [
                 {
@@ -152,8 +156,7 @@ async def item_report(
     versions with ``exam_code``), ordered by item id and version."""
     rules = rules or FlagRules()
     repo = AuthoringRepository(session)
-    sums = await repo.item_sums(exam_code)
-    answers = await repo.answer_counts(exam_code)
+    sums, answers = await repo.item_sums(exam_code)
     exposure = await repo.exposure(exam_code)
     reports = []
     for version in await repo.item_versions(list(sums)):

@@ -30,8 +30,9 @@ class ItemSums:
     upper_right: int
     lower_n: int
     lower_right: int
-    timed: int = 0  # answers with a time to answer
+    timed: int = 0  # answers with a time to first answer
     sum_seconds: float = 0.0
+    median_seconds: float | None = None  # of the timed answers (the database's median)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,10 @@ class ItemStatistics:
     omit_rate: float | None
     distractors: list[OptionShare] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
-    mean_seconds: float | None = None  # mean time to answer
+    mean_seconds: float | None = None  # mean time to first answer
+    # The median: robust to the few answers left open through a break, which drag the
+    # mean (time to answer is skewed right).
+    median_seconds: float | None = None
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -136,6 +140,7 @@ def item_statistics(
         omit_rate=_ratio(sums.omitted, n),
         distractors=shares,
         mean_seconds=_ratio(sums.sum_seconds, sums.timed),
+        median_seconds=sums.median_seconds if sums.timed else None,
     )
     return ItemStatistics(**{**stats.__dict__, "flags": flags_for(stats, rules)})
 

@@ -47,6 +47,7 @@ SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "point_biserial": lambda r: r["point_biserial"],
     "discrimination": lambda r: r["discrimination"],
     "omit_rate": lambda r: r["omit_rate"],
+    "median_seconds": lambda r: r["median_seconds"],
     "mean_seconds": lambda r: r["mean_seconds"],
     "exposure": lambda r: r["exposure"],
     "flags": lambda r: len(r["flags"]),

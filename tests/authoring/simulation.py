@@ -6,6 +6,11 @@ the distractors at random. Planted items: a mis-keyed one (the stored key is a
 distractor, the best answer is another option: strong candidates pick that) and a
 non-discriminating one (everyone answers at random). Every form shows every item, each
 with its own shuffled option order, so the answers are stored as per-attempt labels.
+
+Each candidate first-answers the form's items in an order of their own, a lognormal
+number of whole milliseconds apart (a stream of its own, so the answers do not depend
+on it); some answers are changed later (a later ``saved_at``), and an item answered then
+cleared marks its place in the order without a time of its own.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class Simulation:
     # answers[a][j]: the option id attempt a chose on item j, None if omitted.
     answers: list[list[str | None]] = field(default_factory=list)
     passed: list[bool] = field(default_factory=list)
+    # seconds[a][j]: attempt a's time to first answer of item j, None without an answer.
+    seconds: list[list[float | None]] = field(default_factory=list)
 
 
 async def seed(
@@ -57,6 +64,7 @@ async def seed(
 ) -> Simulation:
     """With ``form``, each attempt gets that many of the items, drawn at random."""
     rng = random.Random(seed)
+    timing = random.Random(seed + 1)
     exam = ExamVersion(
         code=exam_code,
         version=1,
@@ -162,9 +170,18 @@ async def seed(
             chosen_row.append(chosen)
             if chosen is not None:
                 label = OPTION_LABELS[order.index(chosen)]
-                responses.append((ref, [label]))
+                responses.append((j, ref, [label]))
             elif rng.random() < 0.5:
-                responses.append((ref, []))  # cleared: stored, but no choice
+                responses.append((j, ref, []))  # cleared: stored, but no choice
+        seconds_row: list[float | None] = [None] * len(sim.item_ids)
+        first_ms: dict[str, int] = {}
+        clock_ms = 0
+        for j, ref, ch in timing.sample(responses, len(responses)):
+            gap_ms = max(1, round(1000 * timing.lognormvariate(3.0, 0.6)))
+            clock_ms += gap_ms
+            first_ms[ref] = clock_ms
+            if ch:
+                seconds_row[j] = gap_ms / 1000
         right = sum(
             score_choice_item([sim.keys[i]], [ch] if ch else None)
             for i, ch in zip(sim.item_ids, chosen_row, strict=True)
@@ -176,11 +193,21 @@ async def seed(
         session.add(attempt)
         session.add_all(slots)
         session.add_all(
-            Response(attempt_id=attempt.id, ref=ref, seq=1, choices=ch, files=None, saved_at=AT)
-            for ref, ch in responses
+            Response(
+                attempt_id=attempt.id,
+                ref=ref,
+                seq=1,
+                choices=ch,
+                files=None,
+                first_answered_at=AT + timedelta(milliseconds=first_ms[ref]),
+                # Changed later (a second pass) or not: the last save does not count.
+                saved_at=AT + timedelta(milliseconds=first_ms[ref] + timing.randrange(0, 600_000)),
+            )
+            for _, ref, ch in responses
         )
         sim.attempt_ids.append(attempt.id)
         sim.answers.append(chosen_row)
+        sim.seconds.append(seconds_row)
         sim.passed.append(bool(attempt.passed))
     await session.flush()
     return sim

@@ -60,7 +60,17 @@ def reference(sim: Simulation) -> dict[str, object]:
         "kr20": kr20,
         "sem": sem,
         "total": total,
+        "mean_seconds": [np.mean(t) for t in _timed(sim)],
+        "median_seconds": [np.median(t) for t in _timed(sim)],
     }
+
+
+def _timed(sim: Simulation) -> list[np.ndarray]:
+    """Per item: the simulated times to first answer of the attempts that answered it."""
+    return [
+        np.array([row[j] for row in sim.seconds if row[j] is not None], dtype=float)
+        for j in range(len(sim.item_ids))
+    ]
 
 
 @pytest.fixture
@@ -88,6 +98,8 @@ async def test_item_statistics_match_the_independent_formulas(
         assert s.upper_facility == pytest.approx(ref["upper"][j], abs=TOL)  # type: ignore[index]
         assert s.lower_facility == pytest.approx(ref["lower"][j], abs=TOL)  # type: ignore[index]
         assert s.omit_rate == pytest.approx(ref["omit"][j], abs=TOL)  # type: ignore[index]
+        assert s.mean_seconds == pytest.approx(ref["mean_seconds"][j], abs=TOL)  # type: ignore[index]
+        assert s.median_seconds == pytest.approx(ref["median_seconds"][j], abs=TOL)  # type: ignore[index]
         shares = ref["shares"]
         assert [o.option for o in s.distractors] == OPTIONS
         for o in s.distractors:
@@ -188,6 +200,7 @@ async def test_forms_drawn_from_a_pool(sessionmaker: async_sessionmaker[AsyncSes
     lower = np.zeros(n, bool)
     lower[order[n - g :]] = True
     pq = 0.0
+    timed = _timed(sim)
     for j, item_id in enumerate(sim.item_ids):
         m = on[:, j]
         s = reports[item_id]
@@ -200,6 +213,9 @@ async def test_forms_drawn_from_a_pool(sessionmaker: async_sessionmaker[AsyncSes
         d = x[m & upper, j].mean() - x[m & lower, j].mean()
         assert s.discrimination == pytest.approx(d, abs=TOL)
         assert by_id[item_id].exposure == pytest.approx(m.mean(), abs=TOL)
+        times = timed[j]
+        assert s.median_seconds == pytest.approx(np.median(times), abs=TOL)
+        assert s.mean_seconds == pytest.approx(np.mean(times), abs=TOL)
         for o in s.distractors:
             assert o.upper_share == pytest.approx(
                 (chosen[m & upper, j] == o.option).mean(), abs=TOL

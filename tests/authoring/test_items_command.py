@@ -54,6 +54,8 @@ def test_json_lists_every_item_version_with_its_statistics_and_flags(
         assert 0 <= row["facility"] <= 1
         assert isinstance(row["flags"], list)
         assert len(row["distractors"]) == 4
+        # Times to first answer: the robust median beside the mean (README).
+        assert row["median_seconds"] > 0 and row["mean_seconds"] > 0
     assert "likely_miskey" in rows[MISKEYED]["flags"]
     # Random answers: at n = 150 its correlation lands near zero or, by chance, below.
     assert {"non_discriminating", "negative_discrimination"} & set(rows[RANDOM]["flags"])
@@ -73,6 +75,9 @@ def test_csv_has_the_same_columns_and_values(database: Simulation) -> None:
         assert float(row["facility"]) == pytest.approx(expected["facility"], abs=1e-6)
         assert float(row["point_biserial"]) == pytest.approx(expected["point_biserial"], abs=1e-6)
         assert row["flags"] == ";".join(expected["flags"])
+        assert float(row["median_seconds"]) == pytest.approx(expected["median_seconds"], abs=1e-6)
+        assert float(row["mean_seconds"]) == pytest.approx(expected["mean_seconds"], abs=1e-6)
+        assert float(row["exposure"]) == pytest.approx(expected["exposure"], abs=1e-6)
         shares = {d["option"]: d["share"] for d in expected["distractors"]}
         assert float(row["share_w"]) == pytest.approx(shares["w"], abs=1e-6)
 

@@ -22,14 +22,20 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def _slot(ref: str, labels: list[str] | None, seconds: float | None) -> ChoiceSlot:
-    saved = AT + timedelta(seconds=seconds) if seconds is not None else None
-    return ChoiceSlot(ref, uuid.UUID(int=1), ["w", "x", "y", "z"], labels, saved)
+    """``seconds``: when the item was first answered, after the start."""
+    first = AT + timedelta(seconds=seconds) if seconds is not None else None
+    return ChoiceSlot(ref, uuid.UUID(int=1), ["w", "x", "y", "z"], labels, first)
 
 
-def test_time_to_answer_counts_from_the_previous_saved_answer() -> None:
-    slots = [_slot("q1", ["a"], 10), _slot("q2", ["b"], 30), _slot("q3", None, None)]
-    slots.append(_slot("q4", [], 50))  # cleared: stored, but not an answer
+def test_time_to_first_answer_counts_from_the_previous_first_answer() -> None:
+    slots = [_slot("q2", ["b"], 30), _slot("q1", ["a"], 10), _slot("q3", None, None)]
     assert answer_seconds(AT, slots) == {"q1": 10.0, "q2": 20.0}
+
+
+def test_an_answer_cleared_later_marks_its_place_but_has_no_time() -> None:
+    # q2 was answered at 25 s and cleared since: q3's time counts from there.
+    slots = [_slot("q1", ["a"], 10), _slot("q2", [], 25), _slot("q3", ["c"], 40)]
+    assert answer_seconds(AT, slots) == {"q1": 10.0, "q3": 15.0}
 
 
 def test_outcome_rows_carry_time_repeat_and_correctness() -> None:
@@ -43,11 +49,15 @@ def test_outcome_rows_carry_time_repeat_and_correctness() -> None:
     ]
 
 
-def test_mean_time_to_answer_from_sums() -> None:
-    sums = ItemSums(4, 2, 0, 8.0, 5.0, 20.0, 1, 1, 1, 0, timed=3, sum_seconds=45.0)
-    assert item_statistics(sums, [], FlagRules()).mean_seconds == 15.0
+def test_mean_and_median_time_to_answer_from_sums() -> None:
+    sums = ItemSums(
+        4, 2, 0, 8.0, 5.0, 20.0, 1, 1, 1, 0, timed=3, sum_seconds=45.0, median_seconds=12.0
+    )
+    stats = item_statistics(sums, [], FlagRules())
+    assert (stats.mean_seconds, stats.median_seconds) == (15.0, 12.0)
     untimed = ItemSums(4, 2, 4, 8.0, 5.0, 20.0, 1, 1, 1, 0)
-    assert item_statistics(untimed, [], FlagRules()).mean_seconds is None
+    stats = item_statistics(untimed, [], FlagRules())
+    assert (stats.mean_seconds, stats.median_seconds) == (None, None)
 
 
 def test_check_pass_rate_and_point_biserial_by_hand() -> None:

@@ -96,6 +96,10 @@ async def test_the_bank_shows_the_flagged_item_with_its_reason(
     assert facilities == sorted(facilities, reverse=True)
     ascending = await client.get("/author/items?exam=sim-exam&sort=facility", headers=HTML)
     assert 'aria-sort="ascending"' in ascending.text
+    by_time = await client.get("/author/items?exam=sim-exam&sort=median_seconds", headers=HTML)
+    assert "Median time to first answer" in by_time.text
+    medians = [int(m) for m in re.findall(r'<td class="num">(\d+) s</td>', by_time.text)]
+    assert len(medians) == 8 and medians == sorted(medians) and medians[0] > 0
 
 
 async def test_statistics_wait_for_the_minimum_n(
@@ -125,6 +129,8 @@ async def test_item_page_has_distractors_and_an_accessible_plot(
     text = page.text
     assert "<p>Question SIM-MISKEY?</p>" in text  # the Markdown as HTML, not escaped
     assert 'id="distractors"' in text and "(key)" in text
+    assert re.search(r"Median time to first answer</dt><dd>\d+\.\d s</dd>", text)
+    assert re.search(r"Mean time to first answer</dt><dd>\d+\.\d s</dd>", text)
     svg = re.search(r'<svg class="chart".*?</svg>', text, re.S)
     assert svg is not None
     labelled = re.search(r'aria-labelledby="(\S+) (\S+)"', svg.group(0))
@@ -172,6 +178,13 @@ async def test_outcomes_are_recorded_when_the_attempt_is_scored(
             json={"choices": keys[slot["ref"]], "seq": 1},
         )
         assert saved.status_code == 200, saved.text
+    # A second pass over the first item: its time stays the time to its first answer.
+    clock.advance(seconds=100)
+    again = await candidate.put(
+        f"/api/v1/attempts/{attempt['id']}/responses/{answered[0]['ref']}",
+        json={"choices": keys[answered[0]["ref"]], "flagged": True, "seq": 2},
+    )
+    assert again.status_code == 200, again.text
     assert (await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")).status_code == 202
     async with session_scope(sessionmaker) as session:
         rows = (
