@@ -300,6 +300,8 @@ def _facility_over_time(item_id: str, drift: Drift) -> dict[str, Any]:
     tests = {(t.group, t.window.index): t for t in drift.tests}
     for s in drift.series:
         windows = ([s.baseline] if s.baseline else []) + s.windows
+        if not windows:  # a group with no responses (no repeat takers yet): no line
+            continue
         series.append(
             LineSeries(s.group, [(positions.index(w.index), w.facility) for w in windows])
         )
@@ -326,6 +328,7 @@ def _facility_over_time(item_id: str, drift: Drift) -> dict[str, Any]:
             "the same numbers are in the table below.",
             labels,
             series,
+            y_label="Facility (share right)",
         )
     return {"chart": chart, "rows": rows}
 

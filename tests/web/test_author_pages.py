@@ -312,3 +312,18 @@ async def test_every_statistic_column_says_its_unit_and_what_it_means(
         "Median time",
         "z against baseline",
     } <= seen
+
+
+async def test_the_facility_plot_names_its_axis_and_only_groups_with_responses(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    simulated: uuid.UUID,
+) -> None:
+    await _with_role(client, sessionmaker, Role.author)
+    text = (await client.get(f"/author/items/{simulated}", headers=HTML)).text
+    svg = re.search(r'<svg class="chart".*?</svg>', text, re.S)
+    assert svg is not None
+    assert ">Facility (share right)</text>" in svg.group(0)
+    # Every simulated candidate sits once: no repeat takers, so no empty line in the legend.
+    legend = re.findall(r'<text class="legend"[^>]*>([^<]*)</text>', svg.group(0))
+    assert legend == ["first-time takers"]
