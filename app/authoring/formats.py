@@ -18,6 +18,8 @@ COLUMNS = [
     "upper_facility",
     "lower_facility",
     "omit_rate",
+    "mean_seconds",
+    "exposure",
     "flags",
 ]
 

@@ -119,6 +119,9 @@ def test_csv_has_the_same_columns_and_values(database: Simulation) -> None:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["item_id"] for r in rows] == [r["item_id"] for r in as_json]
+    # Every scalar field of the JSON is a column; the lists become flags and share_*.
+    scalars = [k for k, v in as_json[0].items() if not isinstance(v, list | dict)]
+    assert list(rows[0])[: len(scalars) + 1] == [*scalars, "flags"]
     for row, expected in zip(rows, as_json, strict=True):
         assert int(row["n"]) == expected["n"]
         assert float(row["facility"]) == pytest.approx(expected["facility"], abs=1e-6)
