@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 import json
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -20,6 +20,7 @@ from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.migrate import upgrade_to_head
 from app.exams.models import ExamVersion
 from tests.authoring.simulation import AT, MISKEYED, RANDOM, Simulation, seed
+from tests.conftest import clear_tables
 
 # `assay items stats --format json` as API.md fixes it: a list, one object per item
 # version, with at least these fields; a statistic is a number, or null when there are
@@ -52,14 +53,25 @@ API_SHAPE: dict[str, Any] = {
 QUIET = "quiet-exam"  # published, never taken
 
 
+async def _emptied(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await clear_tables(engine)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Simulation:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'items.db'}"
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulation]:
+    """The simulation in the test database (SQLite, or PostgreSQL on that run), emptied
+    before and after: the command opens its own engine on it."""
+    url = database_url
 
     async def prepare() -> Simulation:
         engine = create_engine(url)
         try:
             await upgrade_to_head(engine)
+            await clear_tables(engine)
             async with session_scope(create_sessionmaker(engine)) as session:
                 sim = await seed(session, candidates=150, clean_items=4)
                 session.add(
@@ -86,6 +98,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Simulation:
     get_settings.cache_clear()
     yield sim
     get_settings.cache_clear()
+    asyncio.run(_emptied(url))
 
 
 def test_json_lists_every_item_version_with_its_statistics_and_flags(
