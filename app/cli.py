@@ -210,7 +210,12 @@ def content_report(
     pool = Counter((s.domain, s.level) for s in loaded.values())
     # Without the scenarios, scenario sections count at the pass mark.
     estimates = [ScenarioEstimate(s.id, s.domain, s.level, s.difficulty) for s in loaded.values()]
-    report = validate_bank(bank_root, scenario_pool=dict(pool), scenarios=estimates or None)
+    report = validate_bank(
+        bank_root,
+        scenario_pool=dict(pool),
+        scenarios=estimates or None,
+        balance_tolerance=get_settings().form_balance_tolerance,
+    )
     report.scenario_ids = sorted(loaded)
     report.scenario_lines = lines
     return report, [str(p) for p in report.problems] + problems

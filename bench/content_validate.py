@@ -4,8 +4,9 @@
 
 Times, on the question bank in the checkout: loading it, the wording-cue analysis
 (every surface strategy and the classifier), the expected score on every exam's sampled
-forms, and the whole `validate_bank` (which adds the O(n^2) near-duplicate rule). Then
-the cue analysis alone on a bank grown to ``--items`` by copies of real items under new
+forms, the form-balance check (200 forms of every exam assembled and balanced as starts
+do, on the authors' estimates), and the whole `validate_bank` (which adds the O(n^2)
+near-duplicate rule). Then the cue analysis alone on a bank grown to ``--items`` by copies of real items under new
 ids (options rotated, so the copies are not the originals). Medians of ``--repeat`` runs,
 wall clock and process CPU time.
 """
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.exams.content import load_bank
 from app.exams.cues import CueItem, analyse
 from app.exams.difficulty import expected_form_scores
+from app.exams.form_balance import check_balance
 from app.exams.validation import exam_pools, validate_bank
 
 BANK = Path(__file__).resolve().parents[1] / "question_bank"
@@ -74,6 +76,10 @@ def main() -> None:
             lambda: [
                 expected_form_scores(s, bank.items.values()) for s in bank.blueprints.values()
             ],
+        ),
+        "form balance, every exam": _median(
+            args.repeat,
+            lambda: [check_balance(s, bank.items.values()) for s in bank.blueprints.values()],
         ),
         "validate_bank, whole": _median(args.repeat, lambda: validate_bank(BANK)),
     }

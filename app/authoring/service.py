@@ -117,30 +117,36 @@ class ItemReport:
     domain: str = ""
     exposure: float | None = None  # share of its exams' attempts whose form held it
 
-    def as_dict(self, more_flags: Sequence[Flag] = ()) -> dict[str, object]:
-        """The JSON shape (API.md); ``more_flags`` adds flags from elsewhere (drift)."""
+    def as_dict(self, more_flags: Sequence[Flag] = (), *, min_n: int = 0) -> dict[str, object]:
+        """The JSON shape (API.md); ``more_flags`` adds flags from elsewhere (drift).
+        Below ``min_n`` responses every statistic of the responses is null: too few to
+        mean anything, as the pages show them."""
         s = self.stats
         flags = [*s.flags, *more_flags]
+
+        def shown(value: float | None) -> float | None:
+            return value if s.n >= min_n else None
+
         return {
             "item_id": self.item_id,
             "version": self.version,
             "n": s.n,
-            "facility": s.facility,
-            "point_biserial": s.point_biserial,
-            "discrimination": s.discrimination,
-            "upper_facility": s.upper_facility,
-            "lower_facility": s.lower_facility,
-            "omit_rate": s.omit_rate,
-            "mean_seconds": s.mean_seconds,
-            "median_seconds": s.median_seconds,
+            "facility": shown(s.facility),
+            "point_biserial": shown(s.point_biserial),
+            "discrimination": shown(s.discrimination),
+            "upper_facility": shown(s.upper_facility),
+            "lower_facility": shown(s.lower_facility),
+            "omit_rate": shown(s.omit_rate),
+            "mean_seconds": shown(s.mean_seconds),
+            "median_seconds": shown(s.median_seconds),
             "exposure": self.exposure,
             "distractors": [
                 {
                     "option": o.option,
                     "key": o.is_key,
-                    "share": o.share,
-                    "upper_share": o.upper_share,
-                    "lower_share": o.lower_share,
+                    "share": shown(o.share),
+                    "upper_share": shown(o.upper_share),
+                    "lower_share": shown(o.lower_share),
                 }
                 for o in s.distractors
             ],

@@ -62,20 +62,14 @@ class FormScores:
         ]
 
 
-def expected_form_scores(
+def sampling_pool(
     spec: BlueprintSpec,
     items: Iterable[ItemSpec],
-    scenarios: Sequence[ScenarioEstimate] | None = None,
-    *,
-    forms: int = FORMS_SAMPLED,
-    balanced: bool = False,
-) -> FormScores | None:
-    """The expected score on ``forms`` forms assembled with seeds 0, 1, ...; None when
-    the pools cannot fill a form (the blueprint-fill rule reports that). ``balanced``
-    assembles them as a start does with balancing on (each unit's estimate its value).
-
-    Without ``scenarios`` (the scenario folder is not known) every scenario section is
-    counted at the pass mark."""
+    scenarios: Sequence[ScenarioEstimate] | None,
+) -> tuple[BlueprintSpec, list[PoolEntry], dict[tuple[str, str], float]]:
+    """What sampled forms are drawn from: the blueprint to assemble (without its
+    scenario sections when the scenarios are not known), the pool a start would see
+    (active items, the scenarios) and each unit's estimate by (kind, id)."""
     estimate: dict[tuple[str, str], float] = {}
     pool: list[PoolEntry] = []
     kinds = {s.kind for s in spec.sections}
@@ -94,7 +88,25 @@ def expected_form_scores(
                 pool.append(PoolEntry(scenario.id, "scenario", scenario.domain, scenario.level))
                 if scenario.difficulty is not None:
                     estimate[("scenario", scenario.id)] = scenario.difficulty
-    at_pass_mark = scenarios is None and "scenario" in kinds
+    return assembled, pool, estimate
+
+
+def expected_form_scores(
+    spec: BlueprintSpec,
+    items: Iterable[ItemSpec],
+    scenarios: Sequence[ScenarioEstimate] | None = None,
+    *,
+    forms: int = FORMS_SAMPLED,
+    balanced: bool = False,
+) -> FormScores | None:
+    """The expected score on ``forms`` forms assembled with seeds 0, 1, ...; None when
+    the pools cannot fill a form (the blueprint-fill rule reports that). ``balanced``
+    assembles them as a start does with balancing on (each unit's estimate its value).
+
+    Without ``scenarios`` (the scenario folder is not known) every scenario section is
+    counted at the pass mark."""
+    assembled, pool, estimate = sampling_pool(spec, items, scenarios)
+    at_pass_mark = scenarios is None and any(s.kind == "scenario" for s in spec.sections)
     balance = Balance({ref: v for (_, ref), v in estimate.items()}) if balanced else None
     scores = []
     for seed in range(forms):

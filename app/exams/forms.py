@@ -63,10 +63,36 @@ class PoolTooSmall(Exception):
         super().__init__(f"section {section} draw {where}: wants {wanted}, pool has {available}")
 
 
+@dataclass(frozen=True)
+class DrawOffset:
+    """One blueprint draw of a balanced form: how far its units put the form from the
+    target (score points, signed), and the spread of the values in its pool."""
+
+    section: int
+    kind: str
+    where: str  # "domain/level", "any/level" when the draw takes any domain
+    count: int
+    offset: float
+    lowest: float
+    highest: float
+
+
+@dataclass(frozen=True)
+class BalanceOutcome:
+    """A form's expected score before and after balancing, against the target; the
+    draws' offsets add up to ``after - target``."""
+
+    target: float
+    before: float
+    after: float
+    draws: tuple[DrawOffset, ...]
+
+
 @dataclass
 class _Draw:
     section: int
     kind: str
+    where: str
     ordered: list[PoolEntry]  # the plain draw's order: its first ``count`` are taken
     count: int
     chosen: list[PoolEntry] = field(default_factory=list)
@@ -81,8 +107,40 @@ def assemble_form(
     exposure: Mapping[str, int] | None = None,
     balance: Balance | None = None,
 ) -> list[FormSlot]:
+    draws, taken = _draw(blueprint, pool, seed, seen, exposure or {})
+    if balance is not None:
+        _balance(blueprint, draws, taken, seen, balance)
+    return _slots(draws)
+
+
+def assemble_balanced(
+    blueprint: BlueprintSpec,
+    pool: Sequence[PoolEntry],
+    seed: int,
+    balance: Balance,
+    *,
+    seen: Set[str] = frozenset(),
+    exposure: Mapping[str, int] | None = None,
+) -> tuple[list[FormSlot], BalanceOutcome]:
+    """``assemble_form`` with balancing, and how it went (what the content validator
+    judges a pool by)."""
+    draws, taken = _draw(blueprint, pool, seed, seen, exposure or {})
+    outcome = _balance(blueprint, draws, taken, seen, balance)
+    return _slots(draws), outcome
+
+
+def _slots(draws: list[_Draw]) -> list[FormSlot]:
+    return [FormSlot(d.section, d.kind, e.ref_id) for d in draws for e in d.chosen]
+
+
+def _draw(
+    blueprint: BlueprintSpec,
+    pool: Sequence[PoolEntry],
+    seed: int,
+    seen: Set[str],
+    exposure: Mapping[str, int],
+) -> tuple[list[_Draw], set[str]]:
     rng = random.Random(seed)
-    exposure = exposure or {}
     taken: set[str] = set()
     draws: list[_Draw] = []
     for index, section in enumerate(blueprint.sections):
@@ -95,8 +153,8 @@ def assemble_form(
                 and (draw.domain is None or e.domain == draw.domain)
                 and e.ref_id not in taken
             ]
+            where = f"{draw.domain or 'any'}/{draw.level}"
             if len(candidates) < draw.count:
-                where = f"{draw.domain or 'any'}/{draw.level}"
                 raise PoolTooSmall(index, draw.count, len(candidates), where)
             # Sort pool by id first so the draw depends on the seed, not on row order.
             candidates.sort(key=lambda e: e.ref_id)
@@ -104,10 +162,8 @@ def assemble_form(
             candidates.sort(key=lambda e: (e.ref_id in seen, exposure.get(e.ref_id, 0)))
             chosen = candidates[: draw.count]
             taken.update(e.ref_id for e in chosen)
-            draws.append(_Draw(index, section.kind, candidates, draw.count, chosen))
-    if balance is not None:
-        _balance(blueprint, draws, taken, seen, balance)
-    return [FormSlot(d.section, d.kind, e.ref_id) for d in draws for e in d.chosen]
+            draws.append(_Draw(index, section.kind, where, candidates, draw.count, chosen))
+    return draws, taken
 
 
 def _values(draw: _Draw, balance: Balance) -> dict[str, float]:
@@ -122,7 +178,7 @@ def _balance(
     taken: set[str],
     seen: Set[str],
     balance: Balance,
-) -> None:
+) -> BalanceOutcome:
     """Greedy swaps, each the one that brings the form nearest the target, until it is
     within tolerance or no swap helps."""
     total_weight = sum(s.weight for s in blueprint.sections)
@@ -134,10 +190,11 @@ def _balance(
         scale[i] * d.count * sum(values[i].values()) / len(values[i]) for i, d in enumerate(draws)
     )
     score = sum(scale[i] * sum(values[i][e.ref_id] for e in d.chosen) for i, d in enumerate(draws))
+    before = score
     for _ in range(MAX_SWAPS):
         off = score - target
         if abs(off) <= balance.tolerance:
-            return
+            break
         best: tuple[float, int, int, PoolEntry] | None = None
         for i, d in enumerate(draws):
             reach = d.ordered[: d.count + max(balance.reach, d.count)]
@@ -151,12 +208,29 @@ def _balance(
                     if best is None or abs(moved) < abs(best[0]):
                         best = (moved, i, position, entry)
         if best is None or abs(best[0]) >= abs(off):
-            return
+            break
         moved, i, position, entry = best
         taken.discard(draws[i].chosen[position].ref_id)
         taken.add(entry.ref_id)
         draws[i].chosen[position] = entry
         score = target + moved
+    offsets = tuple(
+        DrawOffset(
+            d.section,
+            d.kind,
+            d.where,
+            d.count,
+            scale[i]
+            * (
+                sum(values[i][e.ref_id] for e in d.chosen)
+                - d.count * sum(values[i].values()) / len(values[i])
+            ),
+            min(values[i].values()),
+            max(values[i].values()),
+        )
+        for i, d in enumerate(draws)
+    )
+    return BalanceOutcome(target, before, score, offsets)
 
 
 def option_order(option_ids: Sequence[str], seed: int, ref_id: str) -> list[str]:

@@ -26,6 +26,13 @@ class ExamRepository:
         )
         return result.scalar_one_or_none()
 
+    async def has_exam(self, code: str) -> bool:
+        """Whether any version of the exam was ever published (retired ones included)."""
+        result = await self.session.execute(
+            select(ExamVersion.id).where(ExamVersion.code == code).limit(1)
+        )
+        return result.first() is not None
+
     async def exam_version(self, version_id: uuid.UUID) -> ExamVersion | None:
         return await self.session.get(ExamVersion, version_id)
 

@@ -143,6 +143,13 @@ async def get_exam(session: AsyncSession, code: str) -> ExamVersion:
     return exam
 
 
+async def require_published(session: AsyncSession, code: str) -> None:
+    """Raises ExamNotFound unless some version of the exam was published, retired or not
+    (its delivered attempts are still there to analyse)."""
+    if not await ExamRepository(session).has_exam(code):
+        raise ExamNotFound(f"There is no exam with the code {code!r}.")
+
+
 async def renewal_exam_for(session: AsyncSession, exam_code: str) -> ExamVersion | None:
     """The current exam that renews ``exam_code``, if the bank has one."""
     for exam in await ExamRepository(session).current_exams():

@@ -25,6 +25,8 @@ from app.exams.difficulty import (
     expected_form_scores,
     expected_score_table,
 )
+from app.exams.form_balance import BalanceCheck, balance_table, check_balance, describe_failure
+from app.exams.forms import BALANCE_TOLERANCE
 
 NEAR_DUPLICATE_SIMILARITY = 0.8
 # A file's keys may sit on one letter at most this much above an even share...
@@ -51,6 +53,9 @@ class ValidationReport:
     # exam code -> a minimally qualified candidate's expected score per sampled form
     form_scores: dict[str, FormScores] = field(default_factory=dict)
     scenario_estimates: Sequence[ScenarioEstimate] | None = None
+    # exam code -> its sampled forms before and after balancing on the estimates
+    balance: dict[str, BalanceCheck] = field(default_factory=dict)
+    balance_tolerance: float = BALANCE_TOLERANCE
     root: Path = Path("?")
 
 
@@ -59,14 +64,17 @@ def validate_bank(
     *,
     scenario_pool: dict[tuple[str, str], int] | None = None,
     scenarios: Sequence[ScenarioEstimate] | None = None,
+    balance_tolerance: float = BALANCE_TOLERANCE,
 ) -> ValidationReport:
     """``scenario_pool`` counts scenarios by (domain, level) for scenario sections; without
     it, scenario sections are not checked for fill (the scenario validator owns them).
     ``scenarios`` gives their difficulty estimates for the expected score per form;
-    without it, scenario sections count at the pass mark."""
+    without it, scenario sections count at the pass mark. ``balance_tolerance`` is
+    ASSAY_FORM_BALANCE_TOLERANCE, what forms are balanced to."""
     bank = load_bank(root)
     report = ValidationReport(bank, list(bank.problems), scenario_pool=scenario_pool or {})
     report.scenario_estimates = scenarios
+    report.balance_tolerance = balance_tolerance
     report.root = root
     rules: list[Callable[[ValidationReport], Iterable[Problem]]] = [
         _banned_options,
@@ -76,6 +84,7 @@ def validate_bank(
         _blueprint_fill,
         _wording_cues,
         _form_difficulty,
+        _form_balance,
         _markdown,
     ]
     for rule in rules:
@@ -270,6 +279,23 @@ def _form_difficulty(report: ValidationReport) -> Iterable[Problem]:
             )
 
 
+def _form_balance(report: ValidationReport) -> Iterable[Problem]:
+    bank = report.bank
+    for code, spec in sorted(bank.blueprints.items()):
+        check = check_balance(
+            spec,
+            bank.items.values(),
+            report.scenario_estimates,
+            tolerance=report.balance_tolerance,
+        )
+        if check is None:
+            continue
+        report.balance[code] = check
+        if check.off:
+            path, line = _where(bank, code)
+            yield Problem(path, line, describe_failure(check))
+
+
 def summary_table(report: ValidationReport) -> str:
     bank = report.bank
     counts: Counter[tuple[str, str]] = Counter(
@@ -298,4 +324,6 @@ def summary_table(report: ValidationReport) -> str:
         lines += ["", cue_table(report.cues)]
     if report.form_scores:
         lines += ["", expected_score_table(report.form_scores)]
+    if report.balance:
+        lines += ["", balance_table(report.balance)]
     return "\n".join(lines)

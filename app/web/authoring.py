@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -39,6 +40,165 @@ FLAG_NAMES = {
     "time_collapse": "Answer time collapsed",
     "nobody_passes": "Nobody passes",
 }
+
+
+@dataclass(frozen=True)
+class Term:
+    """A statistic as the pages name it: its header, its unit, and what it means in
+    words an author who is not a psychometrician can use (the glossary and the tooltip
+    of every column that shows it)."""
+
+    key: str
+    label: str
+    unit: str
+    meaning: str
+
+
+TERMS = {
+    t.key: t
+    for t in (
+        Term(
+            "n",
+            "Responses",
+            "count",
+            "How many scored attempts had this item on their form, answered or left blank. "
+            f"Statistics and flags appear from {RULES.min_n}.",
+        ),
+        Term(
+            "facility",
+            "Facility",
+            "share right, 0 to 1",
+            "The share of candidates who answered right: 0.90 means nine in ten got it (an "
+            "easy item), 0.30 three in ten (a hard one). Items between about 0.30 and 0.90 "
+            "tell candidates apart best.",
+        ),
+        Term(
+            "point_biserial",
+            "Point-biserial",
+            "correlation, -1 to 1",
+            "Do candidates who do well on the rest of the exam also get this item right? "
+            "Above 0.20: yes, the item separates stronger from weaker candidates. Near 0: "
+            "it does not. Below 0: stronger candidates do worse on it, often a wrong key.",
+        ),
+        Term(
+            "discrimination",
+            "Upper-lower D",
+            "difference of shares, -1 to 1",
+            "The share right among the top 27 % of candidates by total score minus the share "
+            "right among the bottom 27 %. 0.40 means the top group got it right 40 points "
+            "more often; near 0 or below 0 is a reason to look at the item.",
+        ),
+        Term(
+            "omit_rate",
+            "Omitted",
+            "% of responses",
+            "The share of candidates who left the item blank. A high share can mean the item "
+            "is unclear or takes too long.",
+        ),
+        Term(
+            "median_seconds",
+            "Median time to first answer",
+            "seconds",
+            "The middle time candidates took to first answer it, from their previous first "
+            "answer on the form (or the start of the attempt); half took less. Later changes "
+            "do not count.",
+        ),
+        Term(
+            "mean_seconds",
+            "Mean time to first answer",
+            "seconds",
+            "The average of the same times. Far above the median: a few candidates stayed "
+            "long on it.",
+        ),
+        Term(
+            "exposure",
+            "Exposure",
+            "% of attempts",
+            "The share of this exam's attempts whose form held the item. An item shown very "
+            "often is more likely to be memorised and shared.",
+        ),
+        Term(
+            "flags",
+            "Flags",
+            "reasons to review",
+            "Why the item may need attention (too easy, too hard, not discriminating, a "
+            "likely wrong key, a possible leak), each with the numbers behind it.",
+        ),
+        Term(
+            "share",
+            "Chosen by",
+            "% of all candidates",
+            "The share of all candidates who chose this option.",
+        ),
+        Term(
+            "upper_share",
+            "Upper group",
+            "% of the top 27 %",
+            "The share of the strongest 27 % of candidates (by total score) who chose this "
+            "option. A wrong option chosen more here than the key suggests a wrong key.",
+        ),
+        Term(
+            "lower_share",
+            "Lower group",
+            "% of the bottom 27 %",
+            "The share of the weakest 27 % of candidates (by total score) who chose this "
+            "option. Wrong options should draw this group more than the top one.",
+        ),
+        Term(
+            "window_n",
+            "Responses",
+            "count",
+            "How many responses of that group fall in the window.",
+        ),
+        Term(
+            "window_median_seconds",
+            "Median time",
+            "seconds",
+            "The middle time to first answer in the window: half the candidates took less.",
+        ),
+        Term(
+            "z",
+            "z against baseline",
+            "standard errors",
+            "How far the window's facility is above the baseline's, in standard errors. "
+            "Chance alone rarely goes above 3; below 0 the item got harder.",
+        ),
+        Term(
+            "graded",
+            "Graded",
+            "count",
+            "How many scored attempts had this hidden check graded.",
+        ),
+        Term(
+            "pass_rate",
+            "Pass rate",
+            "% of graded attempts",
+            "The share of graded attempts that passed the check. 0 % after many attempts "
+            "usually means the check or the scenario is broken.",
+        ),
+        Term(
+            "check_point_biserial",
+            "Point-biserial",
+            "correlation, -1 to 1",
+            "Do candidates who pass this check score higher on the exam? Above 0.20: yes; "
+            "near 0 or below: the check does not follow overall skill.",
+        ),
+    )
+}
+BANK_COLUMNS = [
+    "n",
+    "facility",
+    "point_biserial",
+    "discrimination",
+    "omit_rate",
+    "median_seconds",
+    "exposure",
+    "flags",
+]
+ITEM_TERMS = ["n", "facility", "point_biserial", "discrimination", "omit_rate", "median_seconds"]
+ITEM_TERMS += ["mean_seconds", "exposure", "share", "upper_share", "lower_share", "window_n"]
+ITEM_TERMS += ["window_median_seconds", "z"]
+CHECK_TERMS = ["graded", "pass_rate", "check_point_biserial"]
 # The columns the bank sorts by: each row's value, None for "not computed".
 SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "item": lambda r: (r["item_id"], r["version"]),
@@ -125,6 +285,8 @@ async def bank_page(
         descending=descending,
         flagged=sum(1 for r in rows if r["flags"]),
         min_n=RULES.min_n,
+        terms=TERMS,
+        columns=BANK_COLUMNS,
         computed_at=kept.computed_at if kept else None,
     )
 
@@ -147,6 +309,8 @@ def _facility_over_time(item_id: str, drift: Drift) -> dict[str, Any]:
     tests = {(t.group, t.window.index): t for t in drift.tests}
     for s in drift.series:
         windows = ([s.baseline] if s.baseline else []) + s.windows
+        if not windows:  # a group with no responses (no repeat takers yet): no line
+            continue
         series.append(
             LineSeries(s.group, [(positions.index(w.index), w.facility) for w in windows])
         )
@@ -173,6 +337,7 @@ def _facility_over_time(item_id: str, drift: Drift) -> dict[str, Any]:
             "the same numbers are in the table below.",
             labels,
             series,
+            y_label="Facility (share right)",
         )
     return {"chart": chart, "rows": rows}
 
@@ -202,6 +367,8 @@ async def item_page(item_version_id: uuid.UUID, request: Request, session: Sessi
         row=_row(report, drift) if report else None,
         stats=report.stats if report else None,
         min_n=RULES.min_n,
+        terms=TERMS,
+        glossary_terms=ITEM_TERMS,
         drift_rules=DRIFT,
         over_time=_facility_over_time(version.item_id, drift),
         option_text={oid: _markdown(exams_service.inline_html(t)) for oid, t in texts.items()},
@@ -248,5 +415,7 @@ async def exam_page(code: Text, request: Request, session: SessionDep) -> Respon
         versions=versions,
         checks=checks,
         min_n=RULES.min_n,
+        terms=TERMS,
+        glossary_terms=CHECK_TERMS,
         computed_at=kept.computed_at,
     )

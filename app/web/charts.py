@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 58, 16, 16, 40
 _ids = itertools.count(1)
 
 
@@ -69,11 +69,28 @@ def _x_labels(labels: Sequence[str]) -> list[str]:
     ]
 
 
+def _y_label(text: str) -> str:
+    """The vertical axis's name, turned along it in the left margin."""
+    y = TOP + (HEIGHT - TOP - BOTTOM) / 2
+    return (
+        f'<text class="axis-label" x="12" y="{y:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {y:.1f})">{escape(text)}</text>'
+    )
+
+
 def line_chart(
-    title: str, desc: str, x_labels: Sequence[str], series: Sequence[LineSeries]
+    title: str,
+    desc: str,
+    x_labels: Sequence[str],
+    series: Sequence[LineSeries],
+    *,
+    y_label: str | None = None,
 ) -> Markup:
-    """Proportions (0 to 1) over the positions of ``x_labels``, one line per series."""
+    """Proportions (0 to 1) over the positions of ``x_labels``, one line per series,
+    the vertical axis named ``y_label``."""
     body = _axes([(v / 4, f"{v / 4:.2f}") for v in range(5)], 1.0)
+    if y_label:
+        body.append(_y_label(y_label))
     body += _x_labels(x_labels)
     for k, s in enumerate(series):
         coords = [(_x(i, len(x_labels)), _y(v, 1.0)) for i, v in s.points]

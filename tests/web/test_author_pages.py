@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -246,3 +247,96 @@ def test_rows_without_a_value_sort_last_either_way() -> None:
     down = [r["facility"] for r in _sorted(rows, "facility", descending=True)]
     assert up == [0.1, 0.5, 0.9, None]
     assert down == [0.9, 0.5, 0.1, None]
+
+
+class _Headers(HTMLParser):
+    """Each column header of the page's tables: its text, title and aria-describedby;
+    and the text of every element with an id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers: list[dict[str, str]] = []
+        self.by_id: dict[str, str] = {}
+        self._open: list[tuple[str, str | None]] = []  # (tag, id)
+        self._texts: dict[str, list[str]] = {}
+        self._th: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "th" and a.get("scope") == "col":
+            self._th = {"text": "", "title": a.get("title", ""), "describedby": ""}
+            self._th["describedby"] = a.get("aria-describedby", "")
+        if self._th is not None and tag == "a":
+            self._th["title"] = self._th["title"] or a.get("title", "")
+            self._th["describedby"] = self._th["describedby"] or a.get("aria-describedby", "")
+        self._open.append((tag, a.get("id")))
+        if a.get("id"):
+            self._texts[a["id"]] = []
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            open_tag, open_id = self._open.pop()
+            if open_id:
+                self.by_id[open_id] = " ".join("".join(self._texts[open_id]).split())
+            if open_tag == tag:
+                break
+        if tag == "th" and self._th is not None:
+            self._th["text"] = " ".join(self._th["text"].split())
+            self.headers.append(self._th)
+            self._th = None
+
+    def handle_data(self, data: str) -> None:
+        if self._th is not None:
+            self._th["text"] += data
+        for _, open_id in self._open:
+            if open_id:
+                self._texts[open_id].append(data)
+
+
+# Columns that name things rather than measure them.
+NAMING_COLUMNS = {"Item", "Option", "Group", "Window", "Dates", "Result", "Scenario", "Check"}
+
+
+async def test_every_statistic_column_says_its_unit_and_what_it_means(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    simulated: uuid.UUID,
+) -> None:
+    await _with_role(client, sessionmaker, Role.author)
+    seen: set[str] = set()
+    for path in ("/author/items?exam=sim-exam", f"/author/items/{simulated}"):
+        page = _Headers()
+        page.feed((await client.get(path, headers=HTML)).text)
+        statistics = [h for h in page.headers if h["text"].split(",")[0] not in NAMING_COLUMNS]
+        assert statistics, path
+        for h in statistics:
+            assert re.search(r"\(.+\)", h["text"]), (path, h)  # its unit
+            assert len(h["title"]) > 40, (path, h)  # the tooltip
+            described = page.by_id.get(h["describedby"], "")
+            assert described == h["title"], (path, h)  # the same words, in the glossary
+            seen.add(h["text"].split(" (")[0])
+    assert {
+        "Facility",
+        "Point-biserial",
+        "Upper-lower D",
+        "Omitted",
+        "Chosen by",
+        "Upper group",
+        "Median time",
+        "z against baseline",
+    } <= seen
+
+
+async def test_the_facility_plot_names_its_axis_and_only_groups_with_responses(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    simulated: uuid.UUID,
+) -> None:
+    await _with_role(client, sessionmaker, Role.author)
+    text = (await client.get(f"/author/items/{simulated}", headers=HTML)).text
+    svg = re.search(r'<svg class="chart".*?</svg>', text, re.S)
+    assert svg is not None
+    assert ">Facility (share right)</text>" in svg.group(0)
+    # Every simulated candidate sits once: no repeat takers, so no empty line in the legend.
+    legend = re.findall(r'<text class="legend"[^>]*>([^<]*)</text>', svg.group(0))
+    assert legend == ["first-time takers"]
