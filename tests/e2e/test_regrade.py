@@ -272,3 +272,35 @@ def test_an_author_finds_a_flagged_item_and_regrades_it_from_its_page(
         "GET", f"/api/v1/attempts/{attempt_id}/result", token=server.token(candidate)
     )
     assert (after["score"], after["passed"]) == (0.8, True) and after["certificate_id"]
+
+
+def test_an_author_proposes_a_check_correction_from_the_link_a_check_row_gives(
+    context: Any, server: Server
+) -> None:
+    author = f"author-{uuid.uuid4().hex[:8]}@example.org"
+    server.cli(
+        "users", "create", "--email", author, "--password", PASSWORD,
+        "--role", "author", "--name", "Ann Author",
+    )  # fmt: skip
+    page = context.new_page()
+    # The link an exam page's check row carries (tests/regrading/test_check_regrades.py).
+    sign_in(
+        page,
+        author,
+        "/author/regrades%3Fscenario_id%3Dincremental-scoring%26check%3Dlate_events_scored",
+    )
+    form = page.locator("#check-form")
+    expect(form.get_by_label("Scenario id")).to_have_value("incremental-scoring")
+    expect(form.get_by_label("Check", exact=True)).to_have_value("late_events_scored")
+    form.get_by_role("radio", name=re.compile("^Award the check")).check()
+    form.get_by_role("button", name=re.compile("^Propose the check correction")).click()
+    expect(form.locator("#check-error")).to_contain_text("Give a reason")
+    form.get_by_label("Why the check is wrong").fill("The judge rejects late events.")
+    assert_accessible(page, "regrades with the check form")
+    form.get_by_role("button", name=re.compile("^Propose the check correction")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Regrade of check late_events_scored of incremental-scoring"
+    )
+    expect(page.locator("#regrade-facts")).to_contain_text("Award the check to everyone graded")
+    expect(page.locator("#attempts-empty")).to_be_visible()
+    assert_accessible(page, "check regrade preview")
