@@ -162,7 +162,12 @@ async def score_attempt(
     ]
     await session.flush()
     await authoring_service.record_at_scoring(
-        session, attempt, items, responses, {vid: v.key for vid, v in versions.items()}
+        session,
+        attempt,
+        items,
+        responses,
+        {vid: v.key for vid, v in versions.items()},
+        {vid: correction_of(v) for vid, v in versions.items()},
     )
     held = await proctoring_service.assess_at_scoring(
         session,

@@ -1,7 +1,10 @@
 """The rows item analysis aggregates, built from one scored attempt (pure).
 
-Both ways an attempt's outcomes are recorded use these: at scoring, in the scoring
-transaction, and the catch-up pass for attempts scored before recording existed."""
+Every way an attempt's outcomes are recorded uses these: at scoring, in the scoring
+transaction; a regrade's rescore, in its transaction; and the catch-up pass for attempts
+scored before recording existed. Outcomes follow the scoring in force: an item is right
+under its version's key correction, and a check's verdict under its check correction; a
+dropped item or check counts for nobody, so it leaves no row."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from app.attempts.items import OPTION_LABELS
-from app.grading.scoring import score_choice_item
+from app.grading.corrections import CheckCorrections, corrected_verdicts
+from app.grading.scoring import KeyCorrection, score_corrected_item
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,21 @@ def answer_seconds(started_at: datetime, slots: list[ChoiceSlot]) -> dict[str, f
 
 
 def outcome_rows(
-    attempt: AttemptFacts, slots: list[ChoiceSlot], keys: dict[uuid.UUID, list[Any]]
+    attempt: AttemptFacts,
+    slots: list[ChoiceSlot],
+    keys: dict[uuid.UUID, list[Any]],
+    corrections: dict[uuid.UUID, KeyCorrection | None] | None = None,
 ) -> list[dict[str, Any]]:
+    """One row per choice item, right or wrong under the key in force (the version's
+    key correction, from ``corrections``); a dropped item leaves none."""
     seconds = answer_seconds(attempt.started_at, slots)
     rows = []
     for s in slots:
         chosen = _chosen(s)
+        correction = (corrections or {}).get(s.item_version_id)
+        credit = score_corrected_item(keys[s.item_version_id], correction, chosen)
+        if credit is None:
+            continue
         rows.append(
             {
                 "attempt_id": attempt.attempt_id,
@@ -91,7 +104,7 @@ def outcome_rows(
                 "exam_version_id": attempt.exam_version_id,
                 "item_version_id": s.item_version_id,
                 "answer": ",".join(sorted(chosen)),
-                "correct": int(score_choice_item(keys[s.item_version_id], chosen) == 1),
+                "correct": int(credit == 1),
                 "scored_at": attempt.scored_at,
                 "repeat_taker": int(attempt.repeat_taker),
                 "answer_seconds": seconds.get(s.ref),
@@ -100,14 +113,25 @@ def outcome_rows(
     return rows
 
 
-def check_rows(attempt: AttemptFacts, runs: list[FinalRun]) -> list[dict[str, Any]]:
+def check_rows(
+    attempt: AttemptFacts, runs: list[FinalRun], corrections: CheckCorrections | None = None
+) -> list[dict[str, Any]]:
     """One row per hidden check of each graded scenario (a check named twice in a
-    record counts once, passed only if every entry passed)."""
+    record counts once, passed only if every entry passed), under the check corrections
+    in force: an awarded check passed, a dropped one left out."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for run in runs:
-        for check in (run.record or {}).get("checks", []):
-            name = str(check["name"])[:128]
-            passed = int(bool(check["passed"]))
+        verdicts = corrected_verdicts(
+            run.record, run.scenario_id, run.scenario_version, corrections or CheckCorrections()
+        )
+        if verdicts is None:
+            verdicts = [
+                (str(c["name"]), 0, 0.0, bool(c["passed"]))
+                for c in (run.record or {}).get("checks", [])
+            ]
+        for raw_name, _, _, verdict in verdicts:
+            name = raw_name[:128]
+            passed = int(verdict)
             row = rows.setdefault(
                 (run.ref, name),
                 {

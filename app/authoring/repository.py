@@ -132,9 +132,14 @@ class AuthoringRepository:
             out.setdefault(attempt_id, []).append(FinalRun(*run))
         return out
 
-    async def keys(self, item_version_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-        stmt = select(ItemVersion.id, ItemVersion.key).where(ItemVersion.id.in_(item_version_ids))
-        return {vid: key for vid, key in await self.session.execute(stmt)}
+    async def keys(
+        self, item_version_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[list[Any], dict[str, Any] | None]]:
+        """Each version's published key and its key correction (None: none)."""
+        stmt = select(ItemVersion.id, ItemVersion.key, ItemVersion.key_correction).where(
+            ItemVersion.id.in_(item_version_ids)
+        )
+        return {vid: (key, correction) for vid, key, correction in await self.session.execute(stmt)}
 
     async def add_outcomes(self, rows: list[dict[str, Any]]) -> None:
         """On PostgreSQL one COPY in the session's transaction (an INSERT of many rows
@@ -166,11 +171,13 @@ class AuthoringRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(text("ANALYZE item_outcomes, check_outcomes"))
 
-    async def forget_attempt(self, attempt_id: uuid.UUID) -> None:
-        """Drops an attempt's recorded outcomes (before it is recorded again)."""
-        await self.session.execute(delete(ItemOutcome).where(ItemOutcome.attempt_id == attempt_id))
+    async def forget_attempts(self, attempt_ids: Sequence[uuid.UUID]) -> None:
+        """Drops these attempts' recorded outcomes (before they are recorded again)."""
         await self.session.execute(
-            delete(CheckOutcome).where(CheckOutcome.attempt_id == attempt_id)
+            delete(ItemOutcome).where(ItemOutcome.attempt_id.in_(attempt_ids))
+        )
+        await self.session.execute(
+            delete(CheckOutcome).where(CheckOutcome.attempt_id.in_(attempt_ids))
         )
 
     # -- aggregates ---------------------------------------------------------------

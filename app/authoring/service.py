@@ -29,6 +29,8 @@ from app.authoring.statistics import (
 )
 from app.exams.models import ItemVersion
 from app.grading import service as grading_service
+from app.grading.corrections import CheckCorrections
+from app.grading.scoring import KeyCorrection
 
 
 async def record_at_scoring(
@@ -37,13 +39,16 @@ async def record_at_scoring(
     slots: Sequence[AttemptItem],
     responses: Mapping[str, Response],
     keys: Mapping[uuid.UUID, list[Any]],
+    corrections: Mapping[uuid.UUID, KeyCorrection | None] | None = None,
 ) -> None:
     """Records a scored attempt's outcomes in the scoring transaction: each choice
-    item's answer and correctness, the time to its first answer, whether the candidate
-    was taking the exam again, and each hidden check's verdict. Scoring again (a regrade) replaces
-    what an earlier scoring recorded. Flushes; the caller commits."""
+    item's answer and correctness under the key in force (``corrections``: each
+    version's key correction), the time to its first answer, whether the candidate was
+    taking the exam again, and each hidden check's verdict under the check corrections
+    in force. Scoring again (a regrade) replaces what an earlier scoring recorded.
+    Flushes; the caller commits."""
     repo = AuthoringRepository(session)
-    await repo.forget_attempt(attempt.id)
+    await repo.forget_attempts([attempt.id])
     [facts] = await repo.attempt_facts([attempt.id])
     choice_slots = [
         ChoiceSlot(
@@ -61,8 +66,45 @@ async def record_at_scoring(
         for r in await grading_service.runs_of(session, attempt.id)
         if r.kind == "final" and r.status == "done"
     ]
-    await repo.add_outcomes(outcome_rows(facts, choice_slots, dict(keys)))
-    await repo.add_checks(check_rows(facts, runs))
+    await repo.add_outcomes(outcome_rows(facts, choice_slots, dict(keys), dict(corrections or {})))
+    await repo.add_checks(check_rows(facts, runs, await grading_service.check_corrections(session)))
+    await session.flush()
+
+
+class _Scoring:
+    """The keys and corrections in force, read once per version for a run of batches."""
+
+    def __init__(self, checks: CheckCorrections) -> None:
+        self.keys: dict[uuid.UUID, list[Any]] = {}
+        self.corrections: dict[uuid.UUID, KeyCorrection | None] = {}
+        self.checks = checks
+
+    async def record(self, repo: AuthoringRepository, ids: Sequence[uuid.UUID]) -> None:
+        slots = await repo.slots(ids)
+        missing = list({s.item_version_id for ss in slots.values() for s in ss} - self.keys.keys())
+        if missing:
+            for vid, (key, correction) in (await repo.keys(missing)).items():
+                self.keys[vid] = key
+                self.corrections[vid] = KeyCorrection.from_json(correction) if correction else None
+        runs = await repo.final_runs(ids)
+        rows: list[dict[str, Any]] = []
+        checks: list[dict[str, Any]] = []
+        for facts in await repo.attempt_facts(ids):
+            slots_of = slots.get(facts.attempt_id, [])
+            rows.extend(outcome_rows(facts, slots_of, self.keys, self.corrections))
+            checks.extend(check_rows(facts, runs.get(facts.attempt_id, []), self.checks))
+        await repo.add_outcomes(rows)
+        await repo.add_checks(checks)
+
+
+async def record_again(session: AsyncSession, attempt_ids: Sequence[uuid.UUID]) -> None:
+    """Records these rescored attempts' outcomes again under the scoring in force (a
+    regrade's batch, in its transaction), replacing what was recorded. Flushes."""
+    if not attempt_ids:
+        return
+    repo = AuthoringRepository(session)
+    await repo.forget_attempts(attempt_ids)
+    await _Scoring(await grading_service.check_corrections(session)).record(repo, attempt_ids)
     await session.flush()
 
 
@@ -76,11 +118,11 @@ async def record_outcomes(
     (scored before recording at scoring existed), in batches (memory bounded by
     ``batch``). Idempotent: a recorded attempt is skipped. Returns how many attempts
     were examined. After a catch-up the planner's statistics of the outcome tables are
-    refreshed: the analysis that follows plans on them. One recorder at a time (a lock held to the end of the transaction).
-    Flushes; the caller commits."""
+    refreshed: the analysis that follows plans on them. One recorder at a time (a lock
+    held to the end of the transaction). Flushes; the caller commits."""
     repo = AuthoringRepository(session)
     await repo.lock_for_recording()
-    keys: dict[uuid.UUID, list[Any]] = {}
+    scoring = _Scoring(await grading_service.check_corrections(session))
     after: uuid.UUID | None = None
     examined = 0
     while True:
@@ -90,18 +132,7 @@ async def record_outcomes(
                 await repo.analyze_outcomes()
             return examined
         after = ids[-1]
-        slots = await repo.slots(ids)
-        missing = list({s.item_version_id for ss in slots.values() for s in ss} - keys.keys())
-        if missing:
-            keys.update(await repo.keys(missing))
-        runs = await repo.final_runs(ids)
-        rows: list[dict[str, Any]] = []
-        checks: list[dict[str, Any]] = []
-        for facts in await repo.attempt_facts(ids):
-            rows.extend(outcome_rows(facts, slots.get(facts.attempt_id, []), keys))
-            checks.extend(check_rows(facts, runs.get(facts.attempt_id, [])))
-        await repo.add_outcomes(rows)
-        await repo.add_checks(checks)
+        await scoring.record(repo, ids)
         await session.flush()
         examined += len(ids)
         if progress is not None:

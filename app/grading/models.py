@@ -65,3 +65,18 @@ class PipelineRun(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class CheckCorrectionRow(Base):
+    """A regrade's correction to one hidden check, in force for every version of the
+    scenario up to ``up_to_version``: final scores are computed under it from then on
+    (``grading.corrections``). One row per check; a later correction replaces it."""
+
+    __tablename__ = "check_corrections"
+
+    scenario_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    check_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    up_to_version: Mapped[int] = mapped_column(Integer)
+    # drop | award (app.grading.corrections)
+    change: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import Clock
 from app.core.db import session_scope
+from app.grading.corrections import CheckCorrection, CheckCorrections, corrected_score
 from app.grading.exceptions import (
     GradingUnavailable,
     IsolationUnavailable,
@@ -33,7 +34,7 @@ from app.grading.exceptions import (
     SubmissionRejected,
 )
 from app.grading.grader import default_sandbox, grade_submission
-from app.grading.models import ScenarioRun
+from app.grading.models import CheckCorrectionRow, ScenarioRun
 from app.grading.scenarios import Scenario, load_scenarios
 
 log = structlog.get_logger("assay.grading")
@@ -115,22 +116,30 @@ async def runs_of(session: AsyncSession, attempt_id: uuid.UUID) -> Sequence[Scen
 
 
 async def final_scores(session: AsyncSession, attempt_id: uuid.UUID) -> dict[str, Fraction] | None:
-    """Each scenario item's final score, or None while any is still being graded."""
+    """Each scenario item's final score (under the check corrections in force), or None
+    while any is still being graded."""
     runs = [r for r in await runs_of(session, attempt_id) if r.kind == "final"]
     if any(r.status != "done" or r.score is None for r in runs):
         return None
-    return {r.ref: _final_score(r) for r in runs if r.score is not None}
+    corrections = await check_corrections(session)
+    return {r.ref: _final_score(r, corrections) for r in runs if r.score is not None}
 
 
-def _final_score(run: ScenarioRun) -> Fraction:
-    return Fraction(run.score or 0).limit_denominator(10_000)
+def _final_score(run: ScenarioRun, corrections: CheckCorrections) -> Fraction:
+    return corrected_score(
+        run.record, run.score, run.scenario_id, run.scenario_version, corrections
+    )
 
 
 async def final_scores_of(
-    session: AsyncSession, attempt_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    attempt_ids: Sequence[uuid.UUID],
+    *,
+    proposed: CheckCorrection | None = None,
 ) -> dict[uuid.UUID, dict[str, Fraction]]:
     """The final scores of many scored attempts at once (a regrade rescoring a batch),
-    exactly as ``final_scores`` gives them for one."""
+    exactly as ``final_scores`` gives them for one; ``proposed`` is put in force on top
+    of the corrections already there (a regrade's preview)."""
     result = await session.execute(
         select(ScenarioRun).where(
             ScenarioRun.attempt_id.in_(attempt_ids),
@@ -138,11 +147,34 @@ async def final_scores_of(
             ScenarioRun.status == "done",
         )
     )
+    corrections = (await check_corrections(session)).with_correction(proposed)
     scores: dict[uuid.UUID, dict[str, Fraction]] = {}
     for run in result.scalars():
         if run.score is not None:
-            scores.setdefault(run.attempt_id, {})[run.ref] = _final_score(run)
+            scores.setdefault(run.attempt_id, {})[run.ref] = _final_score(run, corrections)
     return scores
+
+
+async def check_corrections(session: AsyncSession) -> CheckCorrections:
+    """The check corrections in force (a handful: one per regraded check)."""
+    rows = (await session.execute(select(CheckCorrectionRow))).scalars()
+    return CheckCorrections(
+        CheckCorrection(r.scenario_id, r.check_name, r.up_to_version, r.change) for r in rows
+    )
+
+
+async def correct_check(session: AsyncSession, clock: Clock, correction: CheckCorrection) -> None:
+    """From now on final scores are computed under ``correction`` (a regrade)."""
+    row = await session.get(
+        CheckCorrectionRow, (correction.scenario_id, correction.check), with_for_update=True
+    )
+    if row is None:
+        row = CheckCorrectionRow(scenario_id=correction.scenario_id, check_name=correction.check)
+        session.add(row)
+    row.up_to_version = correction.up_to_version
+    row.change = correction.change
+    row.at = clock.now()
+    await session.flush()
 
 
 async def stalled_runs(

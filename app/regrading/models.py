@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -18,17 +18,25 @@ class RegradeStatus(enum.StrEnum):
 
 
 class Regrade(Base):
-    """A key correction to one delivered item: proposed by an author, previewed, applied
-    by an admin with a reason. ``item_version_ids`` are the versions it corrects (every
-    version of the item published when it was proposed): attempts on later versions
-    were given the author's newer content and are not touched."""
+    """A correction to one delivered item's key or one delivered scenario's hidden check:
+    proposed by an author, previewed, applied by an admin with a reason.
+
+    An item regrade has ``item_id``; ``item_version_ids`` are the versions it corrects
+    (every version of the item published when it was proposed). A check regrade has
+    ``scenario_id`` and ``check_name`` and covers the scenario's versions up to
+    ``scenario_version`` (the version installed when it was proposed). Attempts given
+    later versions got the author's newer content and are not touched."""
 
     __tablename__ = "regrades"
     __table_args__ = (Index("ix_regrades_status", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    item_id: Mapped[str] = mapped_column(String(32), index=True)
-    # rekey | accept | drop (app.grading.scoring.KeyCorrection)
+    item_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    scenario_id: Mapped[str | None] = mapped_column(String(64))
+    check_name: Mapped[str | None] = mapped_column(String(128))
+    scenario_version: Mapped[int | None] = mapped_column(Integer)
+    # An item: rekey | accept | drop (app.grading.scoring.KeyCorrection); a check: drop |
+    # award (app.grading.corrections).
     change: Mapped[str] = mapped_column(String(16))
     key: Mapped[list[Any]]
     item_version_ids: Mapped[list[Any]]
@@ -50,6 +58,13 @@ class Regrade(Base):
     drop_policy: Mapped[str | None] = mapped_column(String(16))
     applied_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    @property
+    def target(self) -> str:
+        """What it corrects, for people: an item id, or a scenario's check."""
+        if self.check_name is not None:
+            return f"check {self.check_name} of scenario {self.scenario_id}"
+        return f"item {self.item_id}"
 
 
 class RegradeResult(Base):

@@ -1,15 +1,19 @@
 """The regrades' queries. Reads the attempts a correction touches in batches by attempt
-id (keyset), so a preview or an apply over any history holds one batch at a time."""
+id (keyset), so a preview or an apply over any history holds one batch at a time: for an
+item, attempts given one of its corrected versions; for a check, attempts with a final
+grading of one of the scenario's corrected versions."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
+from app.grading.models import ScenarioRun
 from app.regrading.models import Regrade, RegradeResult, RegradeStatus
 
 # A regrade rescores finished attempts: scored ones and passes held for review. Attempts
@@ -33,42 +37,56 @@ class RegradeRepository:
         )
         return result.scalars().all()
 
-    async def applying(self, item_id: str | None = None) -> Sequence[Regrade]:
+    async def applying(self, like: Regrade | None = None) -> Sequence[Regrade]:
+        """The regrades being applied; with ``like``, those correcting the same item or
+        the same check."""
         query = select(Regrade).where(Regrade.status == RegradeStatus.applying)
-        if item_id is not None:
-            query = query.where(Regrade.item_id == item_id)
+        if like is not None and like.check_name is not None:
+            query = query.where(
+                Regrade.scenario_id == like.scenario_id, Regrade.check_name == like.check_name
+            )
+        elif like is not None:
+            query = query.where(Regrade.item_id == like.item_id)
         return (await self.session.execute(query)).scalars().all()
+
+    @staticmethod
+    def _touched(regrade: Regrade) -> Any:
+        if regrade.check_name is not None:
+            return exists().where(
+                ScenarioRun.attempt_id == Attempt.id,
+                ScenarioRun.kind == "final",
+                ScenarioRun.status == "done",
+                ScenarioRun.scenario_id == regrade.scenario_id,
+                ScenarioRun.scenario_version <= (regrade.scenario_version or 0),
+            )
+        return exists().where(
+            AttemptItem.attempt_id == Attempt.id,
+            AttemptItem.item_version_id.in_([uuid.UUID(str(v)) for v in regrade.item_version_ids]),
+        )
 
     async def affected_attempts(
         self,
-        version_ids: Sequence[uuid.UUID],
+        regrade: Regrade,
         after: uuid.UUID | None,
         limit: int,
         *,
-        not_done_by: uuid.UUID | None = None,
+        not_done: bool = False,
     ) -> Sequence[Attempt]:
-        """The next ``limit`` finished attempts (by id, after ``after``) that were given
-        one of these versions; with ``not_done_by``, only those that regrade has not
-        rescored yet."""
+        """The next ``limit`` finished attempts (by id, after ``after``) the regrade
+        touches; with ``not_done``, only those it has not rescored yet."""
         query = (
             select(Attempt)
-            .where(
-                Attempt.status.in_(RESCORED),
-                exists().where(
-                    AttemptItem.attempt_id == Attempt.id,
-                    AttemptItem.item_version_id.in_(version_ids),
-                ),
-            )
+            .where(Attempt.status.in_(RESCORED), self._touched(regrade))
             .order_by(Attempt.id)
             .limit(limit)
         )
         if after is not None:
             query = query.where(Attempt.id > after)
-        if not_done_by is not None:
+        if not_done:
             query = query.where(
                 ~exists().where(
                     and_(
-                        RegradeResult.regrade_id == not_done_by,
+                        RegradeResult.regrade_id == regrade.id,
                         RegradeResult.attempt_id == Attempt.id,
                     )
                 )

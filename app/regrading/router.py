@@ -4,18 +4,24 @@ apply them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
 from app.core.deps import ClockDep, PendingJobsDep, SessionDep, SettingsDep, UnitOfWorkRoute
 from app.core.errors import NotAuthenticated, PermissionDenied, responses
+from app.grading.dependencies import scenario_registry
+from app.grading.exceptions import ScenarioNotFound
+from app.grading.scenarios import Scenario
 from app.identity.dependencies import require_role
 from app.identity.models import Role, User
 from app.regrading import service
 from app.regrading.exceptions import (
+    CheckNotInScenario,
     ItemNotFound,
     KeyNotInItem,
+    LastCheck,
     RegradeInProgress,
     RegradeNotFound,
     RegradeNotProposed,
@@ -39,13 +45,18 @@ router = APIRouter(prefix="/api/v1/regrades", tags=["regrades"], route_class=Uni
 
 Author = Annotated[User, Depends(require_role(Role.author, Role.admin))]
 Admin = Annotated[User, Depends(require_role(Role.admin))]
+Scenarios = Annotated[Mapping[str, Scenario], Depends(scenario_registry)]
 _STAFF_ERRORS = (NotAuthenticated, PermissionDenied)
 
 
 def regrade_out(regrade: Regrade) -> RegradeOut:
     return RegradeOut(
         id=regrade.id,
+        target="check" if regrade.check_name is not None else "item",
         item_id=regrade.item_id,
+        scenario_id=regrade.scenario_id,
+        check=regrade.check_name,
+        scenario_version=regrade.scenario_version,
         change=regrade.change,
         key=[str(k) for k in regrade.key],
         item_versions=len(regrade.item_version_ids),
@@ -77,12 +88,34 @@ def result_out(result: RegradeResult) -> AttemptChangeOut:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RegradeOut,
-    responses=responses(*_STAFF_ERRORS, ItemNotFound, KeyNotInItem),
+    responses=responses(
+        *_STAFF_ERRORS,
+        ItemNotFound,
+        ScenarioNotFound,
+        KeyNotInItem,
+        CheckNotInScenario,
+        LastCheck,
+    ),
 )
 async def propose(
-    body: RegradeIn, session: SessionDep, clock: ClockDep, author: Author
+    body: RegradeIn, session: SessionDep, clock: ClockDep, scenarios: Scenarios, author: Author
 ) -> RegradeOut:
-    """Proposes a key correction to a delivered item (every version published so far)."""
+    """Proposes a key correction to a delivered item (every version published so far),
+    or a correction to a delivered scenario's hidden check (every version up to the one
+    installed)."""
+    if body.scenario_id is not None and body.check is not None:
+        regrade = await service.propose_check(
+            session,
+            clock,
+            author,
+            scenarios,
+            scenario_id=body.scenario_id,
+            check=body.check,
+            change=body.change,
+            reason=body.reason,
+        )
+        return regrade_out(regrade)
+    assert body.item_id is not None  # the schema asks for one target
     regrade = await service.propose(
         session,
         clock,

@@ -10,18 +10,37 @@ from app.core.text import Text
 
 
 class RegradeIn(BaseModel):
-    """``rekey`` without ``key`` takes the key of the item's newest published version;
-    ``accept`` needs the additional key; ``drop`` takes none."""
+    """A correction to an item's key (``item_id``) or to a scenario's hidden check
+    (``scenario_id`` and ``check``).
+
+    For an item: ``rekey`` without ``key`` takes the key of the item's newest published
+    version; ``accept`` needs the additional key; ``drop`` takes none. For a check:
+    ``drop`` (its points count for nobody) or ``award`` (everyone graded earns them)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    item_id: Text = Field(min_length=1, max_length=32)
-    change: Literal["rekey", "accept", "drop"]
+    item_id: Text | None = Field(default=None, min_length=1, max_length=32)
+    scenario_id: Text | None = Field(default=None, min_length=1, max_length=64)
+    check: Text | None = Field(default=None, min_length=1, max_length=128)
+    change: Literal["rekey", "accept", "drop", "award"]
     key: list[Text] = Field(default_factory=list, max_length=5)
     reason: Text = Field(min_length=3, max_length=2000)
 
     @model_validator(mode="after")
     def _key_fits_change(self) -> RegradeIn:
+        on_check = self.scenario_id is not None or self.check is not None
+        if on_check == (self.item_id is not None):
+            raise ValueError("give either item_id, or scenario_id and check")
+        if on_check:
+            if self.scenario_id is None or self.check is None:
+                raise ValueError("a check correction needs scenario_id and check")
+            if self.change not in ("drop", "award"):
+                raise ValueError("a check is dropped or awarded")
+            if self.key:
+                raise ValueError("a check correction takes no key")
+            return self
+        if self.change == "award":
+            raise ValueError("award is for a scenario's check")
         if self.change == "accept" and not self.key:
             raise ValueError("accept needs the additional key")
         if self.change == "drop" and self.key:
@@ -65,8 +84,15 @@ class AttemptChangeOut(BaseModel):
 
 
 class RegradeOut(BaseModel):
+    """``item_id`` for a key correction; ``scenario_id``, ``check`` and
+    ``scenario_version`` (the highest version covered) for a check correction."""
+
     id: uuid.UUID
-    item_id: str
+    target: Literal["item", "check"]
+    item_id: str | None
+    scenario_id: str | None
+    check: str | None
+    scenario_version: int | None
     change: str
     key: list[str]
     item_versions: int

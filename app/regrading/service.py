@@ -1,22 +1,25 @@
-"""Regrading: an author proposes a key correction to a delivered item, anyone who may
-see it previews its impact, an admin applies it with a reason.
+"""Regrading: an author proposes a correction to a delivered item's key or to a delivered
+scenario's hidden check, anyone who may see it previews its impact, an admin applies it
+with a reason.
 
     proposed --apply (admin, reason)--> applying --the job's last batch--> applied
 
-Applying puts the correction on the item's delivered versions at once (an attempt
-scored from then on is scored under it) and queues the apply job, which rescores every
-finished attempt given one of those versions, a batch per transaction. Each rescored
-attempt gets a ``regrade_results`` row (its old and new score) in the transaction that
-changes it: the job is idempotent (a done attempt is skipped) and resumable (a crash
-loses at most the batch in flight, which rolls back whole). The preview and the job
-rescore an attempt with the same function and classify it with the same rule
-(``impact.outcome``), so the preview's counts are what the apply does.
+Applying puts the correction in force at once (on the item's delivered versions, or as
+the check's correction for the scenario's delivered versions: an attempt scored from
+then on is scored under it) and queues the apply job, which rescores every finished
+attempt it touches, a batch per transaction. Each rescored attempt gets a
+``regrade_results`` row (its old and new score) and its item-analysis outcomes recorded
+again, in the transaction that changes it: the job is idempotent (a done attempt is
+skipped) and resumable (a crash loses at most the batch in flight, which rolls back
+whole). The preview and the job rescore an attempt with the same function and classify
+it with the same rule (``impact.outcome``), so the preview's counts are what the apply
+does, for items and checks alike.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -24,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.attempts import service as attempts_service
 from app.attempts.models import Attempt, AttemptStatus
+from app.authoring import service as authoring_service
 from app.certificates import outbox
 from app.certificates import service as certificates_service
 from app.certificates.credential import Issuer
@@ -34,6 +38,9 @@ from app.core.jobs import JobPort, PendingJobs
 from app.exams import service as exams_service
 from app.exams.models import ExamVersion, ItemVersion
 from app.grading import service as grading_service
+from app.grading.corrections import CheckCorrection
+from app.grading.exceptions import ScenarioNotFound
+from app.grading.scenarios import Scenario
 from app.grading.scoring import ExamResult, KeyCorrection
 from app.identity import service as identity_service
 from app.identity.models import User
@@ -41,8 +48,10 @@ from app.proctoring import audit
 from app.proctoring import service as proctoring_service
 from app.proctoring.models import ReviewState
 from app.regrading.exceptions import (
+    CheckNotInScenario,
     ItemNotFound,
     KeyNotInItem,
+    LastCheck,
     RegradeInProgress,
     RegradeNotFound,
     RegradeNotProposed,
@@ -65,6 +74,15 @@ log = structlog.get_logger("assay.regrading")
 
 def correction_of(regrade: Regrade) -> KeyCorrection:
     return KeyCorrection(regrade.change, tuple(str(k) for k in regrade.key))
+
+
+def check_correction_of(regrade: Regrade) -> CheckCorrection | None:
+    """The check correction a check regrade puts in force; None for an item regrade."""
+    if regrade.check_name is None:
+        return None
+    return CheckCorrection(
+        str(regrade.scenario_id), regrade.check_name, regrade.scenario_version or 0, regrade.change
+    )
 
 
 def version_ids(regrade: Regrade) -> list[uuid.UUID]:
@@ -170,6 +188,79 @@ async def propose(
     return regrade
 
 
+async def propose_check(
+    session: AsyncSession,
+    clock: Clock,
+    author: User,
+    scenarios: Mapping[str, Scenario],
+    *,
+    scenario_id: str,
+    check: str,
+    change: str,
+    reason: str,
+) -> Regrade:
+    """A correction to one hidden check of a delivered scenario, for every version up to
+    the one installed now (a later version carries the author's fixed judge)."""
+    scenario = scenarios.get(scenario_id)
+    if scenario is None:
+        raise ScenarioNotFound()
+    names = {c.name for c in scenario.checks}
+    if check not in names:
+        raise CheckNotInScenario()
+    if change == "drop":
+        dropped = (await grading_service.check_corrections(session)).dropped(
+            scenario_id, scenario.version
+        )
+        if names - dropped <= {check}:
+            raise LastCheck()
+    regrade = Regrade(
+        id=uuid.uuid4(),
+        item_id=None,
+        scenario_id=scenario_id,
+        check_name=check,
+        scenario_version=scenario.version,
+        change=change,
+        key=[],
+        item_version_ids=[],
+        reason=reason,
+        status=RegradeStatus.proposed,
+        proposed_by=author.id,
+        proposed_at=clock.now(),
+    )
+    RegradeRepository(session).add(regrade)
+    await session.flush()
+    await audit.append(
+        session,
+        clock,
+        audit.Actor(author.id, author.email),
+        "regrade_proposed",
+        subject=f"regrade:{regrade.id}",
+        details={
+            "scenario_id": scenario_id,
+            "check": check,
+            "scenario_version": scenario.version,
+            "change": change,
+            "reason": reason,
+        },
+    )
+    return regrade
+
+
+def _target_details(regrade: Regrade) -> dict[str, str | int]:
+    if regrade.check_name is not None:
+        return {
+            "scenario_id": str(regrade.scenario_id),
+            "check": regrade.check_name,
+            "scenario_version": regrade.scenario_version or 0,
+            "change": regrade.change,
+        }
+    return {
+        "item_id": str(regrade.item_id),
+        "change": regrade.change,
+        "key": ",".join(str(k) for k in regrade.key),
+    }
+
+
 # --- Rescoring: one function for the preview and the apply --------------------------
 
 
@@ -188,7 +279,7 @@ async def rescore(
     exams: dict[uuid.UUID, ExamVersion],
 ) -> list[Rescore]:
     """Each attempt's result under the regrade's correction (and every correction already
-    on the other items), and what that means under the drop policy."""
+    in force elsewhere), and what that means under the drop policy."""
     ids = [a.id for a in attempts]
     repo = RegradeRepository(session)
     forms = await repo.forms(ids)
@@ -199,10 +290,16 @@ async def rescore(
     )
     with_scenarios = [a for a in ids if any(s.kind == "scenario" for s in forms.get(a, []))]
     scenario_scores = (
-        await grading_service.final_scores_of(session, with_scenarios) if with_scenarios else {}
+        await grading_service.final_scores_of(
+            session, with_scenarios, proposed=check_correction_of(regrade)
+        )
+        if with_scenarios
+        else {}
     )
-    correction = correction_of(regrade)
-    corrections = {v: correction for v in version_ids(regrade)}
+    corrections: dict[uuid.UUID, KeyCorrection] = {}
+    if regrade.check_name is None:
+        correction = correction_of(regrade)
+        corrections = {v: correction for v in version_ids(regrade)}
     out = []
     for attempt in attempts:
         if attempt.exam_version_id not in exams:
@@ -253,7 +350,7 @@ async def preview(
     listed: list[Rescored] = []
     exams: dict[uuid.UUID, ExamVersion] = {}
     after: uuid.UUID | None = None
-    while attempts := await repo.affected_attempts(version_ids(regrade), after, batch):
+    while attempts := await repo.affected_attempts(regrade, after, batch):
         after = attempts[-1].id
         for r in await rescore(session, regrade, attempts, policy, exams):
             impact.add(r.rescored.exam_code, r.rescored.outcome)
@@ -285,7 +382,7 @@ async def request_apply(
         jobs.add(REGRADE_APPLY, {"regrade_id": str(regrade.id)})
     if regrade.status != RegradeStatus.proposed:
         return regrade
-    if await repo.applying(regrade.item_id):
+    if await repo.applying(regrade):
         raise RegradeInProgress()
     regrade.status = RegradeStatus.applying
     regrade.applied_by = admin.id
@@ -293,7 +390,11 @@ async def request_apply(
     regrade.apply_reason = reason
     regrade.drop_policy = policy
     regrade.applied_at = clock.now()
-    await exams_service.correct_key(session, version_ids(regrade), correction_of(regrade))
+    check = check_correction_of(regrade)
+    if check is not None:
+        await grading_service.correct_check(session, clock, check)
+    else:
+        await exams_service.correct_key(session, version_ids(regrade), correction_of(regrade))
     await session.flush()
     await audit.append(
         session,
@@ -301,13 +402,7 @@ async def request_apply(
         audit.Actor(admin.id, admin.email),
         "regrade_applied",
         subject=f"regrade:{regrade.id}",
-        details={
-            "item_id": regrade.item_id,
-            "change": regrade.change,
-            "key": ",".join(regrade.key),
-            "reason": reason,
-            "drop_policy": policy,
-        },
+        details={**_target_details(regrade), "reason": reason, "drop_policy": policy},
     )
     jobs.add(REGRADE_APPLY, {"regrade_id": str(regrade.id)})
     return regrade
@@ -322,12 +417,11 @@ async def apply_batch(
     batch: int,
     lookup: CertificateLookup | None = None,
 ) -> int:
-    """Rescores the next batch of attempts the regrade has not done yet, in the caller's
+    """Rescores the next batch of attempts the regrade has not done yet, and records
+    their item-analysis outcomes again under the corrected scoring, in the caller's
     transaction; returns how many it did (0: none left)."""
     repo = RegradeRepository(session)
-    attempts = await repo.affected_attempts(
-        version_ids(regrade), None, batch, not_done_by=regrade.id
-    )
+    attempts = await repo.affected_attempts(regrade, None, batch, not_done=True)
     policy = regrade.drop_policy or "keep"
     actor = audit.Actor(regrade.applied_by, regrade.applied_by_label or "regrade")
     for r in await rescore(session, regrade, attempts, policy, {}):
@@ -371,7 +465,7 @@ async def apply_batch(
         if done.outcome == NEW_PASS:
             row.certificate_id = await _certify(session, clock, issuer, attempt)
         elif done.outcome == PASS_REVOKED:
-            reason = f"Regrade of item {regrade.item_id}: {regrade.apply_reason or ''}".strip()
+            reason = f"Regrade of {regrade.target}: {regrade.apply_reason or ''}".strip()
             for certificate in await certificates_service.revoke_from_attempt(
                 session, clock, attempt.id, reason, lookup=lookup
             ):
@@ -384,6 +478,8 @@ async def apply_batch(
                     attempt_id=attempt.id,
                 )
     await session.flush()
+    # Every touched attempt, moved or not: a dropped item or check leaves its rows.
+    await authoring_service.record_again(session, [a.id for a in attempts])
     return len(attempts)
 
 

@@ -25,6 +25,7 @@ from app.exams.exceptions import ExamNotFound
 from app.identity.models import Role, User
 from app.web.charts import LineSeries, histogram, line_chart
 from app.web.pages import error_page, render, staff_user
+from app.web.regrades import CHANGES
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -373,6 +374,8 @@ async def item_page(item_version_id: uuid.UUID, request: Request, session: Sessi
         over_time=_facility_over_time(version.item_id, drift),
         option_text={oid: _markdown(exams_service.inline_html(t)) for oid, t in texts.items()},
         computed_at=kept.computed_at,
+        item_id=version.item_id,
+        item_changes=CHANGES,
     )
 
 

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.core.deps import SessionDep, SettingsDep, UnitOfWorkRoute
+from app.core.text import Text
 from app.identity.models import Role, User
 from app.regrading import service as regrading_service
 from app.regrading.exceptions import RegradeNotFound
 from app.regrading.impact import POLICIES, Rescored
-from app.regrading.models import RegradeResult, RegradeStatus
+from app.regrading.models import Regrade, RegradeResult, RegradeStatus
 from app.web.pages import error_page, render, staff_user
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=UnitOfWorkRoute)
@@ -25,6 +27,10 @@ CHANGES = {
     "rekey": "Re-key: this key replaces the published one",
     "accept": "Accept an additional key: this key earns the point as well",
     "drop": "Drop the item from scoring: it counts for nobody",
+}
+CHECK_CHANGES = {
+    "drop": "Drop the check from scoring: its points count for nobody",
+    "award": "Award the check to everyone graded: the check is broken",
 }
 OUTCOMES = {
     "changed": "Score changes",
@@ -35,6 +41,12 @@ OUTCOMES = {
 LISTED = 200
 
 
+def heading(regrade: Regrade) -> str:
+    if regrade.check_name is not None:
+        return f"check {regrade.check_name} of {regrade.scenario_id}"
+    return str(regrade.item_id)
+
+
 async def _author(request: Request, session: SessionDep) -> User | Response:
     return await staff_user(
         request, session, (Role.author, Role.admin), "Only authors and admins see regrades."
@@ -42,7 +54,14 @@ async def _author(request: Request, session: SessionDep) -> User | Response:
 
 
 @router.get("/author/regrades")
-async def regrades_page(request: Request, session: SessionDep) -> Response:
+async def regrades_page(
+    request: Request,
+    session: SessionDep,
+    scenario_id: Annotated[Text, Query(max_length=64)] = "",
+    check: Annotated[Text, Query(max_length=128)] = "",
+) -> Response:
+    """The regrades; ``scenario_id`` and ``check`` fill the check form (the link from a
+    check's row on an exam's analysis page)."""
     author = await _author(request, session)
     if isinstance(author, Response):
         return author
@@ -52,7 +71,11 @@ async def regrades_page(request: Request, session: SessionDep) -> Response:
         title="Regrades",
         regrades=await regrading_service.listing(session),
         key_changes=await regrading_service.key_changes(session),
-        changes=CHANGES,
+        item_changes=CHANGES,
+        item_id="",
+        check_changes=CHECK_CHANGES,
+        check_scenario=scenario_id,
+        check_name=check,
     )
 
 
@@ -80,9 +103,10 @@ async def regrade_page(
     return render(
         request,
         "regrade.html",
-        title=f"Regrade of {regrade.item_id}",
+        title=f"Regrade of {heading(regrade)}",
+        heading=heading(regrade),
         regrade=regrade,
-        change=CHANGES[regrade.change],
+        change=(CHECK_CHANGES if regrade.check_name else CHANGES)[regrade.change],
         policy=policy,
         policy_text=POLICIES[policy],
         impact=impact,

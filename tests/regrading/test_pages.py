@@ -78,3 +78,25 @@ async def test_the_preview_page_then_the_applied_page(
     assert [c.split("</td>")[0] for c in total.split("<td>")[1:]] == cells
     assert 'id="apply-form"' not in page.text
     client.cookies.clear()
+
+
+async def test_an_item_page_proposes_a_key_correction_for_its_item(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    cohort: Cohort,
+    author: Candidate,
+) -> None:
+    from sqlalchemy import select
+
+    from app.exams.models import ItemVersion
+
+    async with sessionmaker() as session:
+        version_id = await session.scalar(
+            select(ItemVersion.id).where(ItemVersion.item_id == MISKEYED)
+        )
+    await browser_sign_in(client, author.email)
+    page = await client.get(f"/author/items/{version_id}", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="propose-form"' in page.text and f'value="{MISKEYED}"' in page.text
+    assert '<script type="module" src="/static/regrades.js">' in page.text
+    client.cookies.clear()

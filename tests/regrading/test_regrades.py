@@ -379,3 +379,56 @@ async def test_refusals_name_their_reason(
     assert r.status_code == 422
     r = await author.get(f"/api/v1/regrades/{uuid.uuid4()}/preview")
     assert r.status_code == 404 and r.json()["error"]["code"] == "regrade_not_found"
+
+
+async def miskeyed_outcomes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> dict[str, tuple[str, int]]:
+    """The mis-keyed item's recorded outcomes: attempt id -> (answer, correct)."""
+    from app.authoring.models import ItemOutcome
+    from app.exams.models import ItemVersion
+
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(ItemOutcome.attempt_id, ItemOutcome.answer, ItemOutcome.correct)
+            .join(ItemVersion, ItemVersion.id == ItemOutcome.item_version_id)
+            .where(ItemVersion.item_id == MISKEYED)
+        )
+        return {str(a): (answer, correct) for a, answer, correct in rows}
+
+
+async def test_item_analysis_is_recorded_again_under_the_correction(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    bank: Path,
+    cohort: Cohort,
+    author: Candidate,
+    admin: Candidate,
+) -> None:
+    before = await miskeyed_outcomes(sessionmaker)
+    assert before[cohort.crosses_up[1]] == ("c", 0) and before[cohort.crosses_down[1]] == ("b", 1)
+    late = await sign_up(client, "Lee Late")
+    choices = {**dict.fromkeys(OTHERS, "b"), MISKEYED: "c"}
+    open_attempt = await sit(late, sessionmaker, choices, submit=False)
+
+    await publish_fix(bank, sessionmaker, clock)
+    await apply(admin, app, (await propose(author))["id"])
+    # In the apply's transactions: every rescored attempt's outcomes follow the new key,
+    # those whose score did not move too.
+    after = await miskeyed_outcomes(sessionmaker)
+    assert after == {
+        attempt: (answer, int(answer == "c")) for attempt, (answer, _) in before.items()
+    }
+    # An attempt scored after the apply is scored and recorded under the key in force.
+    assert (await late.post(f"/api/v1/attempts/{open_attempt}/submit")).status_code == 202
+    assert (await result(late, open_attempt))["score"] == 1.0
+    assert (await miskeyed_outcomes(sessionmaker))[open_attempt] == ("c", 1)
+
+    # A dropped item counts for nobody: its outcomes go, the other items' stay.
+    await apply(admin, app, (await propose(author, change="drop"))["id"])
+    assert await miskeyed_outcomes(sessionmaker) == {}
+    from app.authoring.models import ItemOutcome
+
+    assert await count(sessionmaker, ItemOutcome) == 5 * 4

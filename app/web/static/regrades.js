@@ -1,4 +1,5 @@
-// The regrade pages' forms: a proposal (then its page, with the preview) and an apply
+// The regrade pages' forms: a proposal for an item's key (on the regrades page and an
+// item's page) or a scenario's check (then its page, with the preview) and an apply
 // (then the page again, which shows what the apply did), posted to /api/v1/regrades
 // with the session cookie and the CSRF value.
 import { api, showError } from "./api.js";
@@ -43,6 +44,18 @@ wire(document.getElementById("propose-form"), "propose-error", async (data) => {
   if (reason.length < 3) throw new Error("Give a reason (at least 3 characters).");
   const body = { item_id: itemId, change, reason };
   if (change !== "drop") body.key = key;
+  const regrade = await api("POST", "/api/v1/regrades", body);
+  window.location.assign(`/author/regrades/${regrade.id}`);
+});
+
+wire(document.getElementById("check-form"), "check-error", async (data) => {
+  const scenarioId = String(data.get("scenario_id") || "").trim();
+  const check = String(data.get("check") || "").trim();
+  const change = String(data.get("change") || "");
+  const reason = String(data.get("reason") || "").trim();
+  if (!scenarioId || !check) throw new Error("Give the scenario's id and the check's name.");
+  if (reason.length < 3) throw new Error("Give a reason (at least 3 characters).");
+  const body = { scenario_id: scenarioId, check, change, reason };
   const regrade = await api("POST", "/api/v1/regrades", body);
   window.location.assign(`/author/regrades/${regrade.id}`);
 });

@@ -1,0 +1,55 @@
+"""Check corrections on stored verdicts (pure)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from app.grading.corrections import CheckCorrection, CheckCorrections, corrected_score
+from app.grading.grader import TAMPERED_MESSAGE
+
+
+def record(*checks: tuple[str, int, bool], message: str = "") -> dict[str, Any]:
+    return {
+        "checks": [
+            {
+                "name": n,
+                "points": p,
+                "earned": float(p if ok else 0),
+                "passed": ok,
+                "message": message,
+            }
+            for n, p, ok in checks
+        ]
+    }
+
+
+GRADED = record(("a", 4, True), ("b", 3, False), ("c", 2, True))
+STORED = round(6 / 9, 6)
+
+
+def test_without_a_correction_the_stored_score_stands() -> None:
+    other = CheckCorrections([CheckCorrection("other", "b", 9, "drop")])
+    assert corrected_score(GRADED, STORED, "s", 1, other) == Fraction(2, 3)
+    assert corrected_score(GRADED, STORED, "s", 1, CheckCorrections()) == Fraction(2, 3)
+
+
+def test_drop_and_award_change_earned_and_possible() -> None:
+    drop = CheckCorrections([CheckCorrection("s", "b", 1, "drop")])
+    award = CheckCorrections([CheckCorrection("s", "b", 1, "award")])
+    assert corrected_score(GRADED, STORED, "s", 1, drop) == 1
+    assert corrected_score(GRADED, STORED, "s", 1, award) == 1
+    dropped_passed = CheckCorrections([CheckCorrection("s", "a", 1, "drop")])
+    assert corrected_score(GRADED, STORED, "s", 1, dropped_passed) == Fraction(2, 5)
+
+
+def test_a_later_version_carries_its_own_fix() -> None:
+    drop = CheckCorrections([CheckCorrection("s", "b", 1, "drop")])
+    assert corrected_score(GRADED, STORED, "s", 2, drop) == Fraction(2, 3)
+
+
+def test_a_tampered_run_is_not_awarded_and_a_rejected_one_is_untouched() -> None:
+    award = CheckCorrections([CheckCorrection("s", "b", 1, "award")])
+    tampered = record(("a", 4, False), ("b", 3, False), message=TAMPERED_MESSAGE)
+    assert corrected_score(tampered, 0.0, "s", 1, award) == 0
+    assert corrected_score({"rejected": "no"}, 0.0, "s", 1, award) == 0
