@@ -168,8 +168,8 @@ class ItemReport:
             "upper_facility": shown(s.upper_facility),
             "lower_facility": shown(s.lower_facility),
             "omit_rate": shown(s.omit_rate),
-            "mean_seconds": shown(s.mean_seconds),
             "median_seconds": shown(s.median_seconds),
+            "mean_seconds": shown(s.mean_seconds),
             "exposure": self.exposure,
             "distractors": [
                 {
