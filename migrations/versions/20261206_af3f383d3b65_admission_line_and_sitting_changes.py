@@ -1,0 +1,74 @@
+"""admission_line (the line for starts shared by every process; UNLOGGED on PostgreSQL),
+sittings moved or cancelled (cancelled_at, moved_from, notice), and outbox messages
+that belong to no certificate (a sitting's news)
+
+An attempt of a cancelled sitting is stored with status ``cancelled``: the status column
+is a plain string (no CHECK), so the new value needs no change here.
+
+Revision ID: af3f383d3b65
+Revises: 4b8e6f1a2c93
+Create Date: 2026-12-06 10:45:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.core.db import UTCDateTime
+
+revision: str = "af3f383d3b65"
+down_revision: str | None = "4b8e6f1a2c93"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "admission_line",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("key", sa.Uuid(), nullable=False),
+        sa.Column("arrived_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("admitted_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_admission_line")),
+    )
+    op.create_index(
+        op.f("ix_admission_line_lease_until"), "admission_line", ["lease_until"], unique=False
+    )
+    op.create_index(
+        "uq_admission_line_waiting_key",
+        "admission_line",
+        ["key"],
+        unique=True,
+        postgresql_where=sa.text("admitted_at IS NULL"),
+        sqlite_where=sa.text("admitted_at IS NULL"),
+    )
+    with op.batch_alter_table("sittings") as batch_op:
+        batch_op.add_column(sa.Column("cancelled_at", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("moved_from", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("notice", sa.String(length=500), nullable=True))
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.alter_column("certificate_id", existing_type=sa.Uuid(), nullable=True)
+    if op.get_bind().dialect.name == "postgresql":
+        # A place is rewritten at every ask: no WAL for it. A crash of the database
+        # empties the line (everyone asks again from the back, once).
+        op.execute("ALTER TABLE admission_line SET UNLOGGED")
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM outbox_messages WHERE certificate_id IS NULL")
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.alter_column("certificate_id", existing_type=sa.Uuid(), nullable=False)
+    with op.batch_alter_table("sittings") as batch_op:
+        batch_op.drop_column("notice")
+        batch_op.drop_column("moved_from")
+        batch_op.drop_column("cancelled_at")
+    op.drop_index("uq_admission_line_waiting_key", table_name="admission_line")
+    op.drop_index(op.f("ix_admission_line_lease_until"), table_name="admission_line")
+    op.drop_table("admission_line")
