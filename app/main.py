@@ -257,7 +257,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     if pool is not None:
         app.state.limits.use(PostgresBackend(pool))
         app.state.admission = SharedLine(
-            engine,
+            pool,
             app.state.settings.start_capacity,
             ticket_seconds=app.state.settings.admission_ticket_seconds,
         )

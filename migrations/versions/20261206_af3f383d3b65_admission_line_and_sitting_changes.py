@@ -23,6 +23,46 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# One ask of the admission line, in one round trip (app/attempts/shared_admission.py):
+# under a transaction advisory lock (the line changes one ask at a time, held only while
+# this runs), expired places go, the candidate's place is taken or renewed, the slots in
+# flight and the place's position are counted in one query, and if a slot is free for
+# it the place becomes a slot. Returns (slot, arrived, position): slot null = waiting.
+_ENTER = """
+CREATE FUNCTION assay_admission_enter(
+    p_key uuid, p_now timestamptz, p_capacity integer, p_ticket float8, p_lease float8
+) RETURNS TABLE (slot bigint, arrived timestamptz, waiting_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_seq bigint;
+    v_arrived timestamptz;
+    v_in_flight bigint;
+    v_position bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7022083106486183021);
+    DELETE FROM admission_line WHERE lease_until < p_now;
+    INSERT INTO admission_line AS a (key, arrived_at, lease_until)
+    VALUES (p_key, p_now, p_now + make_interval(secs => p_ticket))
+    ON CONFLICT (key) WHERE admitted_at IS NULL
+    DO UPDATE SET lease_until = EXCLUDED.lease_until
+    RETURNING a.seq, a.arrived_at INTO v_seq, v_arrived;
+    SELECT count(*) FILTER (WHERE l.admitted_at IS NOT NULL),
+           count(*) FILTER (WHERE l.admitted_at IS NULL AND l.seq <= v_seq)
+      INTO v_in_flight, v_position
+      FROM admission_line AS l;
+    IF v_position <= p_capacity - v_in_flight THEN
+        UPDATE admission_line AS l
+           SET admitted_at = p_now, lease_until = p_now + make_interval(secs => p_lease)
+         WHERE l.seq = v_seq;
+        RETURN QUERY SELECT v_seq, v_arrived, 0::bigint;
+    ELSE
+        RETURN QUERY SELECT NULL::bigint, v_arrived, v_position;
+    END IF;
+END
+$$
+"""
+
+
 def upgrade() -> None:
     op.create_table(
         "admission_line",
@@ -59,9 +99,14 @@ def upgrade() -> None:
         # A place is rewritten at every ask: no WAL for it. A crash of the database
         # empties the line (everyone asks again from the back, once).
         op.execute("ALTER TABLE admission_line SET UNLOGGED")
+        op.execute(_ENTER)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "DROP FUNCTION assay_admission_enter(uuid, timestamptz, integer, float8, float8)"
+        )
     op.execute("DELETE FROM outbox_messages WHERE certificate_id IS NULL")
     with op.batch_alter_table("outbox_messages") as batch_op:
         batch_op.alter_column("certificate_id", existing_type=sa.Uuid(), nullable=False)
