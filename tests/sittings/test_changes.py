@@ -5,6 +5,7 @@ audited with its reason and mailed to them."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from app.core.clock import ManualClock
 from app.identity.models import Role
 from app.proctoring.audit import verify
 from app.proctoring.models import AuditEntry
+from app.sittings.repository import SittingRepository
 from tests.conftest import START, Candidate, sign_up
 from tests.proctoring.conftest import staff_member
 
@@ -261,3 +263,27 @@ async def test_only_an_admin_moves_or_cancels_and_unknown_sittings_are_404(
     assert _error(await admin.patch(unknown, json=body), 404) == "sitting_not_found"
     cancel = await admin.post(f"{unknown}/cancel", json={"reason": "Gone"})
     assert _error(cancel, 404) == "sitting_not_found"
+
+
+async def test_a_seat_is_not_taken_on_a_start_moved_or_cancelled_meanwhile(
+    admin: Candidate, published: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A check-in that read the sitting before a move or a cancellation committed sets
+    its clock by the old start: its seat (taken last) is refused, and its attempt rolls
+    back with the request (409 sitting_moved / sitting_cancelled)."""
+    sitting = await _schedule(admin)
+    sitting_id = uuid.UUID(sitting["id"])
+    r = await admin.patch(
+        f"/api/v1/sittings/{sitting['id']}",
+        json={"starts_at": LATER.isoformat(), "reason": "Moved for the tests"},
+    )
+    assert r.status_code == 200, r.text
+    async with sessionmaker() as session:
+        seats = SittingRepository(session)
+        assert not await seats.take_seat(sitting_id, STARTS)
+        assert await seats.take_seat(sitting_id, LATER)
+        await session.commit()
+    cancel = await admin.post(f"/api/v1/sittings/{sitting['id']}/cancel", json={"reason": "Off"})
+    assert cancel.status_code == 200, cancel.text
+    async with sessionmaker() as session:
+        assert not await SittingRepository(session).take_seat(sitting_id, LATER)
