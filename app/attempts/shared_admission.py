@@ -8,14 +8,15 @@ Each row has a lease: a waiter's runs ``ticket`` past their last ask, a start's
 ``ADMITTED_LEASE`` past its admission, so a candidate who went away, or a process that
 died mid-start, gives its place or slot up by itself. An ask is one round trip: the
 function ``assay_admission_enter`` (migration af3f383d3b65) runs it under a transaction
-advisory lock held only while it runs (expired rows deleted, the place taken or renewed,
-slots in flight and the position counted in one query, the slot taken if one is free
-for it). A first version sent those statements one by one from here, the lock held
-across the round trips and the event loop's turns: 98 admissions (ask and leave) a
-second from 16 concurrent askers on this 2-core machine under load; the function does
-1,660. The table is
-UNLOGGED: a crash of the database empties the line, which sends everyone to its back
-once.
+advisory lock held only while it runs: expired rows deleted, the place renewed or taken,
+the slots in flight counted, the position counted exactly among the first
+``capacity + EXACT_PLACES`` waiting and estimated from the order numbers further back
+(so an ask costs the same however long the line), the slot taken if one is free for it.
+A first version sent those statements one by one from here, the lock held across the
+round trips and the event loop's turns: 98 admissions (ask and leave) a second from 16
+concurrent askers on this 2-core machine under load; the function does about 1,900
+(bench/admission_line.py). The table is UNLOGGED: a crash of the database empties the
+line, which sends everyone to its back once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ from app.core.db import Base, DriverPool
 class AdmissionPlace(Base):
     __tablename__ = "admission_line"
     __table_args__ = (
+        # The starts in flight, counted at every ask.
+        Index(
+            "ix_admission_line_in_flight",
+            "seq",
+            postgresql_where=text("admitted_at IS NOT NULL"),
+            sqlite_where=text("admitted_at IS NOT NULL"),
+        ),
         # One waiting place per candidate (in flight, a candidate may hold two slots:
         # two tabs starting at once).
         Index(
@@ -54,7 +62,9 @@ class AdmissionPlace(Base):
     admitted_at: Mapped[datetime | None]
 
 
-_ENTER = "SELECT slot, arrived, waiting_position FROM assay_admission_enter($1, $2, $3, $4, $5)"
+_ENTER = "SELECT slot, arrived, waiting_position FROM assay_admission_enter($1, $2, $3, $4, $5, $6)"
+# Places counted exactly, beyond the capacity; further back the position is estimated.
+EXACT_PLACES = 1000
 _LEAVE = "DELETE FROM admission_line WHERE seq = $1"
 
 
@@ -75,6 +85,7 @@ class SharedLine:
             self.capacity,
             self.ticket.total_seconds(),
             ADMITTED_LEASE.total_seconds(),
+            self.capacity + EXACT_PLACES,
         )
         assert row is not None  # the function always answers one row
         if row["slot"] is None:

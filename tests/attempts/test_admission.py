@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.attempts import shared_admission
 from app.attempts.admission import ADMITTED_LEASE, AdmissionLine, Admitted, MemoryLine, Waiting
 from app.attempts.shared_admission import SharedLine
 from app.config import Settings
@@ -128,3 +129,30 @@ async def test_a_start_whose_process_died_frees_its_slot(
         assert await _position(line, waiter, clock) == 1
     clock.advance(seconds=21)
     assert isinstance(await line.enter(waiter, clock.now()), Admitted)
+
+
+async def test_far_back_the_position_is_estimated_never_below_the_truth(
+    app: FastAPI,
+    engine: AsyncEngine,
+    clock: ManualClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the in-memory line knows every place exactly")
+    monkeypatch.setattr(shared_admission, "EXACT_PLACES", 1)  # 2 places counted exactly
+    line = _line(app, 1)
+    busy = await _admitted(line, uuid.uuid4(), clock)
+    a, b, c, d, e = (uuid.uuid4() for _ in range(5))
+    assert [await _position(line, k, clock) for k in (a, b, c, d, e)] == [1, 2, 3, 4, 5]
+    # d goes away; the others keep asking.
+    clock.advance(seconds=settings.admission_ticket_seconds - 1)
+    assert [await _position(line, k, clock) for k in (a, b, c, e)] == [1, 2, 3, 5]
+    clock.advance(seconds=2)
+    # e is 4th now; its estimate still counts d's number (an upper bound) until the
+    # exactly counted window reaches it.
+    assert await _position(line, e, clock) == 5
+    await line.leave(busy, clock.now())
+    assert isinstance(await line.enter(a, clock.now()), Admitted)
+    assert await _position(line, e, clock) == 4  # b, c counted; d's number still between
+    assert await _position(line, c, clock) == 2
