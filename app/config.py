@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     # How old the item analysis the author pages show may get before the serving
     # process recomputes it in the background (app/authoring/cache.py); the page says when.
     item_analysis_max_age_seconds: float = Field(default=300.0, ge=0)
-    # Admission (app/attempts/admission.py): starts and check-ins run at once by this
-    # process; past that a candidate waits in line (202 with their place), and a place not
+    # Admission (app/attempts/admission.py): starts and check-ins run at once (by this
+    # process on SQLite; by all API processes together on PostgreSQL, where the line is
+    # shared); past that a candidate waits in line (202 with their place), and a place not
     # asked for again within admission_ticket_seconds is given up.
     start_capacity: int = Field(default=16, ge=1)
     admission_ticket_seconds: float = Field(default=30.0, gt=0)

@@ -28,11 +28,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api_docs
 from app.attempts import dependencies as attempts_deps
 from app.attempts import service as attempts_service
-from app.attempts.admission import Admission, AdmissionWait, wait_response
+from app.attempts.admission import AdmissionWait, MemoryLine, wait_response
 from app.attempts.balance import FormBalancer
 from app.attempts.exposure import ExposureCache, fold_exposure
 from app.attempts.router import autosave_router
 from app.attempts.router import router as attempts_router
+from app.attempts.shared_admission import SharedLine
 from app.authoring.cache import AnalysisCache
 from app.availability import service as availability_service
 from app.availability.failures import FailureCounter
@@ -201,7 +202,8 @@ def create_app(
     app.state.analysis = AnalysisCache(
         clock, timedelta(seconds=settings.item_analysis_max_age_seconds)
     )
-    app.state.admission = Admission(
+    # The admission line: in memory, or shared in PostgreSQL (_attach_engine).
+    app.state.admission = MemoryLine(
         settings.start_capacity, ticket_seconds=settings.admission_ticket_seconds
     )
     configure_passwords(**settings.password_cost())
@@ -254,6 +256,11 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     pool = driver_pool(engine)
     if pool is not None:
         app.state.limits.use(PostgresBackend(pool))
+        app.state.admission = SharedLine(
+            pool,
+            app.state.settings.start_capacity,
+            ticket_seconds=app.state.settings.admission_ticket_seconds,
+        )
     certificates_deps.attach_engine(app, engine)
     identity_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)

@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, ExposurePending, ItemExposure, Response
+from app.attempts.shared_admission import AdmissionPlace
 from app.authoring.models import CheckOutcome, ItemOutcome
 from app.availability.models import DeadlineCredit, FailureWindow, Heartbeat, ServiceGap
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
@@ -25,6 +26,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Accommodation",
+    "AdmissionPlace",
     "Attempt",
     "AttemptClient",
     "AttemptEvent",

@@ -249,6 +249,10 @@ class Candidate:
         kw["headers"] = {**self.headers, **kw.get("headers", {})}
         return await self.client.put(url, **kw)
 
+    async def patch(self, url: str, **kw: Any) -> httpx.Response:
+        kw["headers"] = {**self.headers, **kw.get("headers", {})}
+        return await self.client.patch(url, **kw)
+
 
 async def sign_up(
     client: httpx.AsyncClient, name: str = "Ada Lovelace", email: str | None = None

@@ -1,14 +1,16 @@
-"""Admission: at most ``capacity`` starts (a start, a check-in) run at once in this
-process; past that a candidate waits in line, first come first served, and is told
-their place and when to ask again (202 with ``Retry-After``). Nothing is created while
-they wait, so the wait never runs on their clock; a check-in remembers when they first
-asked (``Admitted.arrived_at``), so a wait that runs past a sitting's start is not
-counted either (``timing.attempt_times``).
+"""Admission: at most ``capacity`` starts (a start, a check-in, a renewal start) run at
+once; past that a candidate waits in line, first come first served, and is told their
+place and when to ask again (202 with ``Retry-After``). Nothing is created while they
+wait, so the wait never runs on their clock; a check-in remembers when they first asked
+(``Admitted.arrived_at``), so a wait that runs past a sitting's start is not counted
+either (``timing.attempt_times``).
 
-The line is per process: behind several API processes each keeps its own, and a
-candidate keeps their place by asking the same process again (a proxy's sticky routing);
-asking another one only starts a new place there. A place not asked for again within
-``ticket_seconds`` is given up."""
+One port, two lines. ``MemoryLine`` (SQLite, one process) keeps the line in this
+process. ``SharedLine`` (PostgreSQL, app/attempts/shared_admission.py) keeps it in the
+database, so the capacity is for every API process together and a candidate keeps their
+place (and when they arrived) whichever process they ask. In both a place not asked for
+again within ``ticket_seconds`` is given up, and a start that never says it is over (its
+process died) frees its slot after ``ADMITTED_LEASE``."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from fastapi import status
 from fastapi.responses import JSONResponse
@@ -25,12 +28,16 @@ from app.attempts.schemas import AdmissionWaitOut
 
 # Retry at least this often, so a freed place is not left idle for long.
 MAX_RETRY_SECONDS = 10
+# A start holds its slot at most this long (a process that died mid-start frees it then).
+ADMITTED_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
 class Admitted:
     at: datetime
     arrived_at: datetime
+    # The slot's row in the shared line (None in memory).
+    slot: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,23 +55,52 @@ class AdmissionWait(Exception):
         self.waiting = waiting
 
 
+class AdmissionLine(Protocol):
+    capacity: int
+
+    async def enter(self, key: uuid.UUID, now: datetime) -> Admitted | Waiting:
+        """Admits ``key`` (a candidate) if a slot is free and nobody is ahead of them,
+        or keeps (or takes) their place in line."""
+        ...
+
+    async def leave(self, admitted: Admitted, now: datetime) -> None:
+        """The admitted start is over (done or failed): its slot is free."""
+        ...
+
+
+class StartTimes:
+    """How long a start takes in this process (moving average), for the estimate."""
+
+    def __init__(self, seconds: float = 0.5) -> None:
+        self.seconds = seconds
+
+    def record(self, admitted: Admitted, now: datetime) -> None:
+        took = (now - admitted.at).total_seconds()
+        self.seconds = 0.9 * self.seconds + 0.1 * took
+
+    def waiting(self, position: int, capacity: int) -> Waiting:
+        wait = max(1, math.ceil(position * self.seconds / capacity))
+        return Waiting(position, min(wait, MAX_RETRY_SECONDS), wait)
+
+
 @dataclass
 class _Place:
     arrived_at: datetime
     last_asked: datetime
 
 
-class Admission:
+class MemoryLine:
+    """The line of one process (the embedded setup)."""
+
     def __init__(self, capacity: int, *, ticket_seconds: float, start_seconds: float = 0.5) -> None:
         self.capacity = capacity
         self.ticket = timedelta(seconds=ticket_seconds)
         self.in_flight = 0
-        # How long a start takes here (moving average), for the estimate.
-        self.start_seconds = start_seconds
+        self.times = StartTimes(start_seconds)
         self._line: OrderedDict[uuid.UUID, _Place] = OrderedDict()
         self._swept_at: datetime | None = None
 
-    def try_enter(self, key: uuid.UUID, now: datetime) -> Admitted | Waiting:
+    async def enter(self, key: uuid.UUID, now: datetime) -> Admitted | Waiting:
         self._forget_abandoned(now)
         free = self.capacity - self.in_flight
         place = self._line.get(key)
@@ -79,13 +115,11 @@ class Admission:
             del self._line[key]
             self.in_flight += 1
             return Admitted(now, place.arrived_at)
-        wait = max(1, math.ceil(position * self.start_seconds / self.capacity))
-        return Waiting(position, min(wait, MAX_RETRY_SECONDS), wait)
+        return self.times.waiting(position, self.capacity)
 
-    def leave(self, admitted: Admitted, now: datetime) -> None:
+    async def leave(self, admitted: Admitted, now: datetime) -> None:
         self.in_flight -= 1
-        took = (now - admitted.at).total_seconds()
-        self.start_seconds = 0.9 * self.start_seconds + 0.1 * took
+        self.times.record(admitted, now)
 
     @property
     def waiting(self) -> int:

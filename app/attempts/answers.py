@@ -63,13 +63,13 @@ async def save_response(
     """Autosave. Idempotent: a repeated or older ``seq`` is acknowledged with what is
     stored and changes nothing. The write and the checks that guard it (owner, status,
     deadline) are one statement."""
-    form = await autosave.form_meta(attempt_id)
+    now = clock.now()
+    form = await autosave.form_meta(attempt_id, now)
     if form is None or form.owner_id != user_id:
         raise AttemptNotFound()
     meta = form.items.get(ref)
     if meta is None:
         raise ItemNotFound()
-    now = clock.now()
     if now < form.starts_at:
         raise AttemptNotStarted()
     if meta.kind == "mcq":

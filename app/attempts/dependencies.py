@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.attempts import service
-from app.attempts.admission import Admission, AdmissionWait, Waiting
+from app.attempts.admission import AdmissionLine, AdmissionWait, Waiting
 from app.attempts.exceptions import AttemptNotStarted
 from app.attempts.models import Attempt
 from app.attempts.repository import AutosaveRepository
@@ -68,7 +68,7 @@ async def admitted_starter(
     own: a start must not find an attempt whose time ran out still open). The place is
     held until the request is over."""
     gate = admission(request)
-    entry = gate.try_enter(user_id, clock.now())
+    entry = await gate.enter(user_id, clock.now())
     if isinstance(entry, Waiting):
         raise AdmissionWait(entry)
     try:
@@ -83,14 +83,14 @@ async def admitted_starter(
         )
         yield Starting(user_id, entry.arrived_at)
     finally:
-        gate.leave(entry, clock.now())
+        await gate.leave(entry, clock.now())
 
 
 Starter = Annotated[Starting, Depends(admitted_starter)]
 
 
-def admission(request: Request) -> Admission:
-    gate: Admission = request.app.state.admission
+def admission(request: Request) -> AdmissionLine:
+    gate: AdmissionLine = request.app.state.admission
     return gate
 
 

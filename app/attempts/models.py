@@ -26,6 +26,9 @@ class AttemptStatus(enum.StrEnum):
     grading = "grading"
     scored = "scored"
     under_review = "under_review"
+    # Its sitting was cancelled before it started: closed without a score, counted in no
+    # rule of a start (attempt limit, retake wait).
+    cancelled = "cancelled"
 
 
 class Attempt(Base):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -203,7 +204,8 @@ class ItemMeta:
 class FormMeta:
     owner_id: uuid.UUID
     items: dict[str, ItemMeta]
-    # When the clock starts (a sitting's start, for a checked-in attempt): fixed at start.
+    # When the clock starts (a sitting's start, for a checked-in attempt): fixed once
+    # started (a sitting moves only before its start).
     starts_at: datetime
 
 
@@ -256,6 +258,9 @@ _FORM_META = (
 
 
 def remember_form(attempt: Attempt, items: Sequence[AttemptItem], types: dict[str, str]) -> None:
+    if attempt.sitting_id is not None:
+        # A sitting's start may still move: cached by its first save once started.
+        return
     _form_meta_cache.put(
         attempt.id,
         FormMeta(
@@ -346,6 +351,55 @@ class AttemptRepository:
             )
         )
         return {sitting: attempt for sitting, attempt in result.all() if sitting is not None}
+
+    async def move_sitting_clocks(
+        self, sitting_id: uuid.UUID, old_start: datetime, new_start: datetime
+    ) -> int:
+        """Every attempt checked in to the sitting (not started: all start at
+        ``old_start``) starts at ``new_start`` with the same length of time. One UPDATE
+        per distinct deadline (a handful: extra time), each also matching the old start, so
+        no row is moved twice."""
+        checked_in = and_(
+            Attempt.sitting_id == sitting_id,
+            Attempt.status == AttemptStatus.in_progress,
+            Attempt.started_at == old_start,
+        )
+        deadlines = (
+            (await self.session.execute(select(Attempt.deadline_at).where(checked_in).distinct()))
+            .scalars()
+            .all()
+        )
+        moved = 0
+        for deadline in deadlines:
+            result = await self.session.execute(
+                update(Attempt)
+                .where(checked_in, Attempt.deadline_at == deadline)
+                .values(started_at=new_start, deadline_at=deadline + (new_start - old_start))
+                .returning(Attempt.id)
+                .execution_options(synchronize_session=False)
+            )
+            moved += len(result.all())
+        return moved
+
+    async def checked_in_users(self, sitting_id: uuid.UUID) -> list[uuid.UUID]:
+        result = await self.session.execute(
+            select(Attempt.user_id).where(
+                Attempt.sitting_id == sitting_id, Attempt.status == AttemptStatus.in_progress
+            )
+        )
+        return list(result.scalars())
+
+    async def cancel_in_sitting(self, sitting_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """Closes every attempt still checked in to the sitting, without a score:
+        (attempt id, candidate) of each."""
+        result = await self.session.execute(
+            update(Attempt)
+            .where(Attempt.sitting_id == sitting_id, Attempt.status == AttemptStatus.in_progress)
+            .values(status=AttemptStatus.cancelled)
+            .returning(Attempt.id, Attempt.user_id)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row[0], row[1]) for row in result.all()]
 
     async def seen_item_ids(self, user_id: uuid.UUID) -> set[str]:
         result = await self.session.execute(
@@ -454,7 +508,9 @@ class AutosaveRepository:
             self._upsert_many, key=lambda w: (w.attempt_id, w.ref)
         )
 
-    async def form_meta(self, attempt_id: uuid.UUID) -> FormMeta | None:
+    async def form_meta(self, attempt_id: uuid.UUID, now: datetime) -> FormMeta | None:
+        """Cached once its clock has started: a start still to come can move (a sitting
+        rescheduled), a start past cannot."""
         meta = _form_meta_cache.get(attempt_id)
         if meta is not None:
             return meta
@@ -470,7 +526,8 @@ class AutosaveRepository:
             },
             rows[0][1],
         )
-        _form_meta_cache.put(attempt_id, meta)
+        if meta.starts_at <= now:
+            _form_meta_cache.put(attempt_id, meta)
         return meta
 
     async def upsert_response(self, write: AnswerWrite) -> Stored | None:

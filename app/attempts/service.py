@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +71,7 @@ __all__ = [
     "StartedAttempt",
     "attempt_view",
     "attempts_by_id",
+    "cancel_sitting_attempts",
     "eligibility",
     "extend_deadline",
     "finish_grading",
@@ -80,6 +81,7 @@ __all__ = [
     "issue_for_pass",
     "item_kind",
     "mcq_view",
+    "move_sitting_clocks",
     "owned_attempt",
     "pipeline_run_view",
     "public_run_view",
@@ -97,6 +99,7 @@ __all__ = [
     "scenario_view",
     "score_attempt",
     "sitting_attempt_ids",
+    "sitting_candidates",
     "start_attempt",
     "submit",
     "sweep_overdue",
@@ -133,6 +136,29 @@ async def sitting_attempt_ids(
 ) -> dict[uuid.UUID, uuid.UUID]:
     """The user's attempt in each of these sittings they checked in to."""
     return await AttemptRepository(session).in_sittings(user_id, sitting_ids)
+
+
+async def move_sitting_clocks(
+    session: AsyncSession, sitting_id: uuid.UUID, old_start: datetime, new_start: datetime
+) -> int:
+    """A sitting moved before its start: the clock of every attempt checked in to it
+    starts at ``new_start`` instead, with the same length (duration and extra time).
+    Returns how many moved."""
+    return await AttemptRepository(session).move_sitting_clocks(sitting_id, old_start, new_start)
+
+
+async def sitting_candidates(session: AsyncSession, sitting_id: uuid.UUID) -> list[uuid.UUID]:
+    """The candidates whose attempt in the sitting is still running or checked in."""
+    return await AttemptRepository(session).checked_in_users(sitting_id)
+
+
+async def cancel_sitting_attempts(
+    session: AsyncSession, sitting_id: uuid.UUID
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """A sitting cancelled before its start: every attempt checked in to it is
+    ``cancelled`` (no score, no certificate, counted in no rule of a later start).
+    Returns (attempt id, candidate) of each."""
+    return await AttemptRepository(session).cancel_in_sitting(sitting_id)
 
 
 async def running_attempt_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -209,6 +209,8 @@ async def _check_eligibility(
     history: Sequence[Attempt],
     now: datetime,
 ) -> None:
+    # A sitting's cancellation closed these attempts: they count in no rule below.
+    history = [a for a in history if a.status != AttemptStatus.cancelled]
     if any(
         a.status != AttemptStatus.scored and a.status != AttemptStatus.in_progress for a in history
     ):

@@ -56,7 +56,8 @@ class OutboxMessage(Base):
     __table_args__ = (UniqueConstraint("certificate_id", "kind"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    certificate_id: Mapped[uuid.UUID] = mapped_column(
+    # None for news that concerns no certificate (a sitting moved or cancelled).
+    certificate_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("certificates.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(32))

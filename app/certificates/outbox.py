@@ -1,5 +1,5 @@
-"""Mail to certificate holders, through an outbox: expiry reminders, and the news that
-a regrade made an attempt a pass.
+"""Mail to candidates, through an outbox: expiry reminders, the news that a regrade made
+an attempt a pass, and a sitting moved or cancelled (``queue_notice``).
 
 ``queue_expiry_reminders`` writes one message per certificate and threshold (90, 30 and
 7 days before expiry) in the caller's transaction; the unique (certificate, kind) key
@@ -123,6 +123,25 @@ async def queue_regrade_pass(
         )
     )
     await session.flush()
+
+
+async def queue_notice(
+    session: AsyncSession, clock: Clock, *, kind: str, recipient: str, subject: str, body: str
+) -> None:
+    """Mail about no certificate (a sitting moved or cancelled), sent by the same
+    outbox pass, in the caller's transaction: it goes out only if the decision stands."""
+    OutboxRepository(session).add(
+        OutboxMessage(
+            id=uuid.uuid4(),
+            certificate_id=None,
+            kind=kind,
+            recipient=recipient,
+            subject=subject[:200],
+            body=body,
+            created_at=clock.now(),
+            failures=0,
+        )
+    )
 
 
 class Mailer(Protocol):

@@ -95,7 +95,8 @@ class OutboxRepository:
                 OutboxMessage.certificate_id.in_(certificate_ids)
             )
         )
-        return {(row[0], row[1]) for row in result}
+        # Every row found names one of certificate_ids (never None).
+        return {(row[0], row[1]) for row in result if row[0] is not None}
 
     async def unsent(self, limit: int, max_failures: int) -> Sequence[OutboxMessage]:
         # SKIP LOCKED (PostgreSQL; ignored by SQLite, which has one writer anyway): two

@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.attempts.schemas import AttemptStartedOut, attempt_started_out
+from app.attempts.dependencies import Starter
+from app.attempts.schemas import AdmissionWaitOut, AttemptStartedOut, attempt_started_out
 from app.certificates import flows, service
 from app.certificates.badges import LEVELS as BADGE_LEVELS
 from app.certificates.badges import badge_svg
@@ -162,6 +163,11 @@ async def baked_badge(
     response_model=AttemptStartedOut,
     responses={
         200: {"description": "The renewal attempt already in progress, resumed"},
+        202: {
+            "description": "Waiting for admission: nothing started yet, ask again after "
+            "`Retry-After` seconds",
+            "model": AdmissionWaitOut,
+        },
         **responses(CertificateNotFound, RenewalWindowClosed),
     },
 )
@@ -171,12 +177,14 @@ async def start_renewal(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    user_id: CurrentUserId,
+    starter: Starter,
 ) -> JSONResponse:
+    """A start like any other: admitted first (202 with the place in line when the
+    service is over its start capacity), the caller's overdue attempts closed."""
     started = await flows.start_renewal(
         session,
         clock,
-        user_id,
+        starter.user_id,
         certificate_id,
         grace=timedelta(seconds=settings.deadline_grace_seconds),
         scenarios=scenario_registry(request),

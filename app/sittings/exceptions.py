@@ -36,3 +36,18 @@ class OtherAttemptRunning(Conflict):
     default_message = (
         "You already have an attempt at this exam running or checked in elsewhere; finish it first."
     )
+
+
+class SittingStarted(Conflict):
+    code = "sitting_started"
+    default_message = "This sitting has started: it can no longer be moved or cancelled."
+
+
+class SittingCancelled(Conflict):
+    code = "sitting_cancelled"
+    default_message = "This sitting was cancelled."
+
+
+class SittingMoved(Conflict):
+    code = "sitting_moved"
+    default_message = "This sitting was moved while you checked in: check in again."

@@ -39,6 +39,12 @@ class Sitting(Base):
     roster_only: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # Cancelled by an admin: no check-in, its checked-in attempts cancelled.
+    cancelled_at: Mapped[datetime | None]
+    # The start before the latest move (shown to the candidates checked in).
+    moved_from: Mapped[datetime | None]
+    # The admin's reason for the latest move or the cancellation, for the candidates.
+    notice: Mapped[str | None] = mapped_column(String(500))
 
 
 class RosterEntry(Base):

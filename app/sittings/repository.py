@@ -26,16 +26,26 @@ class SittingRepository:
                 insert(RosterEntry), [{"sitting_id": sitting.id, "user_id": u} for u in roster]
             )
 
-    async def get(self, sitting_id: uuid.UUID) -> Sitting | None:
-        return await self.session.get(Sitting, sitting_id)
+    async def get(self, sitting_id: uuid.UUID, *, for_update: bool = False) -> Sitting | None:
+        # Locked by a move or a cancellation: a check-in reads the row before it takes a
+        # seat, whose UPDATE then waits for the decision to commit.
+        return await self.session.get(Sitting, sitting_id, with_for_update=for_update)
 
     async def on_roster(self, sitting_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         return await self.session.get(RosterEntry, (sitting_id, user_id)) is not None
 
-    async def take_seat(self, sitting_id: uuid.UUID) -> bool:
+    async def take_seat(self, sitting_id: uuid.UUID, starts_at: datetime) -> bool:
+        """A seat, unless the sitting is full, was cancelled, or no longer starts at
+        ``starts_at`` (the start the check-in's clock was set by): a move or a cancellation
+        committed meanwhile is seen here (the UPDATE waits for its row lock)."""
         result = await self.session.execute(
             update(Sitting)
-            .where(Sitting.id == sitting_id, Sitting.checked_in < Sitting.capacity)
+            .where(
+                Sitting.id == sitting_id,
+                Sitting.checked_in < Sitting.capacity,
+                Sitting.cancelled_at.is_(None),
+                Sitting.starts_at == starts_at,
+            )
             .values(checked_in=Sitting.checked_in + 1)
             .returning(Sitting.id)
             .execution_options(synchronize_session=False)
@@ -44,7 +54,9 @@ class SittingRepository:
 
     async def open_at(self, now: datetime, exam_code: str | None) -> Sequence[Sitting]:
         """Sittings whose check-in has not closed, soonest first."""
-        stmt = select(Sitting).where(Sitting.check_in_closes_at > now)
+        stmt = select(Sitting).where(
+            Sitting.check_in_closes_at > now, Sitting.cancelled_at.is_(None)
+        )
         if exam_code is not None:
             stmt = stmt.where(Sitting.exam_code == exam_code)
         result = await self.session.execute(stmt.order_by(Sitting.starts_at, Sitting.id))

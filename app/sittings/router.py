@@ -25,6 +25,7 @@ from app.exams.exceptions import ExamNotFound
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUser, require_role
 from app.identity.models import Role, User
+from app.proctoring.audit import Actor
 from app.sittings import service
 from app.sittings.exceptions import (
     CheckInClosed,
@@ -32,10 +33,13 @@ from app.sittings.exceptions import (
     InvalidSitting,
     NotOnRoster,
     OtherAttemptRunning,
+    SittingCancelled,
     SittingFull,
+    SittingMoved,
     SittingNotFound,
+    SittingStarted,
 )
-from app.sittings.schemas import SittingIn, SittingOut
+from app.sittings.schemas import SittingCancelIn, SittingChangeIn, SittingIn, SittingOut
 
 router = APIRouter(prefix="/api/v1", tags=["sittings"], route_class=UnitOfWorkRoute)
 
@@ -60,6 +64,9 @@ def sitting_out(view: service.SittingView, clock: Clock) -> SittingOut:
         open=not s.roster_only,
         check_in_open=s.check_in_opens_at <= now < s.check_in_closes_at,
         attempt_id=view.attempt_id,
+        cancelled_at=s.cancelled_at,
+        moved_from=s.moved_from,
+        notice=s.notice,
     )
 
 
@@ -119,6 +126,8 @@ async def list_sittings(
             CheckInNotOpen,
             CheckInClosed,
             SittingFull,
+            SittingCancelled,
+            SittingMoved,
             OtherAttemptRunning,
             PrerequisiteMissing,
             RetakeTooSoon,
@@ -157,3 +166,56 @@ async def check_in(
         attempt_started_out(started, clock.now()).model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
     )
+
+
+@router.patch(
+    "/sittings/{sitting_id}",
+    response_model=SittingOut,
+    responses=responses(SittingNotFound, SittingStarted, SittingCancelled, InvalidSitting),
+    summary="Move a sitting (admin)",
+    description="Before it starts: a new `starts_at` moves the check-in window with it "
+    "unless a new window is given. Candidates checked in keep their attempt; its clock "
+    "starts at the new start with the same length. They are mailed the `reason`; the "
+    "move is in the audit trail. 409 `sitting_started` once it has started.",
+)
+async def reschedule_sitting(
+    sitting_id: uuid.UUID,
+    body: SittingChangeIn,
+    session: SessionDep,
+    clock: ClockDep,
+    admin: Admin,
+) -> SittingOut:
+    view = await service.reschedule(
+        session,
+        clock,
+        Actor(admin.id, admin.email),
+        sitting_id,
+        starts_at=body.starts_at,
+        check_in_opens_at=body.check_in_opens_at,
+        check_in_closes_at=body.check_in_closes_at,
+        reason=body.reason,
+    )
+    return sitting_out(view, clock)
+
+
+@router.post(
+    "/sittings/{sitting_id}/cancel",
+    response_model=SittingOut,
+    responses=responses(SittingNotFound, SittingStarted, SittingCancelled),
+    summary="Cancel a sitting (admin)",
+    description="Before it starts: no more check-ins, and every attempt checked in is "
+    "closed without a score (`status: cancelled`, no certificate, not counted as an "
+    "attempt), so its candidates may check in elsewhere or start again. They are mailed "
+    "the `reason`; the cancellation is in the audit trail.",
+)
+async def cancel_sitting(
+    sitting_id: uuid.UUID,
+    body: SittingCancelIn,
+    session: SessionDep,
+    clock: ClockDep,
+    admin: Admin,
+) -> SittingOut:
+    view = await service.cancel(
+        session, clock, Actor(admin.id, admin.email), sitting_id, reason=body.reason
+    )
+    return sitting_out(view, clock)

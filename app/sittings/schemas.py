@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.text import Text
 from app.sittings.models import Latecomers
@@ -33,6 +33,34 @@ class SittingIn(BaseModel):
     )
 
 
+class SittingChangeIn(BaseModel):
+    """A move: a new start (the check-in window moves with it unless given too) and/or a
+    new check-in window, with the reason the candidates are told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime | None = None
+    check_in_opens_at: AwareDatetime | None = None
+    check_in_closes_at: AwareDatetime | None = None
+    reason: Text = Field(min_length=3, max_length=500)
+
+    @model_validator(mode="after")
+    def _something_moves(self) -> SittingChangeIn:
+        if (
+            self.starts_at is None
+            and self.check_in_opens_at is None
+            and (self.check_in_closes_at is None)
+        ):
+            raise ValueError("give starts_at, check_in_opens_at or check_in_closes_at")
+        return self
+
+
+class SittingCancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(min_length=3, max_length=500)
+
+
 class SittingOut(BaseModel):
     id: uuid.UUID
     exam_code: str
@@ -48,3 +76,10 @@ class SittingOut(BaseModel):
     open: bool = Field(description="Open to every candidate (no roster)")
     check_in_open: bool = Field(description="Check-in is open now")
     attempt_id: uuid.UUID | None = Field(description="The caller's attempt, once checked in")
+    cancelled_at: datetime | None = Field(default=None, description="Cancelled by an admin")
+    moved_from: datetime | None = Field(
+        default=None, description="The start before the latest move, if moved"
+    )
+    notice: str | None = Field(
+        default=None, description="The admin's reason for the latest move or the cancellation"
+    )

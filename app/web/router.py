@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from app.attempts import service as attempts_service
 from app.attempts.exceptions import AttemptNotFound
-from app.attempts.models import AttemptStatus
+from app.attempts.models import Attempt, AttemptStatus
 from app.certificates import ids
 from app.certificates import service as certificates_service
 from app.certificates.dependencies import certificates_state, client_key, verify_for_client
@@ -183,6 +183,8 @@ async def exam_intro_page(
                 "seats_left": max(0, v.sitting.capacity - v.sitting.checked_in),
                 "full_duration": v.sitting.latecomers == Latecomers.full_duration,
                 "attempt_id": v.attempt_id,
+                "moved_from": v.sitting.moved_from,
+                "notice": v.sitting.notice,
             }
             for v in sittings
         ],
@@ -206,6 +208,11 @@ async def exam_page(
     now = clock.now()
     if not attempts_service.has_started(attempt, now):
         # Checked in to a sitting: the waiting room until its start, then this page again.
+        sitting = (
+            await sittings_service.get_sitting(session, attempt.sitting_id)
+            if attempt.sitting_id
+            else None
+        )
         return render(
             request,
             "waiting.html",
@@ -214,6 +221,8 @@ async def exam_page(
             exam=exam,
             starts_at=attempt.started_at,
             starts_in=math.ceil((attempt.started_at - now).total_seconds()),
+            moved_from=sitting.moved_from if sitting else None,
+            notice=sitting.notice if sitting else None,
             minutes=round((attempt.deadline_at - attempt.started_at).total_seconds() / 60),
         )
     modules = import_map()
@@ -231,6 +240,25 @@ async def exam_page(
     return page
 
 
+async def _cancelled_page(request: Request, session: SessionDep, attempt: Attempt) -> Response:
+    """An attempt closed by its sitting's cancellation: why, and the way to another."""
+    exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
+    sitting = (
+        await sittings_service.get_sitting(session, attempt.sitting_id)
+        if attempt.sitting_id
+        else None
+    )
+    return render(
+        request,
+        "cancelled.html",
+        title=f"Cancelled: {exam.title}",
+        exam=exam,
+        exam_code=attempt.exam_code,
+        starts_at=sitting.starts_at if sitting else attempt.started_at,
+        notice=sitting.notice if sitting else None,
+    )
+
+
 @router.get("/attempts/{attempt_id}/result")
 async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionDep) -> Response:
     user_id = await signed_in_user_id(request)
@@ -242,6 +270,8 @@ async def result_page(attempt_id: uuid.UUID, request: Request, session: SessionD
         return error_page(request, 404)
     if attempt.status == AttemptStatus.in_progress:
         return RedirectResponse(f"/attempts/{attempt_id}", status_code=303)
+    if attempt.status == AttemptStatus.cancelled:
+        return await _cancelled_page(request, session, attempt)
     view = await attempts_service.result_view(session, attempt)
     exam = await exams_service.get_exam_version(session, attempt.exam_version_id)
     return render(

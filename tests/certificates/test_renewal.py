@@ -3,10 +3,12 @@ certificate; a higher level renews the lower levels it requires."""
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.clock import ManualClock
@@ -91,6 +93,37 @@ async def test_renewal_inside_the_window_extends_from_the_old_expiry(
     # Renewed, the renewal exam is closed again until the new window.
     again = await candidate.post("/api/v1/exams/test-foundation-renewal/attempts")
     assert again.json()["error"]["code"] == "renewal_window_closed"
+
+
+async def test_a_renewal_start_waits_for_admission_like_any_start(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    published: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+) -> None:
+    candidate, old_id = await _foundation(client, sessionmaker, clock)
+    await _at(clock, date(2028, 9, 2), candidate)
+    gate = app.state.admission
+    gate.capacity = 1
+    busy = await gate.enter(uuid.uuid4(), clock.now())  # a start in flight
+    url = f"/api/v1/certificates/{old_id}/renewal"
+    waiting = await candidate.post(url)
+    assert waiting.status_code == 202, waiting.text
+    assert waiting.json()["position"] == 1
+    assert waiting.headers["Retry-After"] == str(waiting.json()["retry_after_seconds"])
+    clock.advance(seconds=20)
+    assert (await candidate.post(url)).json()["position"] == 1
+    await gate.leave(busy, clock.now())
+    started = await candidate.post(url)
+    assert started.status_code == 201, started.text
+    body = started.json()
+    assert body["exam_code"] == "test-foundation-renewal"
+    # Started when admitted: the 20 s in line are not on the clock.
+    started_at = datetime.fromisoformat(body["started_at"])
+    assert started_at == clock.now()
+    length = datetime.fromisoformat(body["deadline_at"]) - started_at
+    assert body["remaining_seconds"] == length.total_seconds() == 30 * 60
 
 
 async def test_failing_the_renewal_changes_nothing(

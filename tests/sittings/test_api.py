@@ -288,7 +288,7 @@ async def test_a_start_over_capacity_waits_in_line_and_the_wait_is_not_counted(
 ) -> None:
     gate = app.state.admission
     gate.capacity = 1
-    busy = gate.try_enter(uuid.uuid4(), clock.now())  # a start in flight
+    busy = await gate.enter(uuid.uuid4(), clock.now())  # a start in flight
     first, second = await sign_up(client, name="First"), await sign_up(client, name="Second")
     url = "/api/v1/exams/test-foundation/attempts"
     r1, r2 = await first.post(url), await second.post(url)
@@ -300,7 +300,7 @@ async def test_a_start_over_capacity_waits_in_line_and_the_wait_is_not_counted(
     clock.advance(seconds=5)
     assert (await first.post(url)).json()["position"] == 1
 
-    gate.leave(busy, clock.now())
+    await gate.leave(busy, clock.now())
     clock.advance(seconds=20)
     # The second in line does not overtake the first while only one place is free.
     assert (await second.post(url)).json()["position"] == 2
@@ -317,7 +317,7 @@ async def test_a_place_not_asked_for_again_is_given_up(
 ) -> None:
     gate = app.state.admission
     gate.capacity = 1
-    busy = gate.try_enter(uuid.uuid4(), clock.now())
+    busy = await gate.enter(uuid.uuid4(), clock.now())
     gone, stays = await sign_up(client, name="Gone"), await sign_up(client, name="Stays")
     url = "/api/v1/exams/test-foundation/attempts"
     assert (await gone.post(url)).json()["position"] == 1
@@ -325,7 +325,7 @@ async def test_a_place_not_asked_for_again_is_given_up(
     assert (await stays.post(url)).json()["position"] == 2
     clock.advance(seconds=15)  # `gone` last asked 35 s ago: past ASSAY_ADMISSION_TICKET_SECONDS
     assert (await stays.post(url)).json()["position"] == 1
-    gate.leave(busy, clock.now())
+    await gate.leave(busy, clock.now())
     assert (await stays.post(url)).status_code == 201
 
 
@@ -336,12 +336,12 @@ async def test_a_check_in_queued_before_the_start_loses_no_time(
     gate = app.state.admission
     gate.capacity = 1
     clock.set(STARTS + timedelta(minutes=14, seconds=50))
-    busy = gate.try_enter(uuid.uuid4(), clock.now())
+    busy = await gate.enter(uuid.uuid4(), clock.now())
     queued = await _check_in(candidate, sitting)
     assert queued.status_code == 202 and queued.json()["position"] == 1
     # Admitted 25 s later: past the close of check-in (10:15), still in line since 10:14:50.
     clock.advance(seconds=25)
-    gate.leave(busy, clock.now())
+    await gate.leave(busy, clock.now())
     r = await _check_in(candidate, sitting)
     assert r.status_code == 201, r.text
     attempt = r.json()

@@ -75,3 +75,56 @@ async def test_the_exam_address_is_a_waiting_room_until_the_start(
     clock.set(STARTS)
     page = (await client.get(f"/attempts/{attempt['id']}", headers=HTML)).text
     assert 'id="exam"' in page and 'id="waiting"' not in page
+
+
+async def test_a_moved_sitting_says_so_in_the_waiting_room_and_the_introduction(
+    client: httpx.AsyncClient,
+    candidate: Candidate,
+    published: Path,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    sitting_id = await _sitting(client, sessionmaker, clock)
+    attempt = (await candidate.post(f"/api/v1/sittings/{sitting_id}/check-in")).json()
+    admin = await staff_member(client, sessionmaker, clock, Role.admin, "Ada Admin")
+    later = STARTS + timedelta(hours=2)
+    r = await admin.patch(
+        f"/api/v1/sittings/{sitting_id}",
+        json={"starts_at": later.isoformat(), "reason": "The exam room is flooded."},
+    )
+    assert r.status_code == 200, r.text
+    await browser_sign_in(client, candidate)
+    page = (await client.get(f"/attempts/{attempt['id']}", headers=HTML)).text
+    assert 'id="sitting-moved"' in page
+    assert "It was to start at 2 March 2026, 10:00 UTC" in page
+    assert "it now starts at 2 March 2026, 12:00 UTC" in page
+    assert "The exam room is flooded." in page
+    assert f'data-starts-at="{later.isoformat()}"' in page
+    intro = (await client.get("/exams/test-foundation", headers=HTML)).text
+    assert "Moved: it was to start 2 March 2026, 10:00 UTC. The exam room is flooded." in intro
+
+
+async def test_a_cancelled_sitting_says_so_where_its_waiting_room_was(
+    client: httpx.AsyncClient,
+    candidate: Candidate,
+    published: Path,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    sitting_id = await _sitting(client, sessionmaker, clock)
+    attempt = (await candidate.post(f"/api/v1/sittings/{sitting_id}/check-in")).json()
+    admin = await staff_member(client, sessionmaker, clock, Role.admin, "Ada Admin")
+    r = await admin.post(
+        f"/api/v1/sittings/{sitting_id}/cancel", json={"reason": "No proctor is available."}
+    )
+    assert r.status_code == 200, r.text
+    await browser_sign_in(client, candidate)
+    waiting_room = await client.get(f"/attempts/{attempt['id']}", headers=HTML)
+    assert waiting_room.status_code == 303
+    assert waiting_room.headers["location"] == f"/attempts/{attempt['id']}/result"
+    page = (await client.get(f"/attempts/{attempt['id']}/result", headers=HTML)).text
+    assert "This sitting was cancelled" in page
+    assert "which was to start at 2 March 2026, 10:00 UTC" in page
+    assert "Reason given: No proctor is available." in page
+    assert 'href="/exams/test-foundation"' in page
+    assert "result.js" not in page

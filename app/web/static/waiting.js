@@ -1,6 +1,7 @@
 // The waiting room of a sitting: a countdown to the start by the server's clock (the
 // seconds left come from the server, counted down here on a monotonic clock and synced
-// again every 15 s), then the exam page, which the same address becomes at the start.
+// again every 15 s), then the exam page, which the same address becomes at the start. A
+// sitting moved or cancelled meanwhile reloads the page, which then says so.
 import { api, showError } from "./api.js";
 
 const root = document.getElementById("waiting");
@@ -29,6 +30,8 @@ async function ask() {
     const state = await api("GET", base);
     error.hidden = true;
     if (state.status !== "checked_in") return open();
+    // Moved by an admin: the page says so, and from when, once reloaded.
+    if (Date.parse(state.starts_at) !== Date.parse(root.dataset.startsAt)) return open();
     startsAt = performance.now() + state.starts_in_seconds * 1000;
   } catch (err) {
     showError(error, err.message); // offline: keep counting down, try again later
