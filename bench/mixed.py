@@ -167,6 +167,8 @@ async def one_engine(args: argparse.Namespace, engine: str, bank: Path) -> dict[
     try:
         base = f"http://127.0.0.1:{args.port}"
         await wait_ready(f"{base}/readyz")
+        if processes[0].poll() is not None:
+            raise RuntimeError(f"the server exited: is port {args.port} another's?")
         if engine == "procrastinate":
             processes.append(start_worker(env, args.grading_concurrency))
             await wait_workers(pg_url, 1)
@@ -211,7 +213,7 @@ async def main() -> None:
     parser.add_argument("--exam", default="mlops-professional")
     parser.add_argument("--bank", type=Path, default=ROOT / "question_bank")
     parser.add_argument("--scenarios", type=Path, default=ROOT / "scenarios")
-    parser.add_argument("--port", type=int, default=18090)
+    parser.add_argument("--port", type=int, default=18190)
     add_database_arguments(parser, "assay_bench_mixed")
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
