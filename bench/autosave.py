@@ -149,9 +149,16 @@ async def start_attempts(
 
         async def one(token: str) -> None:
             async with gate:
-                r = await client.post(
-                    f"/api/v1/exams/{exam}/attempts", headers={"Authorization": f"Bearer {token}"}
-                )
+                for _ in range(30):
+                    r = await client.post(
+                        f"/api/v1/exams/{exam}/attempts",
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    # 202: waiting for admission; 503: the database out of reach (on a
+                    # shared machine, out of connections). Asked again as the page does.
+                    if r.status_code not in (202, 503):
+                        break
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
                 r.raise_for_status()
                 body = r.json()
                 refs: dict[str, list[str]] = {}
