@@ -1,8 +1,10 @@
 # Assay API image: non-root, migrates the database to head and publishes the question
 # bank on start (`assay serve`), then serves.
+# The migrations are installed inside the package (app.migrations, see setup.py): the
+# image migrates from site-packages, whatever its working directory.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml setup.py README.md ./
 COPY app ./app
 COPY migrations ./migrations
 RUN pip install --no-cache-dir --prefix=/install .
@@ -14,6 +16,7 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home /srv/assay assay
 COPY --from=build /install /usr/local
 WORKDIR /srv/assay
+# For the alembic command (`alembic upgrade head`, `alembic current`) in the container.
 COPY --chown=root:root alembic.ini ./
 COPY --chown=root:root migrations ./migrations
 COPY --chown=root:root question_bank ./question_bank

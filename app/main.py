@@ -17,7 +17,6 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
@@ -69,6 +68,7 @@ from app.core.ratelimit import LimitStore
 from app.core.security import TokenService, configure_passwords
 from app.core.seeds import SeedSource, SystemSeeds
 from app.core.sharedlimits import PostgresBackend
+from app.core.staticfiles import CompressedStaticFiles
 from app.exams.router import router as exams_router
 from app.grading import pipeline_runs
 from app.grading import service as grading_service
@@ -238,7 +238,7 @@ def create_app(
     app.include_router(regrade_pages)
     app.include_router(author_pages)
     install_docs(app)
-    app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
+    app.mount("/static", CompressedStaticFiles(packages=[("app.web", "static")]), name="static")
     _install_operations(app)
     api_docs.install(app)
     return app

@@ -140,20 +140,31 @@ async def create_candidates(pg_url: str, count: int) -> list[str]:
 
 
 async def start_attempts(
-    base: str, tokens: list[str], concurrency: int
-) -> list[tuple[str, str, list[str]]]:
-    out: list[tuple[str, str, list[str]]] = []
+    base: str, tokens: list[str], concurrency: int, exam: str = EXAM
+) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """Starts one attempt of ``exam`` per token: (token, attempt id, item refs by kind)."""
+    out: list[tuple[str, str, dict[str, list[str]]]] = []
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
 
         async def one(token: str) -> None:
             async with gate:
-                r = await client.post(
-                    f"/api/v1/exams/{EXAM}/attempts", headers={"Authorization": f"Bearer {token}"}
-                )
+                for _ in range(30):
+                    r = await client.post(
+                        f"/api/v1/exams/{exam}/attempts",
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    # 202: waiting for admission; 503: the database out of reach (on a
+                    # shared machine, out of connections). Asked again as the page does.
+                    if r.status_code not in (202, 503):
+                        break
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
                 r.raise_for_status()
                 body = r.json()
-                out.append((token, body["id"], [i["ref"] for i in body["items"]]))
+                refs: dict[str, list[str]] = {}
+                for item in body["items"]:
+                    refs.setdefault(item["kind"], []).append(item["ref"])
+                out.append((token, body["id"], refs))
 
         await asyncio.gather(*(one(t) for t in tokens))
     return out
@@ -292,8 +303,9 @@ async def main() -> None:
         tokens = TokenService(SECRET, SystemClock())
         minted = [tokens.issue(u, "access", timedelta(hours=2), sid=u)[0] for u in user_ids]
         t0 = time.perf_counter()
-        attempts = await start_attempts(app_base, minted, concurrency=16)
+        started = await start_attempts(app_base, minted, concurrency=16)
         start_seconds = time.perf_counter() - t0
+        attempts = [(token, attempt_id, refs["mcq"]) for token, attempt_id, refs in started]
 
         paced_result = await paced(app_base, attempts, args.interval, args.duration)
         app_paths = [

@@ -6,7 +6,7 @@ app's own (``attach_engine``): it holds the batches of saves in flight."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -17,13 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.attempts import service
 from app.attempts.admission import AdmissionLine, AdmissionWait, Waiting
 from app.attempts.exceptions import AttemptNotStarted
-from app.attempts.models import Attempt
+from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.repository import AutosaveRepository
 from app.core.db import driver_pool
-from app.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, runtime
+from app.core.deps import (
+    ClockDep,
+    PendingJobsDep,
+    SessionDep,
+    SessionmakerDep,
+    SettingsDep,
+    runtime,
+)
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId
-from app.proctoring.dependencies import ReviewPolicyDep
+from app.proctoring import service as proctoring_service
+from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
 
 
 async def owned_attempt(
@@ -87,6 +95,43 @@ async def admitted_starter(
 
 
 Starter = Annotated[Starting, Depends(admitted_starter)]
+
+
+# Asks for a run of the given kind on a scenario item of the caller's attempt.
+RunAsk = Callable[[service.RunKind, str], Awaitable[uuid.UUID]]
+
+
+async def run_request(
+    request: Request,
+    attempt: OwnedAttempt,
+    session: SessionDep,
+    jobs: PendingJobsDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    review: ReviewPolicyDep,
+    client: ClientDep,
+) -> RunAsk:
+    """Everything a run request needs but its kind and item: both run routes (public
+    checks, pipeline) take this and name their kind."""
+
+    async def ask(kind: service.RunKind, ref: str) -> uuid.UUID:
+        if attempt.status == AttemptStatus.in_progress:
+            await proctoring_service.observe(session, clock, review, attempt.id, client)
+        return await service.request_run(
+            kind,
+            session,
+            clock,
+            jobs,
+            grace=timedelta(seconds=settings.deadline_grace_seconds),
+            scenarios=scenario_registry(request),
+            attempt=attempt,
+            ref=ref,
+        )
+
+    return ask
+
+
+RunRequest = Annotated[RunAsk, Depends(run_request)]
 
 
 def admission(request: Request) -> AdmissionLine:

@@ -1,61 +1,55 @@
 """Pipeline runs a candidate asks for during a scenario: the workspace's entry command
 on their saved files, in the sandbox; the output is shown to them, never judged.
 
-Same rules as public-check runs (``runs.scenario_for_run``): the attempt must be
-running, the item one of its scenarios; a budget of its own per item
+Asked for like public-check runs (``runs.request_run`` with ``PIPELINE``): the attempt
+must be running, the item one of its scenarios; a budget of its own per item
 (``max_pipeline_runs``), where a run the sandbox could not start is not counted.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attempts.exceptions import NoPipeline, NoPipelineRunsLeft, RunNotFound
 from app.attempts.models import Attempt
-from app.attempts.repository import AttemptRepository
-from app.attempts.runs import saved_files, scenario_for_run
+from app.attempts.runs import RunKind
 from app.core.clock import Clock
-from app.core.jobs import PendingJobs
 from app.grading import pipeline_runs
 from app.grading.pipeline import command_line
 from app.grading.scenarios import Scenario
 
 
-async def request_pipeline_run(
-    session: AsyncSession,
-    clock: Clock,
-    jobs: PendingJobs,
-    *,
-    grace: timedelta,
-    scenarios: Mapping[str, Scenario],
-    attempt: Attempt,
-    ref: str,
-) -> uuid.UUID:
-    """Queues a run of the scenario's entry command on the candidate's saved files."""
-    repo = AttemptRepository(session)
-    scenario = await scenario_for_run(
-        repo, clock, grace=grace, scenarios=scenarios, attempt=attempt, ref=ref
-    )
+def _has_pipeline(scenario: Scenario) -> None:
     if scenario.entry is None:
         raise NoPipeline()
-    used = await pipeline_runs.pipeline_runs_used(session, attempt.id, ref)
-    if used >= scenario.max_pipeline_runs:
-        raise NoPipelineRunsLeft()
+
+
+async def _create_pipeline_run(
+    session: AsyncSession,
+    clock: Clock,
+    attempt: Attempt,
+    ref: str,
+    scenario: Scenario,
+    files: dict[str, str],
+) -> uuid.UUID:
     run = await pipeline_runs.create_pipeline_run(
-        session,
-        clock,
-        attempt_id=attempt.id,
-        ref=ref,
-        scenario=scenario,
-        files=await saved_files(repo, attempt, ref),
+        session, clock, attempt_id=attempt.id, ref=ref, scenario=scenario, files=files
     )
-    jobs.add(pipeline_runs.RUN_PIPELINE, {"run_id": str(run.id)})
     return run.id
+
+
+# The scenario's entry command, its output shown and never judged.
+PIPELINE = RunKind(
+    job=pipeline_runs.RUN_PIPELINE,
+    budget=lambda scenario: scenario.max_pipeline_runs,
+    used=pipeline_runs.pipeline_runs_used,
+    exhausted=NoPipelineRunsLeft,
+    create=_create_pipeline_run,
+    check=_has_pipeline,
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +80,3 @@ async def pipeline_run_view(
         truncated=run.truncated,
         duration_ms=run.duration_ms,
     )
-
-
-async def pipeline_runs_left(
-    session: AsyncSession, attempt: Attempt, ref: str, scenario: Scenario
-) -> int:
-    if scenario.entry is None:
-        return 0
-    used = await pipeline_runs.pipeline_runs_used(session, attempt.id, ref)
-    return max(0, scenario.max_pipeline_runs - used)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from app.attempts import service
 from app.attempts.dependencies import (
     OwnedAttempt,
+    RunRequest,
     StartedAttempt,
     Starter,
     autosave_repository,
@@ -250,29 +251,8 @@ async def attempt_item(
         AttemptNotFound, ItemNotFound, AttemptClosed, AttemptNotStarted, NoRunsLeft
     ),
 )
-async def request_run(
-    ref: Text,
-    request: Request,
-    attempt: OwnedAttempt,
-    session: SessionDep,
-    jobs: PendingJobsDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    review: ReviewPolicyDep,
-    client: ClientDep,
-) -> RunQueuedOut:
-    if attempt.status == AttemptStatus.in_progress:
-        await proctoring_service.observe(session, clock, review, attempt.id, client)
-    run_id = await service.request_public_run(
-        session,
-        clock,
-        jobs,
-        grace=timedelta(seconds=settings.deadline_grace_seconds),
-        scenarios=scenario_registry(request),
-        attempt=attempt,
-        ref=ref,
-    )
-    return RunQueuedOut(run_id=run_id)
+async def request_run(ref: Text, ask: RunRequest) -> RunQueuedOut:
+    return RunQueuedOut(run_id=await ask(service.PUBLIC_CHECKS, ref))
 
 
 @router.get(
@@ -310,29 +290,8 @@ async def run_result(
     "(`pipeline_runs_left`); a run that could not start is not counted. The output is only "
     "shown: it never becomes a verdict.",
 )
-async def request_pipeline_run(
-    ref: Text,
-    request: Request,
-    attempt: OwnedAttempt,
-    session: SessionDep,
-    jobs: PendingJobsDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    review: ReviewPolicyDep,
-    client: ClientDep,
-) -> RunQueuedOut:
-    if attempt.status == AttemptStatus.in_progress:
-        await proctoring_service.observe(session, clock, review, attempt.id, client)
-    run_id = await service.request_pipeline_run(
-        session,
-        clock,
-        jobs,
-        grace=timedelta(seconds=settings.deadline_grace_seconds),
-        scenarios=scenario_registry(request),
-        attempt=attempt,
-        ref=ref,
-    )
-    return RunQueuedOut(run_id=run_id)
+async def request_pipeline_run(ref: Text, ask: RunRequest) -> RunQueuedOut:
+    return RunQueuedOut(run_id=await ask(service.PIPELINE, ref))
 
 
 @router.get(

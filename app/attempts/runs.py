@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +24,7 @@ from app.attempts.repository import (
 )
 from app.attempts.timing import has_started
 from app.core.clock import Clock
+from app.core.errors import AssayError
 from app.core.jobs import PendingJobs, Urgency
 from app.grading import service as grading_service
 from app.grading.scenarios import Scenario
@@ -63,7 +64,29 @@ async def saved_files(repo: AttemptRepository, attempt: Attempt, ref: str) -> di
     return dict(response.files or {}) if response else {}
 
 
-async def request_public_run(
+@dataclass(frozen=True)
+class RunKind:
+    """What sets one kind of run a candidate asks for apart from another (public checks,
+    the pipeline): the rest, the rules and the order of the steps, is ``request_run``."""
+
+    # The job that runs it; every such run is interactive, a candidate waits on it.
+    job: str
+    # The item's budget in this scenario, and how much of it is used (runs the sandbox
+    # could not start are not counted).
+    budget: Callable[[Scenario], int]
+    used: Callable[[AsyncSession, uuid.UUID, str], Awaitable[int]]
+    # Raised when the budget is used up.
+    exhausted: type[AssayError]
+    # Stores the queued run and returns its id.
+    create: Callable[
+        [AsyncSession, Clock, Attempt, str, Scenario, dict[str, str]], Awaitable[uuid.UUID]
+    ]
+    # Raises when this scenario has nothing of this kind to run.
+    check: Callable[[Scenario], None] = lambda scenario: None
+
+
+async def request_run(
+    kind: RunKind,
     session: AsyncSession,
     clock: Clock,
     jobs: PendingJobs,
@@ -73,13 +96,40 @@ async def request_public_run(
     attempt: Attempt,
     ref: str,
 ) -> uuid.UUID:
-    """Queues a run of the public checks on the candidate's saved files."""
+    """Queues a run of ``kind`` on the candidate's saved files."""
     repo = AttemptRepository(session)
     scenario = await scenario_for_run(
         repo, clock, grace=grace, scenarios=scenarios, attempt=attempt, ref=ref
     )
-    if await grading_service.public_runs_used(session, attempt.id, ref) >= scenario.max_public_runs:
-        raise NoRunsLeft()
+    kind.check(scenario)
+    if await kind.used(session, attempt.id, ref) >= kind.budget(scenario):
+        raise kind.exhausted()
+    run_id = await kind.create(
+        session, clock, attempt, ref, scenario, await saved_files(repo, attempt, ref)
+    )
+    # A candidate is waiting on it: ahead of final gradings and upkeep.
+    jobs.add(kind.job, {"run_id": str(run_id)}, urgency=Urgency.interactive)
+    return run_id
+
+
+async def runs_left(
+    kind: RunKind, session: AsyncSession, attempt: Attempt, ref: str, scenario: Scenario
+) -> int:
+    try:
+        kind.check(scenario)
+    except AssayError:
+        return 0
+    return max(0, kind.budget(scenario) - await kind.used(session, attempt.id, ref))
+
+
+async def _create_public_run(
+    session: AsyncSession,
+    clock: Clock,
+    attempt: Attempt,
+    ref: str,
+    scenario: Scenario,
+    files: dict[str, str],
+) -> uuid.UUID:
     run = await grading_service.create_run(
         session,
         clock,
@@ -87,13 +137,21 @@ async def request_public_run(
         ref=ref,
         kind="public",
         scenario=scenario,
-        files=await saved_files(repo, attempt, ref),
+        files=files,
         seed=secrets.randbits(31),
         params=scenario.params or None,
     )
-    # A candidate is waiting on it: ahead of final gradings and upkeep.
-    jobs.add(GRADE_RUN, {"run_id": str(run.id)}, urgency=Urgency.interactive)
     return run.id
+
+
+# The public checks, graded like the final grading but only the public checks shown.
+PUBLIC_CHECKS = RunKind(
+    job=GRADE_RUN,
+    budget=lambda scenario: scenario.max_public_runs,
+    used=grading_service.public_runs_used,
+    exhausted=NoRunsLeft,
+    create=_create_public_run,
+)
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,11 @@ from app.attempts.exceptions import (
 )
 from app.attempts.items import GRADE_RUN, scenario_variant
 from app.attempts.models import Attempt, AttemptStatus
-from app.attempts.pipeline import PipelineRunView, pipeline_run_view, request_pipeline_run
+from app.attempts.pipeline import PIPELINE, PipelineRunView, pipeline_run_view
 from app.attempts.repository import (
     AttemptRepository,
 )
-from app.attempts.runs import RunView, public_run_view, request_public_run
+from app.attempts.runs import PUBLIC_CHECKS, RunKind, RunView, public_run_view, request_run
 from app.attempts.start import Eligibility, StartedAttempt, eligibility, start_attempt
 from app.attempts.sweeper import requeue_stalled_gradings, run_grading_job, sweep_overdue
 from app.attempts.timing import Scheduled, has_started, public_status, remaining_seconds
@@ -59,11 +59,14 @@ from app.core.clock import Clock
 
 __all__ = [
     "GRADE_RUN",
+    "PIPELINE",
+    "PUBLIC_CHECKS",
     "AttemptView",
     "Eligibility",
     "McqView",
     "PipelineRunView",
     "ResultView",
+    "RunKind",
     "RunView",
     "Saved",
     "ScenarioView",
@@ -88,8 +91,7 @@ __all__ = [
     "public_status",
     "release_review",
     "remaining_seconds",
-    "request_pipeline_run",
-    "request_public_run",
+    "request_run",
     "requeue_stalled_gradings",
     "result_view",
     "run_grading_job",

@@ -80,7 +80,7 @@ async def start_attempt(
     blueprint = exams_service.blueprint_of(exam)
     await _check_eligibility(session, user_id, exam, blueprint, history, now)
 
-    pool, items_by_id = await exams_service.drawable_pool(session)
+    pool, items_by_id = await exams_service.drawable_pool(session, clock)
     pool += [PoolEntry(sc.id, "scenario", sc.domain, sc.level) for sc in scenarios.values()]
     try:
         form = assemble_form(

@@ -68,22 +68,29 @@ async def requeue_stalled_gradings(
     scenarios: Mapping[str, Scenario],
     review: ReviewPolicy,
 ) -> int:
-    """Runs still queued or running after a while belonged to a process that stopped,
-    could not get a sandbox, or lost their job between commit and defer: run them again
-    (a run whose job is still waiting or running is left to it). Grading is idempotent.
+    """Runs still queued or running after a while whose job is no longer pending
+    (``JobPort.is_pending``: its process or worker stopped, it ran past its time limit,
+    it was lost between commit and defer, or its retries ran out) are run again; a run
+    whose job is waiting its turn or running within its limit is left to it, however long
+    the queue. Grading is idempotent.
     An attempt whose gradings are all done but which was never scored (its process
     stopped in between) is scored now: each in its own transaction, once
     (``finish_grading`` scores only an attempt still ``grading``, under its row lock)."""
     async with session_scope(sessionmaker) as session:
         stalled = await grading_service.stalled_runs(session, clock.now() - STALLED_GRADING_AFTER)
         unscored = await AttemptRepository(session).graded_unscored_ids(MAX_SWEEP_BATCH)
+    requeued = 0
     for run_id, kind in stalled:
+        payload = {"run_id": str(run_id)}
+        if await runner.is_pending(GRADE_RUN, payload):
+            continue
         urgency = Urgency.interactive if kind == "public" else Urgency.grading
-        await runner.submit(GRADE_RUN, {"run_id": str(run_id)}, urgency=urgency)
+        await runner.submit(GRADE_RUN, payload, urgency=urgency)
+        requeued += 1
     for attempt_id in unscored:
         async with session_scope(sessionmaker) as session:
             await finish_grading(session, clock, attempt_id, scenarios=scenarios, review=review)
-    return len(stalled) + len(unscored)
+    return requeued + len(unscored)
 
 
 async def run_grading_job(

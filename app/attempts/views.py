@@ -16,10 +16,11 @@ from app.attempts.exceptions import (
 )
 from app.attempts.items import OPTION_LABELS, chosen_options, scenario_for, scenario_variant
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
-from app.attempts.pipeline import pipeline_runs_left
+from app.attempts.pipeline import PIPELINE
 from app.attempts.repository import (
     AttemptRepository,
 )
+from app.attempts.runs import PUBLIC_CHECKS, runs_left
 from app.certificates import service as certificates_service
 from app.core.program import DOMAINS
 from app.exams import service as exams_service
@@ -136,7 +137,6 @@ async def scenario_view(
         raise ItemNotFound()
     scenario = scenario_for(scenarios, slot)
     response = await repo.response(attempt.id, ref)
-    used = await grading_service.public_runs_used(session, attempt.id, ref)
     return ScenarioView(
         ref=ref,
         title=scenario.title,
@@ -144,11 +144,11 @@ async def scenario_view(
         files={**scenario.workspace_files, **(response.files or {} if response else {})},
         editable=list(scenario.editable),
         public_checks=[c.name for c in scenario.public_checks],
-        runs_left=max(0, scenario.max_public_runs - used),
+        runs_left=await runs_left(PUBLIC_CHECKS, session, attempt, ref, scenario),
         flagged=response.flagged if response else False,
         seq=response.seq if response else 0,
         pipeline_command=command_line(scenario.entry) if scenario.entry else None,
-        pipeline_runs_left=await pipeline_runs_left(session, attempt, ref, scenario),
+        pipeline_runs_left=await runs_left(PIPELINE, session, attempt, ref, scenario),
     )
 
 

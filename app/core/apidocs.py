@@ -13,7 +13,8 @@ from importlib.resources import files
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+
+from app.core.staticfiles import CompressedStaticFiles
 
 ASSETS = "/static/docs"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
@@ -37,7 +38,7 @@ def _with_policy(page: HTMLResponse, *, worker: bool = False) -> tuple[bytes, di
 def install_docs(app: FastAPI) -> None:
     """For an app made with ``docs_url=None, redoc_url=None``."""
     assets = files("fastapi_offline") / "static"
-    app.mount(ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+    app.mount(ASSETS, CompressedStaticFiles(directory=str(assets)), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
     swagger = _with_policy(
         get_swagger_ui_html(

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +34,15 @@ from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from app.core.jobs import Handler, PeriodicWork, QueueStat, RetryLater, Urgency, run_observed
+from app.core.jobs import (
+    Handler,
+    PeriodicWork,
+    QueueStat,
+    RetryLater,
+    Urgency,
+    job_key,
+    run_observed,
+)
 
 log = structlog.get_logger("assay.jobs")
 
@@ -61,10 +68,18 @@ SELECT job.queue_name AS queue,
 
 # Each side on its own unique partial index (queueing lock of waiting jobs, lock of
 # running ones): no scan of a long queue per defer.
+# A job for the key waiting, or running on a worker that still beats, since no longer
+# than the time limit (a worker killed, or one wedged past the limit, does not count).
 _LIVE_JOB = """
-SELECT 1 AS live FROM procrastinate_jobs
- WHERE (queueing_lock = %(lock)s AND status = 'todo')
-    OR (lock = %(lock)s AND status = 'doing')
+SELECT 1 AS live FROM procrastinate_jobs job
+  LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id
+ WHERE (job.queueing_lock = %(lock)s AND job.status = 'todo')
+    OR (job.lock = %(lock)s AND job.status = 'doing'
+        AND worker.last_heartbeat > now() - make_interval(secs => %(stalled)s)
+        AND (%(limit)s::float IS NULL OR (
+            SELECT max(started.at) FROM procrastinate_events started
+             WHERE started.job_id = job.id AND started.type = 'started'
+        ) > now() - make_interval(secs => %(limit)s::float)))
  LIMIT 1
 """
 
@@ -83,10 +98,6 @@ def cron_every(seconds: int) -> str:
     if seconds % 60 == 0 and 60 % (seconds // 60) == 0:
         return f"*/{seconds // 60} * * * *"
     raise ValueError(f"a period of {seconds} s does not divide a minute or an hour")
-
-
-def job_key(name: str, payload: dict[str, Any]) -> str:
-    return f"{name}:{json.dumps(payload, sort_keys=True, separators=(',', ':'))}"
 
 
 class ProcrastinateJobs:
@@ -161,8 +172,13 @@ class ProcrastinateJobs:
                 .defer_async(**payload)
             )
 
+    async def is_pending(self, name: str, payload: dict[str, Any]) -> bool:
+        return await self._has_live_job(job_key(name, payload))
+
     async def _has_live_job(self, key: str) -> bool:
-        rows = await self.app.connector.execute_query_all_async(_LIVE_JOB, lock=key)
+        rows = await self.app.connector.execute_query_all_async(
+            _LIVE_JOB, lock=key, stalled=self.stalled_after, limit=self._time_limit
+        )
         return bool(rows)
 
     async def start(self, *, periodic: bool) -> None:

@@ -23,10 +23,11 @@ import asyncio
 import contextlib
 import enum
 import itertools
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
@@ -137,6 +138,12 @@ class JobPort(Protocol):
         self, name: str, payload: dict[str, Any], *, urgency: Urgency | None = None
     ) -> None: ...
 
+    async def is_pending(self, name: str, payload: dict[str, Any]) -> bool:
+        """Whether a job for ``payload`` is waiting, or running within its time limit
+        (on procrastinate: on a worker whose heartbeat still beats). The recovery pass
+        resubmits only work for which this is false."""
+        ...
+
     async def start(self, *, periodic: bool) -> None: ...
 
     async def work(self, *, queues: list[str] | None, concurrency: int) -> None: ...
@@ -148,25 +155,46 @@ class JobPort(Protocol):
     async def stats(self) -> list[QueueStat]: ...
 
 
+def job_key(name: str, payload: dict[str, Any]) -> str:
+    """What identifies a job: its name and its payload (the row it works on)."""
+    return f"{name}:{json.dumps(payload, sort_keys=True, separators=(',', ':'))}"
+
+
+class _LiveJob(NamedTuple):
+    queue: Urgency
+    submitted: float
+    running_since: float | None
+    key: str
+
+
 class JobRunner:
     """The embedded engine: jobs run as tasks of this process, at most ``concurrency``
     at once, interactive ones first when they wait for a slot. A job that fails is
     logged and left: its row stays in its pending state and the recovery pass picks it
     up. Periodic work runs in one loop of this process (one process: once per period)."""
 
-    def __init__(self, concurrency: int = 2, *, time_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        concurrency: int = 2,
+        *,
+        time_limit: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._handlers: dict[str, tuple[Handler, Urgency]] = {}
         self._periodic: dict[str, tuple[int, PeriodicWork]] = {}
         self._concurrency = concurrency
         self._time_limit = time_limit
+        # How long jobs have waited and run (a seam for tests; deadlines use the clock).
+        self._monotonic = monotonic
         self._running = 0
         self._waiting: asyncio.PriorityQueue[tuple[int, int, asyncio.Future[None]]] | None = None
         self._order = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
-        # Each job submitted and not finished: its queue, when submitted, whether running.
+        # Each job submitted and not finished: its queue, when submitted, when it started
+        # running (None: waiting), and its key (``job_key``).
         self._ids = itertools.count()
-        self._live: dict[int, tuple[Urgency, float, bool]] = {}
+        self._live: dict[int, _LiveJob] = {}
 
     def register(self, name: str, handler: Handler, *, urgency: Urgency) -> None:
         self._handlers[name] = (handler, urgency)
@@ -182,7 +210,7 @@ class JobRunner:
         handler, default = self._handlers[name]
         queue = urgency or default
         job_id = next(self._ids)
-        self._live[job_id] = (queue, time.monotonic(), False)
+        self._live[job_id] = _LiveJob(queue, self._monotonic(), None, job_key(name, payload))
         task = asyncio.get_running_loop().create_task(
             self._run(job_id, name, queue, handler, payload)
         )
@@ -192,13 +220,12 @@ class JobRunner:
     async def _run(
         self, job_id: int, name: str, urgency: Urgency, handler: Handler, payload: dict[str, Any]
     ) -> None:
-        submitted = self._live[job_id][1]
         try:
             await self._acquire(urgency)
         except BaseException:
             del self._live[job_id]
             raise
-        self._live[job_id] = (urgency, submitted, True)
+        self._live[job_id] = self._live[job_id]._replace(running_since=self._monotonic())
         try:
             await run_observed(urgency.value, name, handler(payload), time_limit=self._time_limit)
         except RetryLater as exc:
@@ -228,6 +255,18 @@ class JobRunner:
                 turn.set_result(None)
                 return
         self._running -= 1
+
+    async def is_pending(self, name: str, payload: dict[str, Any]) -> bool:
+        key, now = job_key(name, payload), self._monotonic()
+        return any(
+            job.key == key
+            and (
+                job.running_since is None
+                or self._time_limit is None
+                or now - job.running_since <= self._time_limit
+            )
+            for job in self._live.values()
+        )
 
     async def start(self, *, periodic: bool) -> None:
         if periodic and self._periodic and not self._loops:
@@ -272,11 +311,11 @@ class JobRunner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def stats(self) -> list[QueueStat]:
-        now = time.monotonic()
+        now = self._monotonic()
         stats = []
         for urgency in Urgency:
-            jobs = [(at, running) for u, at, running in self._live.values() if u is urgency]
-            waiting = [at for at, running in jobs if not running]
+            jobs = [job for job in self._live.values() if job.queue is urgency]
+            waiting = [job.submitted for job in jobs if job.running_since is None]
             stats.append(
                 QueueStat(
                     urgency.value,

@@ -3,6 +3,7 @@ tests build their schema the same way, and /readyz asks whether the database is 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from alembic import command
@@ -12,7 +13,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+def migrations_dir() -> Path:
+    """Where Alembic's scripts are: installed with the package as ``app.migrations``
+    (setup.py maps the checkout's ``migrations/`` there; an editable install maps it to
+    the checkout itself), else the checkout's own folder (a source tree on sys.path)."""
+    try:
+        package = importlib.import_module("app.migrations")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "migrations"
+    assert package.__file__ is not None
+    return Path(package.__file__).parent
+
+
 MIGRATION_LOCK = 0x41535359  # "ASSY": the advisory lock key of a migration in progress
 
 
@@ -24,7 +37,7 @@ def ours(name: str | None, type_: str, parent_names: object) -> bool:
 
 def alembic_config(database_url: str | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     if database_url:
         cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,33 +183,39 @@ class _PoolCache:
     """The drawable items, kept by this process: every start drew on all of them, and
     loading a few hundred item versions through the ORM was the largest part of a start.
     A publish in this process empties it; one in another process (a replica starting
-    with new content) reaches it within ``POOL_LIFETIME_SECONDS``, meanwhile starts draw
-    the versions that were current when it was read (still valid rows)."""
+    with new content) reaches it within ``POOL_LIFETIME``, meanwhile starts draw the
+    versions that were current when it was read (still valid rows). Its age is read on
+    the app's clock; a copy read "in the future" (the clock set back) is stale."""
 
     def __init__(self) -> None:
         self.items: tuple[DrawableItem, ...] | None = None
-        self.read_at = 0.0
+        self.read_at: datetime | None = None
 
-    def get(self) -> tuple[DrawableItem, ...] | None:
-        if self.items is not None and time.monotonic() - self.read_at < POOL_LIFETIME_SECONDS:
+    def get(self, now: datetime) -> tuple[DrawableItem, ...] | None:
+        if (
+            self.items is not None
+            and self.read_at is not None
+            and timedelta(0) <= now - self.read_at < POOL_LIFETIME
+        ):
             return self.items
         return None
 
-    def put(self, items: tuple[DrawableItem, ...]) -> None:
-        self.items, self.read_at = items, time.monotonic()
+    def put(self, items: tuple[DrawableItem, ...], now: datetime) -> None:
+        self.items, self.read_at = items, now
 
     def invalidate(self) -> None:
         self.items = None
 
 
-POOL_LIFETIME_SECONDS = 60.0
+POOL_LIFETIME = timedelta(seconds=60)
 _pool_cache = _PoolCache()
 
 
 async def drawable_pool(
-    session: AsyncSession,
+    session: AsyncSession, clock: Clock
 ) -> tuple[list[PoolEntry], dict[str, DrawableItem]]:
-    items = _pool_cache.get()
+    now = clock.now()
+    items = _pool_cache.get(now)
     if items is None:
         items = tuple(
             DrawableItem(
@@ -220,7 +225,7 @@ async def drawable_pool(
                 session
             ).drawable_items()
         )
-        _pool_cache.put(items)
+        _pool_cache.put(items, now)
     by_id = {item.item_id: item for item in items}
     pool = [PoolEntry(item.item_id, "mcq", item.domain, item.level) for item in items]
     return pool, by_id

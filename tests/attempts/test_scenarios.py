@@ -3,6 +3,7 @@ hidden grading at submit through the job port, and the attempt scored after it."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,44 @@ async def test_final_grading_waits_for_the_grader_and_is_retried(
     await app.state.jobs.drain()
     result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
     assert result["status"] == "scored"
+
+
+async def test_a_long_grading_whose_job_still_runs_is_not_requeued(
+    app: FastAPI,
+    candidate: Candidate,
+    practical: None,
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grading still running (or waiting its turn) long after it was asked for is
+    left to its job, pass after pass: graded once, not once per pass."""
+    real = grading_service.grade_submission
+    running, release = asyncio.Event(), asyncio.Event()
+    calls = 0
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        running.set()
+        await release.wait()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(grading_service, "grade_submission", slow)
+    attempt, _ = await _start(candidate)
+    await candidate.post(f"/api/v1/attempts/{attempt['id']}/submit")
+    await running.wait()
+    for _ in range(3):
+        clock.advance(minutes=3)
+        assert await _recover(app, sessionmaker, clock) == 0
+    release.set()
+    await app.state.jobs.drain()
+    result = (await candidate.get(f"/api/v1/attempts/{attempt['id']}/result")).json()
+    assert result["status"] == "scored"
+    assert calls == 1
+    async with sessionmaker() as session:
+        [run] = await grading_service.runs_of(session, uuid.UUID(attempt["id"]))
+    assert (run.status, run.attempts_made) == ("done", 1)
 
 
 async def test_a_grading_that_never_runs_is_stuck_never_scored(

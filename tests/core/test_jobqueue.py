@@ -122,6 +122,90 @@ async def test_a_job_past_its_time_limit_is_stopped_to_be_retried() -> None:
     assert JOBS.labels("grading", "hangs", "timeout")._value.get() == before + 1
 
 
+async def test_a_job_is_pending_while_it_waits_or_runs_within_its_limit() -> None:
+    runner = JobRunner(concurrency=1, time_limit=600)
+    gate = asyncio.Event()
+    running = asyncio.Event()
+
+    async def job(payload: dict[str, Any]) -> None:
+        running.set()
+        await gate.wait()
+
+    runner.register("job", job, urgency=Urgency.grading)
+    assert not await runner.is_pending("job", {"run_id": "a"})
+    await runner.submit("job", {"run_id": "a"})
+    await runner.submit("job", {"run_id": "b"})
+    await running.wait()
+    # "a" runs, "b" waits for the slot: both pending, another payload not.
+    assert await runner.is_pending("job", {"run_id": "a"})
+    assert await runner.is_pending("job", {"run_id": "b"})
+    assert not await runner.is_pending("job", {"run_id": "c"})
+    gate.set()
+    await runner.drain()
+    assert not await runner.is_pending("job", {"run_id": "a"})
+
+
+async def test_a_job_running_past_its_limit_is_no_longer_pending() -> None:
+    """A job still running after its time limit (one that did not stop when it was
+    cancelled) is not waited for: the recovery pass may run its row again."""
+    now = 0.0
+    runner = JobRunner(concurrency=1, time_limit=600, monotonic=lambda: now)
+    gate, running = asyncio.Event(), asyncio.Event()
+
+    async def job(payload: dict[str, Any]) -> None:
+        running.set()
+        await gate.wait()
+
+    runner.register("job", job, urgency=Urgency.grading)
+    await runner.submit("job", {"run_id": "a"})
+    await running.wait()
+    now = 600.0
+    assert await runner.is_pending("job", {"run_id": "a"})
+    now = 601.0
+    assert not await runner.is_pending("job", {"run_id": "a"})
+    gate.set()
+    await runner.drain()
+
+
+async def test_a_running_job_stops_being_pending_when_its_worker_is_silent_or_it_overruns(
+    port: JobPort, engine: AsyncEngine
+) -> None:
+    """procrastinate: a job taken by a worker whose heartbeat stopped, or running for
+    longer than the time limit, is not pending (the recovery pass runs its row again)."""
+    if not isinstance(port, ProcrastinateJobs):
+        pytest.skip("the embedded engine's own test is above")
+
+    async def job(payload: dict[str, Any]) -> None:
+        return None
+
+    port.register("job", job, urgency=Urgency.grading)
+    payload = {"run_id": "a"}
+    await port.submit("job", payload)
+    assert await port.is_pending("job", payload)  # waiting
+
+    async def sql(statement: str) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement))
+
+    await sql(
+        "WITH worker AS (INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id) "
+        "UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM worker)"
+    )
+    await sql(
+        "INSERT INTO procrastinate_events (job_id, type, at) "
+        "SELECT id, 'started', now() FROM procrastinate_jobs"
+    )
+    assert await port.is_pending("job", payload)  # running on a live worker
+    await sql("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
+    assert not await port.is_pending("job", payload)  # its worker is silent
+    await sql("UPDATE procrastinate_workers SET last_heartbeat = now()")
+    assert await port.is_pending("job", payload)
+    await sql(
+        "UPDATE procrastinate_events SET at = now() - interval '1 day' WHERE type = 'started'"
+    )
+    assert not await port.is_pending("job", payload)  # past its time limit
+
+
 async def test_periodic_work_runs_in_the_embedded_engine_only_when_asked() -> None:
     runner = JobRunner()
     ran = asyncio.Event()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,6 +14,7 @@ from app.core.db import session_scope
 from app.exams import service
 from app.exams.content import load_bank
 from app.exams.models import ExamVersion, ItemVersion
+from app.exams.repository import ExamRepository
 from tests.bank import blueprint, standard_items, write_bank
 
 
@@ -78,3 +81,39 @@ async def test_an_edited_blueprint_is_a_new_exam_version(
         (1, False, 30),
         (2, True, 45),
     ]
+
+
+async def test_the_drawable_pool_is_kept_for_its_lifetime_on_the_apps_clock(
+    tmp_path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A start draws from this process's copy of the pool; its age is the app's clock's
+    (a test moves it), and a copy from the clock's future is not trusted."""
+    await _publish(sessionmaker, clock, write_bank(tmp_path / "b", [blueprint()], standard_items()))
+    reads = 0
+    real = ExamRepository.drawable_items
+
+    async def counted(self: ExamRepository) -> Any:
+        nonlocal reads
+        reads += 1
+        return await real(self)
+
+    monkeypatch.setattr(ExamRepository, "drawable_items", counted)
+
+    async def draw() -> int:
+        async with sessionmaker() as session:
+            pool, _ = await service.drawable_pool(session, clock)
+        return len(pool)
+
+    assert await draw() == len(standard_items()) and reads == 1
+    clock.advance(seconds=service.POOL_LIFETIME.total_seconds() - 1)
+    await draw()
+    assert reads == 1  # within its lifetime: the copy
+    clock.advance(seconds=1)
+    await draw()
+    assert reads == 2  # its lifetime is up: read again
+    clock.advance(seconds=-10)
+    await draw()
+    assert reads == 3  # read after "now": read again
