@@ -170,22 +170,7 @@ async def propose(
         proposed_by=author.id,
         proposed_at=clock.now(),
     )
-    RegradeRepository(session).add(regrade)
-    await session.flush()
-    await audit.append(
-        session,
-        clock,
-        audit.Actor(author.id, author.email),
-        "regrade_proposed",
-        subject=f"regrade:{regrade.id}",
-        details={
-            "item_id": item_id,
-            "change": change,
-            "key": ",".join(regrade.key),
-            "reason": reason,
-        },
-    )
-    return regrade
+    return await _proposed(session, clock, author, regrade)
 
 
 async def propose_check(
@@ -227,6 +212,16 @@ async def propose_check(
         proposed_by=author.id,
         proposed_at=clock.now(),
     )
+    return await _proposed(session, clock, author, regrade)
+
+
+async def _proposed(
+    session: AsyncSession,
+    clock: Clock,
+    author: User,
+    regrade: Regrade,
+) -> Regrade:
+    """Stores a proposal and audits it: what it changes and the author's reason."""
     RegradeRepository(session).add(regrade)
     await session.flush()
     await audit.append(
@@ -235,13 +230,7 @@ async def propose_check(
         audit.Actor(author.id, author.email),
         "regrade_proposed",
         subject=f"regrade:{regrade.id}",
-        details={
-            "scenario_id": scenario_id,
-            "check": check,
-            "scenario_version": scenario.version,
-            "change": change,
-            "reason": reason,
-        },
+        details={**_target_details(regrade), "reason": regrade.reason},
     )
     return regrade
 
