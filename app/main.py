@@ -257,6 +257,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     certificates_deps.attach_engine(app, engine)
     identity_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)
+    proctoring_deps.attach_engine(app, engine)
     app.state.jobs.register(
         pipeline_runs.RUN_PIPELINE,
         functools.partial(

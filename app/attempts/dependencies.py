@@ -1,7 +1,9 @@
 """Routes that take ``OwnedAttempt`` cannot forget the ownership check: someone else's
 attempt is a 404, exactly like one that does not exist; ``StartedAttempt`` adds that its
-clock has started (409 ``attempt_not_started`` before a sitting's start). The autosave repository is the
-app's own (``attach_engine``): it holds the batches of saves in flight."""
+clock has started (409 ``attempt_not_started`` before a sitting's start). The autosave
+repository is the app's own (``attach_engine``): it holds the batches of saves in flight;
+so are the exam page's hot reads (``hot.HotReads``), which judge the same two rules on the
+row they read."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.attempts import service
 from app.attempts.admission import Admission, AdmissionWait, Waiting
 from app.attempts.exceptions import AttemptNotStarted
+from app.attempts.hot import HotReads
 from app.attempts.models import Attempt
 from app.attempts.repository import AutosaveRepository
 from app.core.db import driver_pool
@@ -95,12 +98,17 @@ def admission(request: Request) -> Admission:
 
 
 def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
-    app.state.autosave = AutosaveRepository(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), driver_pool(engine)
-    )
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.autosave = AutosaveRepository(autocommit, driver_pool(engine))
+    app.state.hot_reads = HotReads(autocommit, driver_pool(engine))
 
 
 def autosave_repository(request: Request) -> AutosaveRepository:
     # Read directly by the hot path, not as a dependency (FastAPI solves those per request).
     repository: AutosaveRepository = request.app.state.autosave
     return repository
+
+
+def hot_reads(request: Request) -> HotReads:
+    reads: HotReads = request.app.state.hot_reads
+    return reads

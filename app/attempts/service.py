@@ -49,11 +49,12 @@ from app.attempts.views import (
     McqView,
     ResultView,
     ScenarioView,
+    StateView,
     attempt_view,
-    item_kind,
     mcq_view,
     result_view,
     scenario_view,
+    state_view,
 )
 from app.core.clock import Clock
 
@@ -69,6 +70,7 @@ __all__ = [
     "ScenarioView",
     "Scheduled",
     "StartedAttempt",
+    "StateView",
     "attempt_view",
     "attempts_by_id",
     "eligibility",
@@ -78,7 +80,6 @@ __all__ = [
     "get_attempt",
     "has_started",
     "issue_for_pass",
-    "item_kind",
     "mcq_view",
     "owned_attempt",
     "pipeline_run_view",
@@ -98,6 +99,7 @@ __all__ = [
     "score_attempt",
     "sitting_attempt_ids",
     "start_attempt",
+    "state_view",
     "submit",
     "sweep_overdue",
 ]
