@@ -242,6 +242,11 @@ def create_app(
     return app
 
 
+def serving_app() -> FastAPI:
+    """The app of one `assay serve --workers N` process."""
+    return create_app(freeze_heap=True)
+
+
 def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
