@@ -144,7 +144,17 @@ def create_app(
         (log.info if sandbox_ok else log.error)("grading sandbox", **sandbox)
         own_engine = engine is None
         if own_engine:
-            _attach_engine(app, create_engine(settings.database_url))
+            # SQLite keeps SQLAlchemy's own pool size.
+            sized = settings.database_url.startswith("postgresql")
+            pool = {"pool_size": settings.database_pool_size} if sized else {}
+            _attach_engine(
+                app,
+                create_engine(
+                    settings.database_url,
+                    driver_pool_size=settings.database_driver_pool_size,
+                    **pool,
+                ),
+            )
         async with certificates_deps.change_feed(app), identity_deps.session_changes(app):
             # The in-process engine runs the periodic work here; procrastinate's is run
             # by `assay worker` processes, once per period whatever their number.

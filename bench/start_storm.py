@@ -458,6 +458,18 @@ def serve(args: argparse.Namespace, env: dict[str, str], log: IO[bytes]) -> subp
     )
 
 
+def pool_sizes(budget: int, workers: int) -> dict[str, str]:
+    """Each serving process's share of the database connections the run may use: a
+    third for the hot paths' pool, the rest for SQLAlchemy's (less its overflow of 10
+    and ~6 for the change feeds and the job engine)."""
+    share = budget // workers
+    driver = max(4, share // 3)
+    return {
+        "ASSAY_DATABASE_DRIVER_POOL_SIZE": str(driver),
+        "ASSAY_DATABASE_POOL_SIZE": str(max(4, share - driver - 16)),
+    }
+
+
 def target_of(args: argparse.Namespace) -> Target:
     return Target(args.port, args.connections, args.request_seconds)
 
@@ -520,6 +532,12 @@ async def main() -> None:
         "--request-seconds", type=float, default=60, help="each request's time limit"
     )
     parser.add_argument("--workers", type=int, default=1, help="`assay serve --workers`")
+    parser.add_argument(
+        "--db-connections",
+        type=int,
+        default=70,
+        help="PostgreSQL connections the server's processes may take together",
+    )
     parser.add_argument("--history-items", type=int, default=0)
     parser.add_argument(
         "--seeded-start",
@@ -545,6 +563,7 @@ async def main() -> None:
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_QUESTION_BANK": str(args.bank),
+        **pool_sizes(args.db_connections, args.workers),
     }
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)

@@ -35,3 +35,18 @@ def test_several_workers_are_refused_on_sqlite(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(typer.Exit) as refused:
         _serve(monkeypatch, "sqlite+aiosqlite:///assay.db", 2)
     assert refused.value.exit_code == 2
+
+
+async def test_the_database_pools_take_their_sizes_from_the_settings() -> None:
+    """What keeps several processes under PostgreSQL's max_connections."""
+    from app.core.db import create_engine, dispose_engine, driver_pool
+
+    engine = create_engine(
+        "postgresql+asyncpg://postgres@127.0.0.1/assay", pool_size=7, driver_pool_size=5
+    )
+    try:
+        assert engine.pool.size() == 7  # type: ignore[attr-defined]
+        pool = driver_pool(engine)
+        assert pool is not None and pool._max_size == 5
+    finally:
+        await dispose_engine(engine)
