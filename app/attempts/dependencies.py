@@ -25,7 +25,7 @@ from app.attempts.repository import AutosaveRepository
 from app.core.db import driver_pool
 from app.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, runtime
 from app.grading.dependencies import scenario_registry
-from app.identity.dependencies import CurrentUserId
+from app.identity.dependencies import CurrentUserId, HotUserId
 from app.proctoring.dependencies import ReviewPolicyDep
 
 
@@ -60,16 +60,16 @@ class Starting:
 
 async def admitted_starter(
     request: Request,
-    user_id: CurrentUserId,
+    user_id: HotUserId,
     sessionmaker: SessionmakerDep,
     clock: ClockDep,
     settings: SettingsDep,
     review: ReviewPolicyDep,
 ) -> AsyncIterator[Starting]:
-    """Admission first (a candidate in line costs one check and no database work beyond
-    the sign-in's), then the caller's overdue attempts submitted (committed on their
-    own: a start must not find an attempt whose time ran out still open). The place is
-    held until the request is over."""
+    """Admission first (a candidate in line costs one check and, with the sign-in from
+    the per-process session cache, no database work), then the caller's overdue
+    attempts submitted (committed on their own: a start must not find an attempt whose
+    time ran out still open). The place is held until the request is over."""
     gate = admission(request)
     entry = gate.try_enter(user_id, clock.now())
     if isinstance(entry, Waiting):
