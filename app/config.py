@@ -37,8 +37,8 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = Field(default=12 * 60, ge=1)
     # How long this process trusts a sign-in it checked, on the hot paths only (autosave,
-    # the exam page's state and item reads; every other route reads the session each
-    # time). On PostgreSQL every sign-out or
+    # the exam page's state and item reads, starts and check-ins; every other route
+    # reads the session each time). On PostgreSQL every sign-out or
     # password change reaches every process at once and entries live the longer time;
     # otherwise changes through this process show at once, through another (the CLI)
     # within the shorter. 0 turns the cache off.

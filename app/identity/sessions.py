@@ -6,8 +6,9 @@ nor gone (deleting a user deletes its sessions), and its user exists. Two ways t
 
 - ``check`` reads the row every time: every route but the hot ones (one indexed
   lookup, beside the request's own work), and keeps what it read for the other way;
-- ``check_cached``, for the hot paths (autosave, and the exam page's state and item
-  reads, which every candidate of a sitting asks at its start): a per-process cache of
+- ``check_cached``, for the hot paths (autosave, the exam page's state and item reads,
+  which every candidate of a sitting asks at its start, and starts and check-ins, asked
+  again while in the admission line): a per-process cache of
   good sessions that no change reaches late, as the verification cache
   (``certificates/lookup.py``):
   on PostgreSQL a trigger announces every update or delete of a session (migration
