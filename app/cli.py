@@ -43,6 +43,14 @@ SERVE_LOOP = "asyncio"
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Serving processes on this port (PostgreSQL only): each is a replica, "
+            "as behind a proxy; one per core.",
+            min=1,
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database to head, publish the question bank, serve API and pages."""
     import uvicorn
@@ -50,6 +58,11 @@ def serve(
     from app.main import create_app
 
     settings = get_settings()
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        # SQLite is one writer, and its in-process job runner would run the periodic
+        # work once per process.
+        typer.echo("--workers needs PostgreSQL (ASSAY_DATABASE_URL).", err=True)
+        raise typer.Exit(code=2)
     report = asyncio.run(_prepare(settings.database_url, settings.question_bank))
     typer.echo(
         f"database at head; bank published ({report.new_exam_versions} new exam versions, "
@@ -63,7 +76,10 @@ def serve(
         err=True,
     )
     uvicorn.run(
-        create_app(settings, freeze_heap=True),
+        # Several workers: each process builds its own app (uvicorn imports the factory).
+        "app.main:serving_app" if workers > 1 else create_app(settings, freeze_heap=True),
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_level="warning",

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "production", "test"] = "dev"
     database_url: str = "sqlite+aiosqlite:///./assay.db"
+    # PostgreSQL connections one serving process may hold: SQLAlchemy's pool (plus 10 in
+    # overflow) and asyncpg's pool of the hot paths; a few more for the change feeds and
+    # the job engine. Size them so that every process together stays under the server's
+    # max_connections (100 by default): `--workers 2` with the defaults can take ~150.
+    database_pool_size: int = Field(default=40, ge=1)
+    database_driver_pool_size: int = Field(default=20, ge=1)
     question_bank: Path = Path("./question_bank")
     scenarios: Path = Path("./scenarios")
     secret_key: str = ""
@@ -30,8 +36,9 @@ class Settings(BaseSettings):
     secret_file: Path = DEV_SECRET_FILE
 
     access_token_minutes: int = Field(default=12 * 60, ge=1)
-    # How long this process trusts a sign-in it checked, on the autosave path only
-    # (every other route reads the session each time). On PostgreSQL every sign-out or
+    # How long this process trusts a sign-in it checked, on the hot paths only (autosave,
+    # the exam page's state and item reads, starts and check-ins; every other route
+    # reads the session each time). On PostgreSQL every sign-out or
     # password change reaches every process at once and entries live the longer time;
     # otherwise changes through this process show at once, through another (the CLI)
     # within the shorter. 0 turns the cache off.

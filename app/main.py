@@ -145,7 +145,17 @@ def create_app(
         (log.info if sandbox_ok else log.error)("grading sandbox", **sandbox)
         own_engine = engine is None
         if own_engine:
-            _attach_engine(app, create_engine(settings.database_url))
+            # SQLite keeps SQLAlchemy's own pool size.
+            sized = settings.database_url.startswith("postgresql")
+            pool = {"pool_size": settings.database_pool_size} if sized else {}
+            _attach_engine(
+                app,
+                create_engine(
+                    settings.database_url,
+                    driver_pool_size=settings.database_driver_pool_size,
+                    **pool,
+                ),
+            )
         async with certificates_deps.change_feed(app), identity_deps.session_changes(app):
             # The in-process engine runs the periodic work here; procrastinate's is run
             # by `assay worker` processes, once per period whatever their number.
@@ -244,6 +254,11 @@ def create_app(
     return app
 
 
+def serving_app() -> FastAPI:
+    """The app of one `assay serve --workers N` process."""
+    return create_app(freeze_heap=True)
+
+
 def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -264,6 +279,7 @@ def _attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
     certificates_deps.attach_engine(app, engine)
     identity_deps.attach_engine(app, engine)
     attempts_deps.attach_engine(app, engine)
+    proctoring_deps.attach_engine(app, engine)
     app.state.jobs.register(
         pipeline_runs.RUN_PIPELINE,
         functools.partial(

@@ -1,27 +1,29 @@
 """Synchronized-start benchmark, through scheduled sittings.
 
 Starts `assay serve` on PostgreSQL (a fresh database, as bench/autosave.py does) on
-127.0.0.1; an admin account and N pre-registered candidates per cohort (accounts and
-tokens made beforehand, by SQL: signing them in would measure argon2). Then, cohort by
-cohort, each against the history the earlier ones left:
+127.0.0.1, with ``--workers`` serving processes; an admin account and N candidates per
+cohort (accounts and sessions written by SQL in bulk, tokens minted here: signing them
+in would measure argon2). Then, cohort by cohort, each against the history the earlier
+ones left:
 
-1. an admin schedules a sitting of the exam (`POST /api/v1/sittings`, capacity N) whose
-   start is far enough ahead for the check-ins (estimated from the previous cohort's
-   check-in rate; a pilot of 100 check-ins before the first);
-2. check-in: all N candidates check in at once (`POST /sittings/{id}/check-in`: the form
-   drawn and the attempt created, clock not running); rate, p50/p99, errors; a 202
-   (admission) is retried after its Retry-After and counted apart;
+1. an admin schedules a sitting of the exam (`POST /api/v1/sittings`, capacity N) that
+   starts when the check-in window has passed (plus a margin);
+2. check-in, spread over the window as a real one is: each candidate arrives at a random
+   moment of it (seeded) and checks in (`POST /sittings/{id}/check-in`: the form drawn
+   and the attempt created, clock not running); a 202 (admission) is asked again after
+   its Retry-After; latency from the arrival, errors;
 3. the start: at the sitting's start every candidate opens the exam at once, as the exam
    page does (`GET /attempts/{id}`, which must say `in_progress`, then the first item);
-   all-started time (from the start to the last first item), p50/p99, errors.
+   all-started time (from the start to the last first item), each candidate's time to
+   started (p50/p99, waits for a client connection included), errors.
 
-Optionally, after cohort 1, H attempt items of history (scored attempts of the same exam
-by 1,000 other people) are written with SQL and the exposure counters folded from them.
-The ratio of the last cohort's check-in and start rates to the first's is the figure that
-says whether a start's cost grows with history.
-
-Bounded: each request has a timeout; only 127.0.0.1 is contacted. Usage:
-    python bench/start_storm.py [--candidates 1000] [--cohorts 5] [--history-items 0]
+The client stands for a proxy in front of the service: at most ``--connections``
+keep-alive connections, each a lean HTTP/1.1 loop (an HTTP library's own cost per
+request would be a good part of the figure on a machine this small); every request has
+a timeout. Optionally, after cohort 1, H attempt items of history are written with SQL,
+and after the cohorts M more checked-in attempts (copies of a real check-in's form)
+start at once ("seeded start"). Only 127.0.0.1 is contacted. Usage:
+    python bench/start_storm.py [--candidates 1000] [--cohorts 5] [--workers 1]
 """
 
 from __future__ import annotations
@@ -31,15 +33,19 @@ import asyncio
 import json
 import os
 import platform
+import random
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import asyncpg
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,11 +57,11 @@ from bench.autosave import (  # noqa: E402
     add_database_arguments,
     fresh_database,
     percentile,
-    start_server,
     wait_ready,
 )
 
 EXAM = "mlops-foundation"
+HOST = "127.0.0.1"
 
 
 async def create_users(
@@ -86,14 +92,87 @@ async def create_users(
     return ids
 
 
+class Answer:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> dict[str, object]:
+        value: dict[str, object] = json.loads(self.body)
+        return value
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server, one request at a time."""
+
+    def __init__(self, port: int, limit_seconds: float) -> None:
+        self.port, self.limit_seconds = port, limit_seconds
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, token: str, body: bytes = b"") -> Answer:
+        # A kept-alive connection the server closed while it was idle (uvicorn after 5 s)
+        # fails before any answer: asked again once on a new one, as HTTP clients do.
+        reused = self._streams is not None
+        try:
+            return await asyncio.wait_for(
+                self._exchange(method, path, token, body), self.limit_seconds
+            )
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            self.close()
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+        except BaseException:
+            self.close()  # whatever was half read is gone with it
+            raise
+        try:
+            return await asyncio.wait_for(
+                self._exchange(method, path, token, body), self.limit_seconds
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    async def _exchange(self, method: str, path: str, token: str, body: bytes) -> Answer:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(HOST, self.port)
+        reader, writer = self._streams
+        content_type = "Content-Type: application/json\r\n" if body else ""
+        writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {token}\r\n"
+            f"{content_type}Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        status = int((await reader.readuntil(b"\r\n")).split(b" ", 2)[1])
+        headers: dict[str, str] = {}
+        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            data = b""
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                data += (await reader.readexactly(size + 2))[:-2]
+            await reader.readuntil(b"\r\n")
+        else:
+            data = await reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection") == "close":
+            self.close()
+        return Answer(status, headers, data)
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
 class Figures:
     """Latencies and errors of one storm."""
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
-        self.waited = 0  # 202 answers (admission), retried
-        self.late = 0  # check-ins after the sitting's start
+        self.waited = 0  # 202 answers (admission), asked again
+        self.late = 0  # check-ins after the sitting's start: latecomers
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -106,11 +185,41 @@ class Figures:
             "admission_waits": self.waited,
             "latecomers": self.late,
             "seconds": round(elapsed, 2),
-            "per_s": round(count / elapsed, 1),
+            "per_s": round(count / elapsed, 1) if elapsed > 0 else None,
             "p50_ms": round(percentile(self.latencies, 0.50), 1),
             "p99_ms": round(percentile(self.latencies, 0.99), 1),
             "max_ms": round(max(self.latencies, default=0.0), 1),
         }
+
+
+Job = Callable[[Connection], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server, and how the client stands in for a proxy in front of it."""
+
+    port: int
+    connections: int
+    request_seconds: float
+
+    def connect(self) -> Connection:
+        return Connection(self.port, self.request_seconds)
+
+
+async def run_jobs(target: Target, jobs: asyncio.Queue[Job | None]) -> None:
+    """``connections`` workers, each on its own connection, take jobs until told to stop
+    (one None each): the bound a proxy puts on what is open at a time."""
+
+    async def worker() -> None:
+        connection = target.connect()
+        try:
+            while (job := await jobs.get()) is not None:
+                await job(connection)
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(worker() for _ in range(target.connections)))
 
 
 def mint_tokens(ids: list[uuid.UUID]) -> list[str]:
@@ -118,93 +227,114 @@ def mint_tokens(ids: list[uuid.UUID]) -> list[str]:
     return [tokens.issue(str(u), "access", timedelta(hours=4), sid=str(u))[0] for u in ids]
 
 
-def client_for(base: str, connections: int) -> httpx.AsyncClient:
-    """``connections`` bounds what is open at a time (the client's pool), as a proxy in
-    front of the service would."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(base_url=base, timeout=120, limits=limits)
-
-
 async def schedule(
-    client: httpx.AsyncClient, admin_token: str, starts_at: datetime, capacity: int
+    connection: Connection, admin_token: str, starts_at: datetime, capacity: int
 ) -> str:
-    r = await client.post(
-        "/api/v1/sittings",
-        headers={"Authorization": f"Bearer {admin_token}"},
-        json={
-            "exam_code": EXAM,
-            "starts_at": starts_at.isoformat(),
-            "check_in_opens_at": datetime.now(UTC).isoformat(),
-            "capacity": capacity,
-        },
-    )
-    r.raise_for_status()
+    body = {
+        "exam_code": EXAM,
+        "starts_at": starts_at.isoformat(),
+        "check_in_opens_at": datetime.now(UTC).isoformat(),
+        "capacity": capacity,
+    }
+    r = await connection.request("POST", "/api/v1/sittings", admin_token, json.dumps(body).encode())
+    if r.status != 201:
+        raise RuntimeError(f"scheduling failed: {r.status} {r.body[:300]!r}")
     return str(r.json()["id"])
 
 
-async def check_in_storm(
-    client: httpx.AsyncClient, sitting_id: str, tokens: list[str]
+async def check_in_window(
+    target: Target,
+    sitting_id: str,
+    tokens: list[str],
+    window: float,
+    seed: int,
 ) -> tuple[dict[str, object], dict[str, str]]:
-    """Every candidate checks in at once; returns the figures and each token's attempt."""
+    """Each candidate arrives at a random moment of the window and checks in; latency
+    from their arrival (a wait for a free connection counts). Returns the figures and
+    each token's attempt."""
     figures = Figures()
     attempts: dict[str, str] = {}
-
-    async def one(token: str) -> None:
-        started = time.perf_counter()
-        try:
-            for _ in range(100):  # admission: wait as told, then ask again
-                r = await client.post(
-                    f"/api/v1/sittings/{sitting_id}/check-in",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                if r.status_code != 202:
-                    break
-                figures.waited += 1
-                await asyncio.sleep(float(r.headers["Retry-After"]))
-            if r.status_code == 201:
-                attempts[token] = r.json()["id"]
-                if r.json()["status"] != "checked_in":
-                    figures.late += 1  # checked in after the start: a latecomer
-            else:
-                figures.error(str(r.status_code))
-        except httpx.HTTPError as exc:
-            figures.error(type(exc).__name__)
-        figures.latencies.append((time.perf_counter() - started) * 1000)
-
+    rng = random.Random(seed)
+    arrivals = sorted((rng.uniform(0, window), t) for t in tokens)
+    jobs: asyncio.Queue[Job | None] = asyncio.Queue()
     t0 = time.perf_counter()
-    await asyncio.gather(*(one(t) for t in tokens))
+
+    def check_in(token: str, arrived: float) -> Job:
+        async def job(connection: Connection) -> None:
+            try:
+                r = await connection.request(
+                    "POST", f"/api/v1/sittings/{sitting_id}/check-in", token
+                )
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                figures.error(type(exc).__name__)
+                figures.latencies.append((time.perf_counter() - arrived) * 1000)
+                return
+            if r.status == 202:  # admission: asked again after Retry-After
+                figures.waited += 1
+                delay = float(r.headers.get("retry-after", "1"))
+                asyncio.get_running_loop().call_later(delay, jobs.put_nowait, job)
+                return
+            if r.status == 201:
+                attempts[token] = str(r.json()["id"])
+                if r.json()["status"] != "checked_in":
+                    figures.late += 1
+            else:
+                figures.error(str(r.status))
+            figures.latencies.append((time.perf_counter() - arrived) * 1000)
+            if len(figures.latencies) == len(tokens):
+                for _ in range(target.connections):
+                    jobs.put_nowait(None)
+
+        return job
+
+    async def arrive() -> None:
+        for offset, token in arrivals:
+            await asyncio.sleep(max(0.0, t0 + offset - time.perf_counter()))
+            jobs.put_nowait(check_in(token, time.perf_counter()))
+
+    await asyncio.gather(arrive(), run_jobs(target, jobs))
     return figures.summary(len(tokens), time.perf_counter() - t0), attempts
 
 
 async def start_storm(
-    client: httpx.AsyncClient, attempts: dict[str, str], starts_at: datetime
+    target: Target,
+    attempts: dict[str, str],
+    starts_at: datetime,
 ) -> dict[str, object]:
     """At the sitting's start every candidate opens the exam: the attempt's state (it must
     be running) and its first item. Timed from the start itself."""
     figures = Figures()
     await asyncio.sleep(max(0.0, (starts_at - datetime.now(UTC)).total_seconds()) + 0.05)
-    # Timed from the start itself (the 50 ms after it count), or from now if the
-    # check-ins ran past it.
+    # Timed from the start (the 50 ms after it count), or from now if check-ins ran late.
     fired = max(starts_at, datetime.now(UTC))
+    t0 = time.perf_counter() - (datetime.now(UTC) - fired).total_seconds()
+    jobs: asyncio.Queue[Job | None] = asyncio.Queue()
 
-    async def one(token: str, attempt_id: str) -> None:
-        started = time.perf_counter()
-        headers = {"Authorization": f"Bearer {token}"}
-        try:
-            state = await client.get(f"/api/v1/attempts/{attempt_id}", headers=headers)
-            if state.status_code != 200 or state.json()["status"] != "in_progress":
-                figures.error(f"state {state.status_code} {state.json().get('status')}")
-                return
-            item = await client.get(f"/api/v1/attempts/{attempt_id}/items/q1", headers=headers)
-            if item.status_code != 200:
-                figures.error(f"item {item.status_code}")
-        except httpx.HTTPError as exc:
-            figures.error(type(exc).__name__)
-        finally:
-            figures.latencies.append((time.perf_counter() - started) * 1000)
+    def open_exam(token: str, attempt_id: str) -> Job:
+        async def job(connection: Connection) -> None:
+            try:
+                state = await connection.request("GET", f"/api/v1/attempts/{attempt_id}", token)
+                if state.status != 200 or state.json()["status"] != "in_progress":
+                    figures.error(f"state {state.status} {state.body[:60]!r}")
+                    return
+                item = await connection.request(
+                    "GET", f"/api/v1/attempts/{attempt_id}/items/q1", token
+                )
+                if item.status != 200:
+                    figures.error(f"item {item.status}")
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                figures.error(type(exc).__name__)
+            finally:
+                figures.latencies.append((time.perf_counter() - t0) * 1000)
 
-    await asyncio.gather(*(one(t, a) for t, a in attempts.items()))
-    summary = figures.summary(len(attempts), (datetime.now(UTC) - fired).total_seconds())
+        return job
+
+    for token, attempt_id in attempts.items():
+        jobs.put_nowait(open_exam(token, attempt_id))
+    for _ in range(target.connections):
+        jobs.put_nowait(None)
+    await run_jobs(target, jobs)
+    summary = figures.summary(len(attempts), time.perf_counter() - t0)
     summary["fired_after_start_s"] = round((fired - starts_at).total_seconds(), 2)
     return summary
 
@@ -317,39 +447,66 @@ async def seed_checked_in(
     return [str(i) for i in ids]
 
 
+def serve(args: argparse.Namespace, env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    command = ["-m", "app.cli", "serve", "--host", HOST, "--port", str(args.port)]
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, *command, "--workers", str(args.workers)],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+
+
+def pool_sizes(budget: int, workers: int) -> dict[str, str]:
+    """Each serving process's share of the database connections the run may use: a
+    third for the hot paths' pool, the rest for SQLAlchemy's (less its overflow of 10
+    and ~6 for the change feeds and the job engine)."""
+    share = budget // workers
+    driver = max(4, share // 3)
+    return {
+        "ASSAY_DATABASE_DRIVER_POOL_SIZE": str(driver),
+        "ASSAY_DATABASE_POOL_SIZE": str(max(4, share - driver - 16)),
+    }
+
+
+def target_of(args: argparse.Namespace) -> Target:
+    return Target(args.port, args.connections, args.request_seconds)
+
+
 async def seeded_start(
-    base: str, connections: int, pg_url: str, admin_token: str, template: str, count: int
+    args: argparse.Namespace, pg_url: str, admin_token: str, template: str
 ) -> dict[str, object]:
-    user_ids = await create_users(pg_url, count, "seeded")
+    user_ids = await create_users(pg_url, args.seeded_start, "seeded")
     tokens = mint_tokens(user_ids)
     starts_at = (datetime.now(UTC) + timedelta(seconds=30)).replace(microsecond=0)
-    async with client_for(base, connections) as client:
-        sitting_id = await schedule(client, admin_token, starts_at, count)
-        attempt_ids = await seed_checked_in(pg_url, sitting_id, template, user_ids)
-        start = await start_storm(client, dict(zip(tokens, attempt_ids, strict=True)), starts_at)
-    return {"candidates": count, "start": start}
+    connection = target_of(args).connect()
+    sitting_id = await schedule(connection, admin_token, starts_at, args.seeded_start)
+    connection.close()
+    attempt_ids = await seed_checked_in(pg_url, sitting_id, template, user_ids)
+    start = await start_storm(
+        target_of(args), dict(zip(tokens, attempt_ids, strict=True)), starts_at
+    )
+    return {"candidates": args.seeded_start, "start": start}
 
 
 async def cohort(
-    base: str,
-    connections: int,
-    admin_token: str,
-    tokens: list[str],
-    checkins_per_s: float,
+    args: argparse.Namespace, number: int, admin_token: str, tokens: list[str]
 ) -> dict[str, object]:
-    # The start far enough ahead for every check-in (twice the estimate, and 10 s).
-    lead = 10 + 2 * len(tokens) / checkins_per_s
+    # The start once the window has passed, with a margin for the last check-ins.
+    lead = args.check_in_window + args.margin
     starts_at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
-    async with client_for(base, connections) as client:
-        sitting_id = await schedule(client, admin_token, starts_at, len(tokens))
-        check_in, attempts = await check_in_storm(client, sitting_id, tokens)
-        start = await start_storm(client, attempts, starts_at)
+    connection = target_of(args).connect()
+    sitting_id = await schedule(connection, admin_token, starts_at, len(tokens))
+    connection.close()
+    check_in, attempts = await check_in_window(
+        target_of(args), sitting_id, tokens, args.check_in_window, seed=number
+    )
+    start = await start_storm(target_of(args), attempts, starts_at)
     return {
-        "lead_s": round(lead, 1),
         "check_in": check_in,
         "start": start,
-        "rate": check_in["per_s"],
-        "template": next(iter(attempts.values())),
+        "template": next(iter(attempts.values()), ""),
     }
 
 
@@ -359,8 +516,29 @@ async def main() -> None:
     )
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--cohorts", type=int, default=5)
+    parser.add_argument(
+        "--check-in-window",
+        type=float,
+        default=None,
+        help="seconds over which a cohort's check-ins arrive (default: N/40, at least 20)",
+    )
+    parser.add_argument(
+        "--margin", type=float, default=10, help="seconds from the window's end to the start"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="client connections open at a time"
+    )
+    parser.add_argument(
+        "--request-seconds", type=float, default=60, help="each request's time limit"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="`assay serve --workers`")
+    parser.add_argument(
+        "--db-connections",
+        type=int,
+        default=70,
+        help="PostgreSQL connections the server's processes may take together",
+    )
     parser.add_argument("--history-items", type=int, default=0)
-    parser.add_argument("--connections", type=int, default=24)
     parser.add_argument(
         "--seeded-start",
         type=int,
@@ -372,6 +550,8 @@ async def main() -> None:
     parser.add_argument("--port", type=int, default=18090)
     parser.add_argument("--bank", type=Path, default=ROOT / "question_bank")
     args = parser.parse_args()
+    if args.check_in_window is None:
+        args.check_in_window = max(20.0, args.candidates / 40)
 
     pg_url, server_url = await fresh_database(args)
     # The server's development signing keys go to a scratch directory, not the working
@@ -383,51 +563,47 @@ async def main() -> None:
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_LOG_LEVEL": "WARNING",
         "ASSAY_QUESTION_BANK": str(args.bank),
+        **pool_sizes(args.db_connections, args.workers),
     }
-    server = start_server(["-m", "app.cli", "serve", "--host", "127.0.0.1"], env, args.port)
-    mint = mint_tokens
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    # The server's errors (a 5xx says why there), kept beside the figures.
+    server_log = (out_dir / "start_storm-server.log").open("wb")
+    server = serve(args, env, server_log)
 
     results: list[dict[str, object]] = []
     history: dict[str, float] = {}
     seeded: dict[str, object] = {}
     template = ""
     try:
-        base = f"http://127.0.0.1:{args.port}"
-        await wait_ready(f"{base}/readyz")
-        admin_token = mint(await create_users(pg_url, 1, "admin", role="admin"))[0]
-        pilot = mint(await create_users(pg_url, 100, "pilot"))
-        async with client_for(base, args.connections) as client:
-            sitting = await schedule(
-                client, admin_token, datetime.now(UTC) + timedelta(hours=1), len(pilot)
-            )
-            pilot_figures, _ = await check_in_storm(client, sitting, pilot)
-        rate = float(pilot_figures["per_s"])  # type: ignore[arg-type]
+        await wait_ready(f"http://{HOST}:{args.port}/readyz")
+        admin_token = mint_tokens(await create_users(pg_url, 1, "admin", role="admin"))[0]
         cohorts = [
-            mint(await create_users(pg_url, args.candidates, f"cohort{n + 1}"))
+            mint_tokens(await create_users(pg_url, args.candidates, f"cohort{n + 1}"))
             for n in range(args.cohorts)
         ]
         for n, cohort_tokens in enumerate(cohorts):
             if n == 1 and args.history_items:
                 history = await seed_history(pg_url, args.history_items, 20)
-            result = await cohort(base, args.connections, admin_token, cohort_tokens, rate)
-            rate = float(result.pop("rate"))  # type: ignore[arg-type]
-            template = str(result.pop("template"))
+            result = await cohort(args, n + 1, admin_token, cohort_tokens)
+            template = str(result.pop("template")) or template
+            result["load_average"] = [round(x, 2) for x in os.getloadavg()]
             results.append(result)
             print(f"cohort {n + 1}: {json.dumps(result)}", flush=True)
-        if args.seeded_start:
-            seeded = await seeded_start(
-                base, args.connections, pg_url, admin_token, template, args.seeded_start
-            )
+        if args.seeded_start and template:
+            seeded = await seeded_start(args, pg_url, admin_token, template)
+            seeded["load_average"] = [round(x, 2) for x in os.getloadavg()]
             print(f"seeded start: {json.dumps(seeded)}", flush=True)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
+        server_log.close()
         scratch.cleanup()
 
-    def ratio(phase: str) -> float:
-        first = float(results[0][phase]["per_s"])  # type: ignore[index]
-        last = float(results[-1][phase]["per_s"])  # type: ignore[index]
-        return round(last / first, 3)
+    def ratio(phase: str, figure: str) -> float | None:
+        first = results[0][phase][figure]  # type: ignore[index]
+        last = results[-1][phase][figure]  # type: ignore[index]
+        return round(float(last) / float(first), 3) if first and last else None
 
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -435,15 +611,12 @@ async def main() -> None:
         "load_average": os.getloadavg(),
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "server_database": "unix socket" if "?host=" in server_url else "tcp 127.0.0.1",
-        "pilot_check_in": pilot_figures,
         "history": history,
         "cohorts": results,
         "seeded_start": seeded,
-        "check_in_rate_ratio_last_to_first": ratio("check_in"),
-        "start_rate_ratio_last_to_first": ratio("start"),
+        "start_rate_ratio_last_to_first": ratio("start", "per_s"),
+        "check_in_p50_ratio_last_to_first": ratio("check_in", "p50_ms"),
     }
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
     (out_dir / "start_storm.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 

@@ -1,7 +1,9 @@
 """Routes that take ``OwnedAttempt`` cannot forget the ownership check: someone else's
 attempt is a 404, exactly like one that does not exist; ``StartedAttempt`` adds that its
-clock has started (409 ``attempt_not_started`` before a sitting's start). The autosave repository is the
-app's own (``attach_engine``): it holds the batches of saves in flight."""
+clock has started (409 ``attempt_not_started`` before a sitting's start). The autosave
+repository is the app's own (``attach_engine``): it holds the batches of saves in flight;
+so are the exam page's hot reads (``hot.HotReads``), which judge the same two rules on the
+row they read."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.attempts import service
 from app.attempts.admission import AdmissionLine, AdmissionWait, Waiting
 from app.attempts.exceptions import AttemptNotStarted
+from app.attempts.hot import HotReads
 from app.attempts.models import Attempt, AttemptStatus
 from app.attempts.repository import AutosaveRepository
 from app.core.db import driver_pool
@@ -29,7 +32,7 @@ from app.core.deps import (
     runtime,
 )
 from app.grading.dependencies import scenario_registry
-from app.identity.dependencies import CurrentUserId
+from app.identity.dependencies import CurrentUserId, HotUserId
 from app.proctoring import service as proctoring_service
 from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
 
@@ -65,16 +68,16 @@ class Starting:
 
 async def admitted_starter(
     request: Request,
-    user_id: CurrentUserId,
+    user_id: HotUserId,
     sessionmaker: SessionmakerDep,
     clock: ClockDep,
     settings: SettingsDep,
     review: ReviewPolicyDep,
 ) -> AsyncIterator[Starting]:
-    """Admission first (a candidate in line costs one check and no database work beyond
-    the sign-in's), then the caller's overdue attempts submitted (committed on their
-    own: a start must not find an attempt whose time ran out still open). The place is
-    held until the request is over."""
+    """Admission first (a candidate in line costs one check and, with the sign-in from
+    the per-process session cache, no database work), then the caller's overdue
+    attempts submitted (committed on their own: a start must not find an attempt whose
+    time ran out still open). The place is held until the request is over."""
     gate = admission(request)
     entry = await gate.enter(user_id, clock.now())
     if isinstance(entry, Waiting):
@@ -140,12 +143,17 @@ def admission(request: Request) -> AdmissionLine:
 
 
 def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
-    app.state.autosave = AutosaveRepository(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), driver_pool(engine)
-    )
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.autosave = AutosaveRepository(autocommit, driver_pool(engine))
+    app.state.hot_reads = HotReads(autocommit, driver_pool(engine))
 
 
 def autosave_repository(request: Request) -> AutosaveRepository:
     # Read directly by the hot path, not as a dependency (FastAPI solves those per request).
     repository: AutosaveRepository = request.app.state.autosave
     return repository
+
+
+def hot_reads(request: Request) -> HotReads:
+    reads: HotReads = request.app.state.hot_reads
+    return reads

@@ -198,11 +198,13 @@ class ItemMeta:
     option_count: int
     multiple: bool
     scenario_id: str | None = None
+    position: int = 0
 
 
 @dataclass(frozen=True)
 class FormMeta:
     owner_id: uuid.UUID
+    # By position.
     items: dict[str, ItemMeta]
     # When the clock starts (a sitting's start, for a checked-in attempt): fixed once
     # started (a sitting moves only before its start).
@@ -210,12 +212,14 @@ class FormMeta:
 
 
 @functools.cache
-def item_meta(kind: str, option_count: int, multiple: bool, scenario_id: str | None) -> ItemMeta:
-    """Shared instances: a handful of distinct values over every cached form. One object
+def item_meta(
+    kind: str, option_count: int, multiple: bool, scenario_id: str | None, position: int
+) -> ItemMeta:
+    """Shared instances: a few hundred distinct values over every cached form. One object
     per item of every cached form made each full garbage collection traverse tens of
     thousands of them (a pause of 40-60 ms under load, measured); shared, they cost
     nothing."""
-    return ItemMeta(kind, option_count, multiple, scenario_id)
+    return ItemMeta(kind, option_count, multiple, scenario_id, position)
 
 
 class _FormMetaCache:
@@ -246,6 +250,7 @@ _FORM_META = (
         AttemptItem.__table__.c.option_order,
         ItemVersion.__table__.c.type,
         AttemptItem.__table__.c.scenario_id,
+        AttemptItem.__table__.c.position,
     )
     .select_from(AttemptItem.__table__)
     .join(_attempts, _attempts.c.id == AttemptItem.__table__.c.attempt_id)
@@ -254,6 +259,7 @@ _FORM_META = (
         ItemVersion.__table__.c.id == AttemptItem.__table__.c.item_version_id,
     )
     .where(AttemptItem.__table__.c.attempt_id == bindparam("attempt_id", type_=Uuid))
+    .order_by(AttemptItem.__table__.c.position)
 )
 
 
@@ -267,9 +273,13 @@ def remember_form(attempt: Attempt, items: Sequence[AttemptItem], types: dict[st
             attempt.user_id,
             {
                 i.ref: item_meta(
-                    i.kind, len(i.option_order or []), types.get(i.ref) == "multiple", i.scenario_id
+                    i.kind,
+                    len(i.option_order or []),
+                    types.get(i.ref) == "multiple",
+                    i.scenario_id,
+                    i.position,
                 )
-                for i in items
+                for i in sorted(items, key=lambda i: i.position)
             },
             attempt.started_at,
         ),
@@ -521,8 +531,10 @@ class AutosaveRepository:
         meta = FormMeta(
             rows[0][0],
             {
-                ref: item_meta(kind, len(order or []), item_type == "multiple", scenario_id)
-                for _, _, ref, kind, order, item_type, scenario_id in rows
+                ref: item_meta(
+                    kind, len(order or []), item_type == "multiple", scenario_id, position
+                )
+                for _, _, ref, kind, order, item_type, scenario_id, position in rows
             },
             rows[0][1],
         )

@@ -11,9 +11,9 @@ from app.attempts import service
 from app.attempts.dependencies import (
     OwnedAttempt,
     RunRequest,
-    StartedAttempt,
     Starter,
     autosave_repository,
+    hot_reads,
 )
 from app.attempts.exceptions import (
     AlreadyCertified,
@@ -34,6 +34,7 @@ from app.attempts.exceptions import (
     ScenarioUnavailable,
 )
 from app.attempts.models import Attempt, AttemptStatus
+from app.attempts.repository import FormMeta
 from app.attempts.schemas import (
     AdmissionWaitOut,
     AttemptStartedOut,
@@ -68,7 +69,7 @@ from app.exams.exceptions import ExamNotFound
 from app.grading.dependencies import scenario_registry
 from app.identity.dependencies import CurrentUserId, HotUserId
 from app.proctoring import service as proctoring_service
-from app.proctoring.dependencies import ClientDep, ReviewPolicyDep
+from app.proctoring.dependencies import ClientDep, ReviewPolicyDep, client_notes
 
 router = APIRouter(prefix="/api/v1", tags=["attempts"], route_class=UnitOfWorkRoute)
 # Autosave, the hottest route, alone: the app matches it before any other (routes are
@@ -158,18 +159,59 @@ async def start_attempt(
     responses=responses(AttemptNotFound),
 )
 async def attempt_state(
-    attempt: OwnedAttempt,
+    attempt_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
+    user_id: HotUserId,
     review: ReviewPolicyDep,
     client: ClientDep,
 ) -> AttemptStateOut:
+    # What every candidate of a sitting asks at its start: the attempt's row and its
+    # answers in one autocommit read, the form from the per-process cache (hot.py).
+    found = await hot_reads(request).state(attempt_id)
+    if found is None or found[0].owner_id != user_id:
+        raise AttemptNotFound()
+    row, answers = found
+    clock = runtime(request).clock
     # The page syncs its clock here every 30 s: where proctoring notes who works on the
     # attempt from where (a new address, a second sign-in). Autosave stays untouched.
-    if attempt.status == AttemptStatus.in_progress:
-        await proctoring_service.observe(session, clock, review, attempt.id, client)
-    return await _state_out(attempt, request, session, clock)
+    if row.status == AttemptStatus.in_progress:
+        await proctoring_service.observe(
+            session, clock, review, attempt_id, client, client_notes(request)
+        )
+    now = clock.now()
+    form = await autosave_repository(request).form_meta(attempt_id, now)
+    view = await service.state_view(
+        session,
+        attempt_id,
+        form or FormMeta(user_id, {}, row.started_at),
+        answers,
+        scenario_registry(request),
+    )
+    return AttemptStateOut(
+        id=attempt_id,
+        exam_code=row.exam_code,
+        status=service.public_status(row, now),
+        started_at=row.started_at,
+        starts_at=row.started_at,
+        starts_in_seconds=max(0, math.ceil((row.started_at - now).total_seconds())),
+        deadline_at=row.deadline_at,
+        remaining_seconds=service.remaining_seconds(row, now),
+        submitted_at=row.submitted_at,
+        receipt=row.receipt,
+        answers_receipt=view.receipt,
+        credited_seconds=row.credited_seconds,
+        items=[
+            ItemStateOut(
+                ref=ref,
+                kind=kind,
+                position=position,
+                answered=ref in view.answered,
+                flagged=ref in view.flagged,
+            )
+            for ref, kind, position in view.items
+        ],
+    )
 
 
 async def _state_out(
@@ -209,9 +251,19 @@ async def _state_out(
     responses=responses(AttemptNotFound, ItemNotFound, AttemptNotStarted),
 )
 async def attempt_item(
-    ref: Text, request: Request, attempt: StartedAttempt, session: SessionDep
+    attempt_id: uuid.UUID, ref: Text, request: Request, session: SessionDep, user_id: HotUserId
 ) -> McqItemOut | ScenarioItemOut:
-    if await service.item_kind(session, attempt, ref) == "scenario":
+    # One autocommit read (the attempt's owner and start, the slot, the stored answer);
+    # the item's text and HTML from the per-process cache (hot.py).
+    slot = await hot_reads(request).item(attempt_id, ref)
+    if slot is None or slot.owner_id != user_id:
+        raise AttemptNotFound()
+    if slot.started_at > runtime(request).clock.now():
+        raise AttemptNotStarted()
+    if slot.kind is None:
+        raise ItemNotFound()
+    if slot.kind == "scenario":
+        attempt = await service.owned_attempt(session, user_id, attempt_id)
         sv = await service.scenario_view(session, attempt, ref, scenario_registry(request))
         return ScenarioItemOut(
             ref=sv.ref,
@@ -227,16 +279,13 @@ async def attempt_item(
             pipeline_command=sv.pipeline_command,
             pipeline_runs_left=sv.pipeline_runs_left,
         )
-    view = await service.mcq_view(session, attempt, ref)
+    view = await service.mcq_view(session, slot, ref)
     return McqItemOut(
         ref=view.ref,
         stem=view.stem,
-        stem_html=exams_service.block_html(view.stem),
+        stem_html=view.stem_html,
         multiple=view.multiple,
-        options=[
-            OptionOut(id=label, text=text, html=exams_service.inline_html(text))
-            for label, text in view.options
-        ],
+        options=[OptionOut(id=label, text=text, html=html) for label, text, html in view.options],
         answer=view.answer,
         flagged=view.flagged,
         seq=view.seq,

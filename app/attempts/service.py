@@ -49,11 +49,12 @@ from app.attempts.views import (
     McqView,
     ResultView,
     ScenarioView,
+    StateView,
     attempt_view,
-    item_kind,
     mcq_view,
     result_view,
     scenario_view,
+    state_view,
 )
 from app.core.clock import Clock
 
@@ -72,6 +73,7 @@ __all__ = [
     "ScenarioView",
     "Scheduled",
     "StartedAttempt",
+    "StateView",
     "attempt_view",
     "attempts_by_id",
     "cancel_sitting_attempts",
@@ -82,7 +84,6 @@ __all__ = [
     "get_attempt",
     "has_started",
     "issue_for_pass",
-    "item_kind",
     "mcq_view",
     "move_sitting_clocks",
     "owned_attempt",
@@ -103,6 +104,7 @@ __all__ = [
     "sitting_attempt_ids",
     "sitting_candidates",
     "start_attempt",
+    "state_view",
     "submit",
     "sweep_overdue",
 ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from app.attempts.models import Attempt, AttemptStatus
+from app.attempts.models import AttemptStatus
 
 CHECKED_IN = "checked_in"
 
@@ -44,18 +45,29 @@ def attempt_times(
     return now, schedule.starts_at + duration + waited
 
 
-def has_started(attempt: Attempt, now: datetime) -> bool:
+class Clocked(Protocol):
+    """An attempt as its clock needs it: the row, or a hot read of it (``hot.StateRow``)."""
+
+    @property
+    def status(self) -> AttemptStatus: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def deadline_at(self) -> datetime: ...
+
+
+def has_started(attempt: Clocked, now: datetime) -> bool:
     return attempt.started_at <= now
 
 
-def public_status(attempt: Attempt, now: datetime) -> str:
+def public_status(attempt: Clocked, now: datetime) -> str:
     """The status callers see: ``checked_in`` until the clock starts."""
     if attempt.status == AttemptStatus.in_progress and not has_started(attempt, now):
         return CHECKED_IN
     return attempt.status.value
 
 
-def remaining_seconds(attempt: Attempt, now: datetime) -> int:
+def remaining_seconds(attempt: Clocked, now: datetime) -> int:
     """Time left on the clock; a clock not yet running shows its whole length."""
     if attempt.status != AttemptStatus.in_progress:
         return 0

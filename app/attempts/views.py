@@ -3,6 +3,7 @@ Never a key, a hidden check or a solution."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ from app.attempts import receipts
 from app.attempts.exceptions import (
     ItemNotFound,
 )
+from app.attempts.hot import ItemSlot, StoredAnswer
 from app.attempts.items import OPTION_LABELS, chosen_options, scenario_for, scenario_variant
 from app.attempts.models import Attempt, AttemptItem, AttemptStatus, Response
 from app.attempts.pipeline import PIPELINE
 from app.attempts.repository import (
     AttemptRepository,
+    FormMeta,
 )
 from app.attempts.runs import PUBLIC_CHECKS, runs_left
 from app.certificates import service as certificates_service
@@ -70,35 +73,83 @@ async def attempt_view(
 class McqView:
     ref: str
     stem: str
+    stem_html: str
     multiple: bool
-    options: list[tuple[str, str]]
+    # (label, text, html) in the attempt's order.
+    options: list[tuple[str, str, str]]
     answer: list[str]
     flagged: bool
     # The stored seq, so a client that lost its own count continues above it.
     seq: int
 
 
-async def mcq_view(session: AsyncSession, attempt: Attempt, ref: str) -> McqView:
+async def mcq_view(session: AsyncSession, slot: ItemSlot, ref: str) -> McqView:
     """The item as this candidate sees it: options in their shuffled order, labelled a, b,
-    c... per attempt, never the key."""
-    repo = AttemptRepository(session)
-    slot = await repo.item(attempt.id, ref)
-    if slot is None or slot.item_version_id is None:
+    c... per attempt, never the key. ``slot``: the attempt's item and stored answer (one
+    read, ``hot.HotReads.item``); the version's text from the per-process cache."""
+    content = (
+        await exams_service.item_content(session, slot.item_version_id)
+        if slot.item_version_id is not None
+        else None
+    )
+    if content is None:
         raise ItemNotFound()
-    version = (await exams_service.item_versions(session, [slot.item_version_id]))[
-        slot.item_version_id
-    ]
-    texts = {o["id"]: o["text"] for o in version.options}
-    order = slot.option_order or []
-    response = await repo.response(attempt.id, ref)
     return McqView(
         ref=ref,
-        stem=version.stem,
-        multiple=version.type == "multiple",
-        options=[(OPTION_LABELS[i], texts[oid]) for i, oid in enumerate(order)],
-        answer=list(response.choices or []) if response else [],
-        flagged=response.flagged if response else False,
-        seq=response.seq if response else 0,
+        stem=content.stem,
+        stem_html=content.stem_html,
+        multiple=content.multiple,
+        options=[
+            (OPTION_LABELS[i], *content.options[oid]) for i, oid in enumerate(slot.option_order)
+        ],
+        answer=slot.choices,
+        flagged=slot.flagged,
+        seq=slot.seq,
+    )
+
+
+@dataclass(frozen=True)
+class StateView:
+    """The attempt's items with what the candidate did on them, and the receipt of the
+    answers stored now."""
+
+    # (ref, kind, position), by position.
+    items: list[tuple[str, str, int]]
+    answered: frozenset[str]
+    flagged: frozenset[str]
+    receipt: str
+
+
+async def state_view(
+    session: AsyncSession,
+    attempt_id: uuid.UUID,
+    form: FormMeta,
+    answers: Sequence[StoredAnswer],
+    scenarios: Mapping[str, Scenario],
+) -> StateView:
+    """What ``attempt_view`` says, from the cached form and the stored answers (one read):
+    the attempt's items are read only when a scenario has saved files, whose variant
+    decides whether they differ from its workspace."""
+    answered = {
+        a.ref
+        for a in answers
+        if a.choices and a.ref in form.items and form.items[a.ref].kind != "scenario"
+    }
+    if any(a.files and getattr(form.items.get(a.ref), "kind", None) == "scenario" for a in answers):
+        slots = {i.ref: i for i in await AttemptRepository(session).items(attempt_id)}
+        for a in answers:
+            slot = slots.get(a.ref)
+            if slot is None or slot.kind != "scenario":
+                continue
+            scenario = scenario_variant(scenarios, slot)
+            workspace = scenario.workspace_files if scenario else {}
+            if any(workspace.get(path) != text for path, text in (a.files or {}).items()):
+                answered.add(a.ref)
+    return StateView(
+        items=[(ref, meta.kind, meta.position) for ref, meta in form.items.items()],
+        answered=frozenset(answered),
+        flagged=frozenset(a.ref for a in answers if a.flagged and a.ref in form.items),
+        receipt=receipts.receipt((a.ref, a.digest or "") for a in answers),
     )
 
 
@@ -116,13 +167,6 @@ class ScenarioView:
     # The pipeline's command line (None: nothing to run) and the runs left for it.
     pipeline_command: str | None = None
     pipeline_runs_left: int = 0
-
-
-async def item_kind(session: AsyncSession, attempt: Attempt, ref: str) -> str:
-    slot = await AttemptRepository(session).item(attempt.id, ref)
-    if slot is None:
-        raise ItemNotFound()
-    return slot.kind
 
 
 async def scenario_view(

@@ -71,7 +71,8 @@ class Base(DeclarativeBase):
     }
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, driver_pool_size: int = 20, **kwargs: Any) -> AsyncEngine:
+    """``driver_pool_size``: the connections of its asyncpg pool (``driver_pool``)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
@@ -86,6 +87,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_recycle", 1800)
     engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    _driver_sizes[engine.sync_engine] = driver_pool_size
     return engine
 
 
@@ -149,6 +151,7 @@ def driver_statement(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
 
 
 _driver_pools: weakref.WeakKeyDictionary[Any, DriverPool] = weakref.WeakKeyDictionary()
+_driver_sizes: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
 def driver_pool(engine: AsyncEngine) -> DriverPool | None:
@@ -160,7 +163,9 @@ def driver_pool(engine: AsyncEngine) -> DriverPool | None:
     pool = _driver_pools.get(key)
     if pool is None:
         url = engine.url.set(drivername="postgresql")
-        pool = DriverPool(url.render_as_string(hide_password=False), max_size=20)
+        pool = DriverPool(
+            url.render_as_string(hide_password=False), max_size=_driver_sizes.get(key, 20)
+        )
         _driver_pools[key] = pool
     return pool
 

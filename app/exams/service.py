@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -235,6 +236,60 @@ async def item_versions(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ItemVersion]:
     return await ExamRepository(session).item_versions(ids)
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    """What a candidate is shown of an item version, rendered once: its stem and options
+    as authored and as HTML; never its key or rationale."""
+
+    stem: str
+    stem_html: str
+    multiple: bool
+    # option id -> (text, html)
+    options: dict[str, tuple[str, str]]
+
+
+class _ContentCache:
+    """Item versions never change once published (a change is a new version), so their
+    rendering is kept by this process: opening an item costs no read of the version and
+    no Markdown rendering. Bounded: the least recently used go first."""
+
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[uuid.UUID, ItemContent] = OrderedDict()
+        self._size = size
+
+    def get(self, version_id: uuid.UUID) -> ItemContent | None:
+        content = self._data.get(version_id)
+        if content is not None:
+            self._data.move_to_end(version_id)
+        return content
+
+    def put(self, version_id: uuid.UUID, content: ItemContent) -> None:
+        self._data[version_id] = content
+        if len(self._data) > self._size:
+            self._data.popitem(last=False)
+
+
+_content_cache = _ContentCache(5_000)
+
+
+async def item_content(session: AsyncSession, version_id: uuid.UUID) -> ItemContent | None:
+    """The version as candidates see it (None: no such version)."""
+    content = _content_cache.get(version_id)
+    if content is not None:
+        return content
+    version = (await ExamRepository(session).item_versions([version_id])).get(version_id)
+    if version is None:
+        return None
+    content = ItemContent(
+        stem=version.stem,
+        stem_html=block_html(version.stem),
+        multiple=version.type == "multiple",
+        options={o["id"]: (o["text"], inline_html(o["text"])) for o in version.options},
+    )
+    _content_cache.put(version_id, content)
+    return content
 
 
 async def versions_of_item(session: AsyncSession, item_id: str) -> Sequence[ItemVersion]:

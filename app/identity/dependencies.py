@@ -1,7 +1,8 @@
 """Who is calling. ``CurrentUserId`` checks the token and that the session it names is
 still good (``identity/sessions.py``: not signed out, its user still there), reading
-the row each time; ``HotUserId`` is the same for autosave alone, from the per-process
-session cache every change reaches; ``CurrentUser`` also loads the account.
+the row each time; ``HotUserId`` is the same for the hot routes (autosave, the exam
+page's reads, starts and check-ins), from the per-process session cache every change
+reaches; ``CurrentUser`` also loads the account.
 
 Two ways in, both carrying the same access token:
 - ``Authorization: Bearer`` for API clients; no CSRF rule applies (a browser never adds
@@ -122,7 +123,7 @@ async def current_user_id(
 async def hot_user_id(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> uuid.UUID:
-    """The same, for autosave alone: the session from the per-process cache that every
+    """The same, for the hot routes: the session from the per-process cache that every
     change reaches (``identity/sessions.py``)."""
     user_id, sid = token_claims(request_token(request, token), request)
     if not await session_check(request.app).check_cached(sid, user_id):

@@ -4,10 +4,13 @@ An access token names its session (the ``sid`` claim). A token is accepted only 
 its session is neither revoked (sign-out; a password change revokes all of a user's)
 nor gone (deleting a user deletes its sessions), and its user exists. Two ways to ask:
 
-- ``check`` reads the row every time: every route but autosave (one indexed lookup,
-  beside the request's own work);
-- ``check_cached``, for autosave, the hot path: a per-process cache of good sessions
-  that no change reaches late, as the verification cache (``certificates/lookup.py``):
+- ``check`` reads the row every time: every route but the hot ones (one indexed
+  lookup, beside the request's own work), and keeps what it read for the other way;
+- ``check_cached``, for the hot paths (autosave, the exam page's state and item reads,
+  which every candidate of a sitting asks at its start, and starts and check-ins, asked
+  again while in the admission line): a per-process cache of
+  good sessions that no change reaches late, as the verification cache
+  (``certificates/lookup.py``):
   on PostgreSQL a trigger announces every update or delete of a session (migration
   5e1d2c3b4a69) and each process's feed evicts it at once, entries then living
   ``pushed_ttl`` seconds; without a feed (SQLite, or while it reconnects) changes made
@@ -76,16 +79,19 @@ class SessionCheck:
             )
 
     async def check(self, sid: uuid.UUID, user_id: uuid.UUID) -> bool:
-        """Whether the session is good for this user now, from the database."""
-        now = self._clock.now().timestamp()
-        found = await self._read(sid)
-        return found is not None and found[0] == user_id and found[1] > now
+        """Whether the session is good for this user now, from the database. What it
+        read is kept for ``check_cached`` too (a candidate's check-in, then the exam
+        page's hot routes: one read between them)."""
+        return await self._check_and_keep(sid, user_id, self._clock.now().timestamp())
 
     async def check_cached(self, sid: uuid.UUID, user_id: uuid.UUID) -> bool:
         now = self._clock.now().timestamp()
         hit = self._cache.get(sid)
         if hit is not None and hit[0] > now:
             return hit[1] == user_id and hit[2] > now
+        return await self._check_and_keep(sid, user_id, now)
+
+    async def _check_and_keep(self, sid: uuid.UUID, user_id: uuid.UUID, now: float) -> bool:
         evictions = self._evictions
         found = await self._read(sid)
         if found is None:

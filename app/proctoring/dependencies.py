@@ -1,5 +1,6 @@
 """What the proctoring routes hold for the app's life (the review policy, the events
-rate limit) and what they take from each request (the reviewer, the client)."""
+rate limit, the clients noted lately) and what they take from each request (the
+reviewer, the client)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.core.clientaddr import client_address
 from app.core.clock import Clock
+from app.core.db import driver_pool
 from app.core.ratelimit import TokenBuckets
 from app.identity.dependencies import SESSION_COOKIE, require_role
 from app.identity.models import Role, User
-from app.proctoring.service import ClientInfo, policy_from
+from app.proctoring.clients import ClientNotes
+from app.proctoring.service import CLIENT_REFRESH_SECONDS, ClientInfo, policy_from
 from app.proctoring.signals import ReviewPolicy
 
 
@@ -34,6 +38,20 @@ def install(app: FastAPI, settings: Settings, clock: Clock) -> None:
             app.state.limits, "events", capacity=policy.events_per_minute, per_seconds=60
         ),
     )
+
+
+def attach_engine(app: FastAPI, engine: AsyncEngine) -> None:
+    app.state.client_notes = ClientNotes(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        driver_pool(engine),
+        refresh_seconds=CLIENT_REFRESH_SECONDS,
+    )
+
+
+def client_notes(request: Request) -> ClientNotes:
+    """Read directly by the exam page's state route, not as a dependency."""
+    notes: ClientNotes = request.app.state.client_notes
+    return notes
 
 
 def proctoring_state(app: FastAPI) -> ProctoringState:

@@ -35,6 +35,7 @@ from app.config import Settings
 from app.core.clock import Clock
 from app.proctoring import audit, signals
 from app.proctoring.audit import Actor
+from app.proctoring.clients import ClientNotes
 from app.proctoring.exceptions import AlreadyDecided, EventLimitReached, ReviewClosed
 from app.proctoring.models import (
     Accommodation,
@@ -159,16 +160,27 @@ async def observe(
     policy: ReviewPolicy,
     attempt_id: uuid.UUID,
     client: ClientInfo,
+    notes: ClientNotes | None = None,
 ) -> None:
     """Notes the client working on a running attempt. A new address for a sign-in
     already seen is an ``ip_changed`` event; a new sign-in while another was seen
     within the concurrency window is ``concurrent_session`` (and, from elsewhere,
-    ``ip_changed`` too)."""
+    ``ip_changed`` too). With ``notes`` (the exam page's clock sync), the common cases
+    are cheap: see clients.py."""
     repo = EventRepository(session)
     now = clock.now()
+    if notes is not None:
+        if notes.fresh(attempt_id, client.session_key, client.ip, now):
+            return
+        if await notes.note_first(
+            attempt_id, client.session_key, client.ip, client.user_agent[:200], now
+        ):
+            return
     known = list(await repo.clients(attempt_id))
     mine = next((c for c in known if c.session_key == client.session_key), None)
     if mine is not None:
+        if notes is not None and mine.ip == client.ip:
+            notes.remember(attempt_id, mine.session_key, mine.ip, mine.last_seen)
         if mine.ip != client.ip:
             await record_server_event(
                 session,

@@ -49,8 +49,10 @@ async def test_signing_out_ends_the_token_everywhere(candidate: Candidate, publi
         await candidate.client.delete("/api/v1/auth/session", headers=candidate.headers)
     ).status_code == 204
     _ended(await candidate.get("/api/v1/me"))
+    # The hot paths too: the exam page's reads and autosave.
     _ended(await candidate.get(f"/api/v1/attempts/{attempt_id}"))
-    _ended(await _save(candidate, attempt_id, 2))  # the hot path too
+    _ended(await candidate.get(f"/api/v1/attempts/{attempt_id}/items/q1"))
+    _ended(await _save(candidate, attempt_id, 2))
     # Another sign-in is a new session and works.
     await candidate.sign_in()
     assert (await _save(candidate, attempt_id, 3)).status_code == 200
