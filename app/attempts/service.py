@@ -41,7 +41,13 @@ from app.attempts.repository import (
     AttemptRepository,
 )
 from app.attempts.runs import PUBLIC_CHECKS, RunKind, RunView, public_run_view, request_run
-from app.attempts.start import Eligibility, StartedAttempt, eligibility, start_attempt
+from app.attempts.start import (
+    Eligibility,
+    ReadAlready,
+    StartedAttempt,
+    eligibility,
+    start_attempt,
+)
 from app.attempts.sweeper import requeue_stalled_gradings, run_grading_job, sweep_overdue
 from app.attempts.timing import Scheduled, has_started, public_status, remaining_seconds
 from app.attempts.views import (
@@ -66,6 +72,7 @@ __all__ = [
     "Eligibility",
     "McqView",
     "PipelineRunView",
+    "ReadAlready",
     "ResultView",
     "RunKind",
     "RunView",

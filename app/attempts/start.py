@@ -34,6 +34,7 @@ from app.core.clock import Clock
 from app.core.errors import AssayError
 from app.exams import service as exams_service
 from app.exams.content import BlueprintSpec
+from app.exams.exceptions import ExamNotFound
 from app.exams.forms import PoolEntry, PoolTooSmall, assemble_form, option_order
 from app.exams.models import ExamVersion
 from app.grading.scenarios import Scenario
@@ -45,6 +46,18 @@ class StartedAttempt:
     attempt: Attempt
     items: Sequence[AttemptItem]
     created: bool
+
+
+@dataclass(frozen=True)
+class ReadAlready:
+    """What a caller read with its own rows, so the start does not read it again (a
+    check-in reads it with its sitting): the exam's current version (None: there is
+    none), the candidate's attempts at it, newest first, and their standing extra
+    minutes at it (``proctoring.service.extra_minutes_for``)."""
+
+    exam: ExamVersion | None
+    history: Sequence[Attempt]
+    extra_minutes: int
 
 
 async def start_attempt(
@@ -59,17 +72,24 @@ async def start_attempt(
     seed: int,
     balancer: FormBalancer | None = None,
     schedule: Scheduled | None = None,
+    read: ReadAlready | None = None,
 ) -> StartedAttempt:
     """The candidate's open attempt at this exam, or a new one if the rules allow it.
     Every query it makes is bounded by this candidate's own rows or by the bank (the
     exposure counters come from ``exposure``, this process's snapshot), never by history.
     ``seed`` draws a new attempt's form; a resumed attempt keeps its own. With
     ``balancer`` the form is balanced in difficulty (app.exams.forms). ``schedule``: a
-    check-in to a sitting, whose clock starts with the sitting (``timing.attempt_times``)."""
-    exam = await exams_service.get_exam(session, exam_code)
+    check-in to a sitting, whose clock starts with the sitting (``timing.attempt_times``);
+    ``read``: the exam and the candidate's history at it, read by the caller."""
     repo = AttemptRepository(session)
+    if read is None:
+        exam = await exams_service.get_exam(session, exam_code)
+        history = await repo.history(user_id, exam_code)
+    elif read.exam is None:
+        raise ExamNotFound()
+    else:
+        exam, history = read.exam, read.history
     now = clock.now()
-    history = await repo.history(user_id, exam_code)
     for previous in history:
         if previous.status != AttemptStatus.in_progress:
             continue
@@ -98,7 +118,11 @@ async def start_attempt(
     random.Random(seed).shuffle(form)
     form.sort(key=lambda slot: slot.section)
     # A standing accommodation (extra minutes for this candidate at this exam).
-    extra = await proctoring_service.extra_minutes_for(session, user_id, exam.code)
+    extra = (
+        read.extra_minutes
+        if read is not None
+        else await proctoring_service.extra_minutes_for(session, user_id, exam.code)
+    )
     started_at, deadline_at = attempt_times(
         now, timedelta(minutes=exam.duration_minutes + extra), schedule
     )

@@ -6,12 +6,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attempts.models import Attempt
+from app.exams.models import ExamVersion
+from app.proctoring.models import Accommodation
 from app.sittings.models import RosterEntry, Sitting
+
+
+@dataclass(frozen=True)
+class CheckInRead:
+    """What a check-in judges, read in one statement: the sitting, its exam's current
+    version (None: withdrawn), whether its roster names the candidate, the candidate's
+    attempts at the exam, newest first (their attempt in this sitting among them, once
+    checked in), and their standing extra minutes at it."""
+
+    sitting: Sitting
+    exam: ExamVersion | None
+    on_roster: bool
+    history: Sequence[Attempt]
+    extra_minutes: int
 
 
 class SittingRepository:
@@ -31,8 +49,41 @@ class SittingRepository:
         # seat, whose UPDATE then waits for the decision to commit.
         return await self.session.get(Sitting, sitting_id, with_for_update=for_update)
 
-    async def on_roster(self, sitting_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        return await self.session.get(RosterEntry, (sitting_id, user_id)) is not None
+    async def for_check_in(self, sitting_id: uuid.UUID, user_id: uuid.UUID) -> CheckInRead | None:
+        """One row per attempt of the candidate at the sitting's exam (one row without
+        an attempt when there is none), the sitting's columns repeated; at most one
+        accommodation per candidate and exam."""
+        rostered = (
+            exists()
+            .where(RosterEntry.sitting_id == Sitting.id, RosterEntry.user_id == user_id)
+            .correlate(Sitting)
+        )
+        result = await self.session.execute(
+            select(Sitting, ExamVersion, rostered, Accommodation.extra_minutes, Attempt)
+            .select_from(Sitting)
+            .outerjoin(
+                ExamVersion,
+                and_(ExamVersion.code == Sitting.exam_code, ExamVersion.is_current),
+            )
+            .outerjoin(
+                Accommodation,
+                and_(
+                    Accommodation.user_id == user_id, Accommodation.exam_code == Sitting.exam_code
+                ),
+            )
+            .outerjoin(
+                Attempt, and_(Attempt.user_id == user_id, Attempt.exam_code == Sitting.exam_code)
+            )
+            .where(Sitting.id == sitting_id)
+            .order_by(Attempt.started_at.desc())
+        )
+        rows = result.all()
+        if not rows:
+            return None
+        sitting, exam, on_roster, extra, _ = rows[0]
+        # The identity map hands each attempt over once per row it is on.
+        history = list(dict.fromkeys(row[4] for row in rows if row[4] is not None))
+        return CheckInRead(sitting, exam, bool(on_roster), history, extra or 0)
 
     async def take_seat(self, sitting_id: uuid.UUID, starts_at: datetime) -> bool:
         """A seat, unless the sitting is full, was cancelled, or no longer starts at

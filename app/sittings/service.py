@@ -159,17 +159,16 @@ async def check_in(
     they checked in with already. ``arrived_at``: when they first asked (before any wait
     for admission), which is what the check-in window judges."""
     repo = SittingRepository(session)
-    sitting = await repo.get(sitting_id)
-    if sitting is None:
+    found = await repo.for_check_in(sitting_id, user_id)
+    if found is None:
         raise SittingNotFound()
+    sitting = found.sitting
     if sitting.cancelled_at is not None:
         raise SittingCancelled(sitting.notice or SittingCancelled.default_message)
     # Checked in already (another device, a reload): the same attempt, whenever asked.
-    returning = sitting.id in await attempts_service.sitting_attempt_ids(
-        session, user_id, [sitting.id]
-    )
+    returning = any(a.sitting_id == sitting.id for a in found.history)
     if not returning:
-        if sitting.roster_only and not await repo.on_roster(sitting.id, user_id):
+        if sitting.roster_only and not found.on_roster:
             raise NotOnRoster()
         if arrived_at < sitting.check_in_opens_at:
             raise CheckInNotOpen(
@@ -195,6 +194,7 @@ async def check_in(
             arrived_at=arrived_at,
             latecomers_full_duration=sitting.latecomers == Latecomers.full_duration,
         ),
+        read=attempts_service.ReadAlready(found.exam, found.history, found.extra_minutes),
     )
     if not started.created:
         if started.attempt.sitting_id != sitting.id:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.attempts.models import AttemptItem
+from app.core.db import DriverPool
 from app.exams.models import ItemVersion
 
 
@@ -24,3 +29,36 @@ async def keyed_labels(
 
 def wrong_labels(right: list[str]) -> list[str]:
     return [next(label for label in "abcd" if label not in right)]
+
+
+@contextmanager
+def sent_statements(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent, through SQLAlchemy or the driver pool (PostgreSQL). A
+    transaction an ORM session opens shows as the statements it runs."""
+    seen: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    def counted(name: str) -> Any:
+        original = getattr(DriverPool, name)
+
+        async def run(self: DriverPool, sql: str, *args: Any) -> Any:
+            seen.append(" ".join(sql.split()))
+            return await original(self, sql, *args)
+
+        return run
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DriverPool, "fetch", counted("fetch"))
+        patch.setattr(DriverPool, "fetchrow", counted("fetchrow"))
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        try:
+            yield seen
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+
+
+def own_statements(seen: list[str]) -> list[str]:
+    # SQLite's pragmas on a new connection are not the request's.
+    return [s for s in seen if not s.startswith("PRAGMA")]

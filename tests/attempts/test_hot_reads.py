@@ -5,54 +5,19 @@ clock sync notes its client without reading or writing while nothing changed."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.clock import ManualClock
-from app.core.db import DriverPool
 from app.proctoring.models import AttemptClient
 from app.proctoring.service import CLIENT_REFRESH_SECONDS
+from tests.attempts.helpers import own_statements, sent_statements
 from tests.conftest import Candidate, sign_up
-
-
-@contextmanager
-def _statements(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every statement sent, through SQLAlchemy or the driver pool (PostgreSQL). A
-    transaction an ORM session opens shows as the statements it runs."""
-    seen: list[str] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    def counted(name: str) -> Any:
-        original = getattr(DriverPool, name)
-
-        async def run(self: DriverPool, sql: str, *args: Any) -> Any:
-            seen.append(" ".join(sql.split()))
-            return await original(self, sql, *args)
-
-        return run
-
-    with monkeypatch.context() as patch:
-        patch.setattr(DriverPool, "fetch", counted("fetch"))
-        patch.setattr(DriverPool, "fetchrow", counted("fetchrow"))
-        event.listen(engine.sync_engine, "before_cursor_execute", capture)
-        try:
-            yield seen
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", capture)
-
-
-def _own(seen: list[str]) -> list[str]:
-    # SQLite's pragmas on a new connection are not the request's.
-    return [s for s in seen if not s.startswith("PRAGMA")]
 
 
 async def test_opening_an_attempt_costs_one_read_each(
@@ -65,22 +30,22 @@ async def test_opening_an_attempt_costs_one_read_each(
     assert started.status_code == 201, started.text
     base = f"/api/v1/attempts/{started.json()['id']}"
 
-    with _statements(engine, monkeypatch) as seen:
+    with sent_statements(engine, monkeypatch) as seen:
         assert (await candidate.get(base)).status_code == 200
     # The attempt with its answers, and the first client noted (an insert of its own).
-    assert len(_own(seen)) == 2, seen
+    assert len(own_statements(seen)) == 2, seen
 
     assert (await candidate.get(f"{base}/items/q1")).status_code == 200  # renders q1 once
-    with _statements(engine, monkeypatch) as seen:
+    with sent_statements(engine, monkeypatch) as seen:
         item = await candidate.get(f"{base}/items/q1")
     assert item.status_code == 200
     assert item.json()["options"] and item.json()["seq"] == 0
-    assert len(_own(seen)) == 1, seen  # the slot with its answer; the text is cached
+    assert len(own_statements(seen)) == 1, seen  # the slot with its answer; the text is cached
 
-    with _statements(engine, monkeypatch) as seen:
+    with sent_statements(engine, monkeypatch) as seen:
         state = await candidate.get(base)
     assert state.status_code == 200 and state.json()["status"] == "in_progress"
-    assert len(_own(seen)) == 1, seen  # the client was noted moments ago: nothing to do
+    assert len(own_statements(seen)) == 1, seen  # the client was noted moments ago: nothing to do
 
 
 async def test_a_clock_sync_refreshes_its_client_only_after_the_refresh_period(
