@@ -80,7 +80,7 @@ async def start_attempt(
     ``seed`` draws a new attempt's form; a resumed attempt keeps its own. With
     ``balancer`` the form is balanced in difficulty (app.exams.forms). ``schedule``: a
     check-in to a sitting, whose clock starts with the sitting (``timing.attempt_times``);
-    ``read``: the exam and the candidate's history at it, read by the caller."""
+    ``read``: the exam, the candidate's history and extra minutes at it, read by the caller."""
     repo = AttemptRepository(session)
     if read is None:
         exam = await exams_service.get_exam(session, exam_code)
