@@ -297,11 +297,16 @@ def content_forms(
     ] = None,
 ) -> None:
     """Print each exam's expected score for a minimally qualified candidate per sampled
-    form, and every items file's difficulty estimates. Exits 1 when a form is off."""
+    form, the form balance table (as `content validate` prints it) and every items
+    file's difficulty estimates. Exits 1 when a form is off its pass mark."""
     from app.exams.forms_command import forms_listing
 
     settings = get_settings()
-    text, failed = forms_listing(bank or settings.question_bank, scenarios or settings.scenarios)
+    text, failed = forms_listing(
+        bank or settings.question_bank,
+        scenarios or settings.scenarios,
+        balance_tolerance=settings.form_balance_tolerance,
+    )
     typer.echo(text)
     if failed:
         raise typer.Exit(code=1)

@@ -1,8 +1,8 @@
 """`assay content forms`: the standard-setting view for authors recalibrating items.
 
 Each exam's expected score for a minimally qualified candidate on the sampled forms
-(as `assay content validate` checks it), then the difficulty estimates of every item
-file beside the pass marks of the exams that draw it. The scenarios are read for their
+and the form balance table (both as `assay content validate` prints them), then the
+difficulty estimates of every item file beside the pass marks of the exams that draw it. The scenarios are read for their
 estimates, never run.
 """
 
@@ -14,12 +14,17 @@ from pathlib import Path
 
 from app.exams.content import load_bank
 from app.exams.difficulty import ScenarioEstimate, expected_form_scores, expected_score_table
+from app.exams.form_balance import BalanceCheck, balance_table, check_balance
+from app.exams.forms import BALANCE_TOLERANCE
 from app.grading.exceptions import ScenarioInvalid
 from app.grading.scenarios import load_scenarios
 
 
-def forms_listing(bank_root: Path, scenario_root: Path | None) -> tuple[str, bool]:
-    """The text to print, and whether any exam has a form off its pass mark."""
+def forms_listing(
+    bank_root: Path, scenario_root: Path | None, *, balance_tolerance: float = BALANCE_TOLERANCE
+) -> tuple[str, bool]:
+    """The text to print, and whether any exam has a form off its pass mark.
+    ``balance_tolerance`` is ASSAY_FORM_BALANCE_TOLERANCE, what forms are balanced to."""
     bank = load_bank(bank_root)
     lines = [str(p) for p in bank.problems]
     estimates: list[ScenarioEstimate] | None = None
@@ -35,6 +40,15 @@ def forms_listing(bank_root: Path, scenario_root: Path | None) -> tuple[str, boo
         else:
             results[code] = scores
     lines.append(expected_score_table(results))
+    balance: dict[str, BalanceCheck] = {}
+    for code, spec in bank.blueprints.items():
+        check = check_balance(
+            spec, bank.items.values(), estimates or None, tolerance=balance_tolerance
+        )
+        if check is not None:
+            balance[code] = check
+    if balance:
+        lines += ["", balance_table(balance)]
     marks: dict[str, set[float]] = defaultdict(set)
     for spec in bank.blueprints.values():
         for section in spec.sections:

@@ -77,6 +77,62 @@ def _tampered(checks: list[Mapping[str, Any]]) -> bool:
     return any(c.get("message") == TAMPERED_MESSAGE for c in checks)
 
 
+@dataclass(frozen=True)
+class CheckVerdict:
+    """One check of a grading record as graded, and under the correction in force."""
+
+    name: str
+    public: bool
+    message: str
+    points: int
+    passed: bool
+    earned: float
+    # The correction in force for this check (drop | award), None when there is none.
+    change: str | None
+    # Under the correction; None for a dropped check (it counts for nobody).
+    passed_after: bool | None
+    earned_after: float | None
+
+
+def check_verdicts(
+    record: Mapping[str, Any] | None,
+    scenario_id: str,
+    version: int,
+    corrections: CheckCorrections,
+) -> list[CheckVerdict]:
+    """Every check of a grading record with the correction in force applied: a dropped
+    check counts for nobody, an awarded one earns its points unless the run's result
+    channel was tampered with (then it keeps its verdict)."""
+    checks = list((record or {}).get("checks", []))
+    tampered = _tampered(checks)
+    out = []
+    for check in checks:
+        passed = bool(check["passed"])
+        points = int(check.get("points", 1))
+        earned = float(check.get("earned", points if passed else 0))
+        change = corrections.change_for(scenario_id, version, str(check["name"]))
+        passed_after: bool | None = passed
+        earned_after: float | None = earned
+        if change == "drop":
+            passed_after = earned_after = None
+        elif change == "award" and not tampered:
+            passed_after, earned_after = True, float(points)
+        out.append(
+            CheckVerdict(
+                name=str(check["name"]),
+                public=bool(check.get("public", False)),
+                message=str(check.get("message", "")),
+                points=points,
+                passed=passed,
+                earned=earned,
+                change=change,
+                passed_after=passed_after,
+                earned_after=earned_after,
+            )
+        )
+    return out
+
+
 def corrected_verdicts(
     record: Mapping[str, Any] | None,
     scenario_id: str,
@@ -85,23 +141,13 @@ def corrected_verdicts(
 ) -> list[tuple[str, int, float, bool]] | None:
     """Each counted check's (name, points, earned, passed) under the corrections; None
     when no correction touches this run (its stored score stands as it is)."""
-    checks = list((record or {}).get("checks", []))
-    if not checks or not corrections.touch(scenario_id, version):
+    if not (record or {}).get("checks") or not corrections.touch(scenario_id, version):
         return None
-    tampered = _tampered(checks)
-    out = []
-    for check in checks:
-        name = str(check["name"])
-        passed = bool(check["passed"])
-        points = int(check.get("points", 1))
-        earned = float(check.get("earned", points if passed else 0))
-        change = corrections.change_for(scenario_id, version, name)
-        if change == "drop":
-            continue
-        if change == "award" and not tampered:
-            earned, passed = float(points), True
-        out.append((name, points, earned, passed))
-    return out
+    return [
+        (v.name, v.points, v.earned_after, v.passed_after)
+        for v in check_verdicts(record, scenario_id, version, corrections)
+        if v.earned_after is not None and v.passed_after is not None
+    ]
 
 
 def corrected_score(

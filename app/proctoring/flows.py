@@ -22,6 +22,7 @@ from app.core.clock import Clock
 from app.exams import service as exams_service
 from app.grading import pipeline_runs
 from app.grading import service as grading_service
+from app.grading.corrections import CheckCorrections, CheckVerdict, check_verdicts, corrected_score
 from app.grading.models import PipelineRun, ScenarioRun
 from app.grading.pipeline import command_line
 from app.grading.scenarios import Scenario
@@ -38,6 +39,8 @@ from app.proctoring.exceptions import (
 from app.proctoring.models import Accommodation, AttemptEvent, Review, Severity
 from app.proctoring.service import ClientInfo
 from app.proctoring.signals import ReviewPolicy, duration
+from app.regrading import service as regrading_service
+from app.regrading.models import Regrade
 
 FINISHED = (AttemptStatus.scored, AttemptStatus.under_review)
 RUNNING = (AttemptStatus.in_progress, AttemptStatus.submitted, AttemptStatus.grading)
@@ -157,6 +160,16 @@ class ScenarioChanges:
 
 
 @dataclass(frozen=True)
+class CheckReview:
+    """A check's verdict as graded and under the correction in force, with the regrade
+    that put the correction in force."""
+
+    verdict: CheckVerdict
+    regrade_id: uuid.UUID | None = None
+    regrade_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class GradingRecord:
     ref: str
     scenario_id: str
@@ -166,6 +179,9 @@ class GradingRecord:
     record: dict[str, Any]
     # The receipt of the answers as closed, which this final grading graded.
     receipt: str | None = None
+    # The score the attempt's result counts: under the check corrections in force.
+    corrected_score: float | None = None
+    checks: list[CheckReview] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -282,24 +298,55 @@ async def detail(
         flags=flags,
         timeline=await _timeline(session, attempt, view, runs, flags),
         scenarios=changes,
-        grading=[
-            GradingRecord(
-                r.ref,
-                r.scenario_id,
-                r.status,
-                r.score,
-                r.finished_at,
-                r.record or {},
-                attempt.receipt,
-            )
-            for r in finals.values()
-        ],
+        grading=await _grading(session, attempt, list(finals.values())),
         similar=similar,
         certificate_id=(
             certificates_service.display_id(certificate.public_id) if certificate else None
         ),
         decided_by=decided_by,
     )
+
+
+async def _grading(
+    session: AsyncSession, attempt: Attempt, finals: Sequence[ScenarioRun]
+) -> list[GradingRecord]:
+    """The final gradings as stored, each check's verdict and the scenario's score under
+    the check corrections in force (what the attempt's result counts)."""
+    corrections = await grading_service.check_corrections(session)
+    regrades = await regrading_service.check_regrades_in_force(
+        session, sorted({r.scenario_id for r in finals})
+    )
+    return [
+        GradingRecord(
+            r.ref,
+            r.scenario_id,
+            r.status,
+            r.score,
+            r.finished_at,
+            r.record or {},
+            attempt.receipt,
+            corrected_score=_corrected_score(r, corrections),
+            checks=[
+                _check_review(v, regrades.get((r.scenario_id, v.name)))
+                for v in check_verdicts(r.record, r.scenario_id, r.scenario_version, corrections)
+            ],
+        )
+        for r in finals
+    ]
+
+
+def _corrected_score(run: ScenarioRun, corrections: CheckCorrections) -> float | None:
+    if run.status != "done" or run.score is None:
+        return None
+    return float(
+        corrected_score(run.record, run.score, run.scenario_id, run.scenario_version, corrections)
+    )
+
+
+def _check_review(verdict: CheckVerdict, regrade: Regrade | None) -> CheckReview:
+    if verdict.change is None or regrade is None:
+        return CheckReview(verdict)
+    return CheckReview(verdict, regrade.id, regrade.reason)
 
 
 def _submitted_files(final: ScenarioRun | None, response: Any) -> dict[str, str]:

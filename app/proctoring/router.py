@@ -36,6 +36,8 @@ from app.proctoring.schemas import (
     AccommodationOut,
     AttemptSummaryOut,
     CandidateOut,
+    CheckCorrectionOut,
+    CheckVerdictOut,
     DecisionIn,
     DecisionOut,
     EventIn,
@@ -114,6 +116,26 @@ def review_out(review: Review, decided_by: User | None = None) -> ReviewOut:
         decided_at=review.decided_at,
         decided_by=decided_by.email if decided_by else None,
         decision_reason=review.decision_reason,
+    )
+
+
+def check_verdict_out(check: flows.CheckReview) -> CheckVerdictOut:
+    v = check.verdict
+    correction = None
+    if v.change == "drop" or v.change == "award":
+        correction = CheckCorrectionOut(
+            change=v.change, regrade_id=check.regrade_id, reason=check.regrade_reason
+        )
+    return CheckVerdictOut(
+        name=v.name,
+        public=v.public,
+        message=v.message,
+        points=v.points,
+        passed=v.passed,
+        earned=v.earned,
+        passed_after=v.passed_after,
+        earned_after=v.earned_after,
+        correction=correction,
     )
 
 
@@ -210,6 +232,8 @@ def detail_out(detail: flows.ReviewDetail, now: datetime) -> ReviewDetailOut:
                 finished_at=g.finished_at,
                 record=g.record,
                 receipt=g.receipt,
+                corrected_score=g.corrected_score,
+                checks=[check_verdict_out(c) for c in g.checks],
             )
             for g in detail.grading
         ],

@@ -147,6 +147,27 @@ class ScenarioChangesOut(BaseModel):
     files: list[FileDiffOut]
 
 
+class CheckCorrectionOut(BaseModel):
+    change: Literal["drop", "award"]
+    regrade_id: uuid.UUID | None
+    reason: str | None
+
+
+class CheckVerdictOut(BaseModel):
+    """A check as graded (``passed``, ``earned``) and as the result counts it under the
+    correction in force (``passed_after``, ``earned_after``: null when dropped)."""
+
+    name: str
+    public: bool
+    message: str
+    points: int
+    passed: bool
+    earned: float
+    passed_after: bool | None
+    earned_after: float | None
+    correction: CheckCorrectionOut | None
+
+
 class GradingRecordOut(BaseModel):
     ref: str
     scenario_id: str
@@ -156,6 +177,9 @@ class GradingRecordOut(BaseModel):
     record: dict[str, Any]
     # The receipt of the answers as closed: what this grading graded.
     receipt: str | None = None
+    # The score the attempt's result counts, under the check corrections in force.
+    corrected_score: float | None = None
+    checks: list[CheckVerdictOut] = []
 
 
 class SidePairOut(BaseModel):

@@ -49,6 +49,20 @@ class RegradeRepository:
             query = query.where(Regrade.item_id == like.item_id)
         return (await self.session.execute(query)).scalars().all()
 
+    async def check_regrades(self, scenario_ids: Sequence[str]) -> Sequence[Regrade]:
+        """The check regrades of these scenarios put in force (applying or applied),
+        in the order they were applied."""
+        result = await self.session.execute(
+            select(Regrade)
+            .where(
+                Regrade.check_name.is_not(None),
+                Regrade.scenario_id.in_(scenario_ids),
+                Regrade.status.in_((RegradeStatus.applying, RegradeStatus.applied)),
+            )
+            .order_by(Regrade.applied_at, Regrade.id)
+        )
+        return result.scalars().all()
+
     @staticmethod
     def _touched(regrade: Regrade) -> Any:
         if regrade.check_name is not None:

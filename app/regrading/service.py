@@ -105,6 +105,16 @@ async def listing(session: AsyncSession) -> Sequence[Regrade]:
     return await RegradeRepository(session).listing()
 
 
+async def check_regrades_in_force(
+    session: AsyncSession, scenario_ids: Sequence[str]
+) -> dict[tuple[str, str], Regrade]:
+    """The regrade behind each check correction in force, by (scenario, check): the one
+    applied last, as its correction replaced the earlier one's
+    (``grading_service.correct_check``)."""
+    regrades = await RegradeRepository(session).check_regrades(scenario_ids)
+    return {(str(r.scenario_id), str(r.check_name)): r for r in regrades}
+
+
 # --- Propose ---------------------------------------------------------------------
 
 

@@ -184,6 +184,64 @@ TERMS = {
             "Do candidates who pass this check score higher on the exam? Above 0.20: yes; "
             "near 0 or below: the check does not follow overall skill.",
         ),
+        Term(
+            "exam_attempts",
+            "Scored attempts",
+            "count",
+            "How many attempts of this exam version were scored. Reliability and decision "
+            f"consistency appear from {RULES.min_n}.",
+        ),
+        Term(
+            "exam_pass_rate",
+            "Pass rate",
+            "% of scored attempts",
+            "The share of scored attempts that reached the pass mark.",
+        ),
+        Term(
+            "pass_mark",
+            "Pass mark",
+            "% of the score",
+            "The score a candidate needs to pass, over the whole exam: choice items and "
+            "scenarios, weighted as the blueprint weights them.",
+        ),
+        Term(
+            "mean_right",
+            "Mean",
+            "choice items right",
+            "The average number of choice items candidates got right on their form (the "
+            "statistics below are on this scale).",
+        ),
+        Term(
+            "sd",
+            "Standard deviation",
+            "choice items right",
+            "How far scores typically are from the mean: about two in three candidates score "
+            "within one standard deviation of it.",
+        ),
+        Term(
+            "kr20",
+            "KR-20",
+            "reliability, 0 to 1",
+            "How consistently the choice items measure one skill (Cronbach's alpha for "
+            "right/wrong items). About 0.80 or more is usual for a certification; below "
+            "0.70 a candidate's score says little on its own.",
+        ),
+        Term(
+            "sem",
+            "Standard error of measurement",
+            "choice items right",
+            "How far a score may be from the candidate's true level by chance alone: the "
+            "standard deviation times the square root of 1 minus KR-20. A candidate within "
+            "one of it of the pass mark could pass or fail on another day.",
+        ),
+        Term(
+            "decision_consistency",
+            "Decision consistency",
+            "agreement 0 to 1, kappa",
+            "How often two parallel sittings would agree on pass or fail (Subkoviak's "
+            "estimate from one sitting). Kappa is the agreement beyond what chance alone "
+            "gives: 0 none, 1 complete.",
+        ),
     )
 }
 BANK_COLUMNS = [
@@ -200,6 +258,8 @@ ITEM_TERMS = ["n", "facility", "point_biserial", "discrimination", "omit_rate", 
 ITEM_TERMS += ["mean_seconds", "exposure", "share", "upper_share", "lower_share", "window_n"]
 ITEM_TERMS += ["window_median_seconds", "z"]
 CHECK_TERMS = ["graded", "pass_rate", "check_point_biserial"]
+EXAM_TERMS = ["exam_attempts", "exam_pass_rate", "pass_mark", "mean_right", "sd", "kr20", "sem"]
+EXAM_TERMS += ["decision_consistency"]
 # The columns the bank sorts by: each row's value, None for "not computed".
 SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "item": lambda r: (r["item_id"], r["version"]),
@@ -419,6 +479,6 @@ async def exam_page(code: Text, request: Request, session: SessionDep) -> Respon
         checks=checks,
         min_n=RULES.min_n,
         terms=TERMS,
-        glossary_terms=CHECK_TERMS,
+        glossary_terms=EXAM_TERMS + (CHECK_TERMS if checks else []),
         computed_at=kept.computed_at,
     )

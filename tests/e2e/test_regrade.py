@@ -1,7 +1,9 @@
 """An author in the browser proposes a key correction and sees its impact; an admin
 applies it; the candidate whose answer the correction accepts now passes. Then, on a
 server of its own with seventy candidates: the author finds the item flagged as likely
-mis-keyed on the bank page, opens it and proposes the re-key from the item's page."""
+mis-keyed on the bank page, opens it and proposes the re-key from the item's page. Last,
+on a server of its own, a check correction previewed and applied on a scenario the
+sandbox really graded."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from playwright.sync_api import expect
 
 from tests.bank import PREFIX
 from tests.e2e.conftest import PASSWORD, REPO, Server, assert_accessible, serve
-from tests.e2e.test_proctor_review import sign_in
+from tests.e2e.test_proctor_review import GRADING_SECONDS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -304,3 +306,137 @@ def test_an_author_proposes_a_check_correction_from_the_link_a_check_row_gives(
     expect(page.locator("#regrade-facts")).to_contain_text("Award the check to everyone graded")
     expect(page.locator("#attempts-empty")).to_be_visible()
     assert_accessible(page, "check regrade preview")
+
+
+# A check correction needs a real grading of the scenario, and puts a correction in force
+# that would score later attempts of other tests differently: a server of its own.
+@pytest.fixture(scope="module")
+def practical_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    servers = serve(tmp_path_factory.mktemp("e2e-check-regrade"), REPO / "scenarios")
+    yield next(servers)
+    servers.close()
+
+
+def graded_practical(server: Server) -> tuple[str, str, str]:
+    """A candidate answers the practical exam's question right and hands in the
+    scenario's workspace as given (which fails hidden checks); the sandbox grades it.
+    Returns the candidate's email, the attempt id and the scenario's id."""
+    email = f"{uuid.uuid4().hex[:10]}@example.org"
+    server.api(
+        "POST",
+        "/api/v1/auth/register",
+        {"email": email, "password": PASSWORD, "full_name": "Dorothy Vaughan"},
+    )
+    token = server.token(email)
+    attempt = server.api("POST", "/api/v1/exams/e2e-practical/attempts", token=token)
+    base = f"/api/v1/attempts/{attempt['id']}"
+    scenario_id = ""
+    for slot in attempt["items"]:
+        item = server.api("GET", f"{base}/items/{slot['ref']}", token=token)
+        if item["kind"] == "mcq":
+            keyed = next(o["id"] for o in item["options"] if o["text"].startswith("Action b "))
+            body: dict[str, Any] = {"choices": [keyed], "seq": 1}
+        else:
+            scenario = server.scenario_as_given(attempt["id"], slot["ref"])
+            scenario_id = scenario.id
+            body = {
+                "files": {
+                    p: t for p, t in scenario.workspace_files.items() if p in scenario.editable
+                },
+                "seq": 1,
+            }
+        server.api("PUT", f"{base}/responses/{slot['ref']}", body, token=token)
+    server.api("POST", f"{base}/submit", token=token)
+    deadline = time.monotonic() + GRADING_SECONDS
+    while server.api("GET", f"{base}/result", token=token)["status"] in ("submitted", "grading"):
+        assert time.monotonic() < deadline, "grading did not finish"
+        time.sleep(0.25)
+    return email, str(attempt["id"]), scenario_id
+
+
+def test_a_check_regrade_is_previewed_on_a_real_grading_and_changes_the_result(
+    browser: Any, practical_server: Server, screenshots: Path
+) -> None:
+    server = practical_server
+    author = f"author-{uuid.uuid4().hex[:8]}@example.org"
+    admin = f"admin-{uuid.uuid4().hex[:8]}@example.org"
+    for email, role, name in ((author, "author", "Ann Author"), (admin, "admin", "Ada Admin")):
+        server.cli(
+            "users", "create", "--email", email, "--password", PASSWORD,
+            "--role", role, "--name", name,
+        )  # fmt: skip
+    candidate, attempt_id, scenario_id = graded_practical(server)
+    candidate_token = server.token(candidate)
+    before = server.api("GET", f"/api/v1/attempts/{attempt_id}/result", token=candidate_token)
+    detail = server.api("GET", f"/api/v1/review/attempts/{attempt_id}", token=server.token(admin))
+    [grading] = detail["grading"]
+    assert grading["status"] == "done" and grading["corrected_score"] == grading["score"]
+    # The hidden check the workspace as given fails: awarding it raises the score.
+    check = next(c for c in grading["checks"] if not c["public"] and not c["passed"])
+    possible = sum(c["points"] for c in grading["checks"])
+    earned = sum(c["earned"] for c in grading["checks"]) + check["points"]
+    expected = 0.5 + 0.5 * earned / possible  # the question right: half the weight
+    old, new = f"{100 * before['score']:.1f}%", f"{100 * expected:.1f}%"
+    assert new != old
+
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 1280, "height": 860}, bypass_csp=True
+    )
+    try:
+        page = context.new_page()
+        sign_in(
+            page,
+            author,
+            f"/author/regrades%3Fscenario_id%3D{scenario_id}%26check%3D{check['name']}",
+        )
+        form = page.locator("#check-form")
+        expect(form.get_by_label("Check", exact=True)).to_have_value(check["name"])
+        form.get_by_role("radio", name=re.compile("^Award the check")).check()
+        form.get_by_label("Why the check is wrong").fill("The judge rejects a correct fix.")
+        form.get_by_role("button", name=re.compile("^Propose the check correction")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Regrade of check {check['name']} of {scenario_id}"
+        )
+        row = page.locator("#attempts tr", has_text=attempt_id)
+        expect(row).to_contain_text(old)
+        expect(row).to_contain_text(new)
+        assert_accessible(page, "check regrade preview on a real grading")
+        page.screenshot(path=screenshots / "check-regrade-preview.png", full_page=True)
+        regrade_url = page.url.removeprefix(server.url)
+    finally:
+        context.close()
+
+    admin_context = browser.new_context(base_url=server.url, bypass_csp=True)
+    try:
+        admin_page = admin_context.new_page()
+        sign_in(admin_page, admin, regrade_url)
+        admin_page.get_by_role("textbox", name="Reason").fill("Confirmed: the judge is wrong.")
+        admin_page.get_by_role("button", name="Apply the regrade").click()
+        expect(admin_page.locator("#regrade-message")).to_contain_text("Applying")
+        deadline = time.monotonic() + APPLY_SECONDS
+        while "Applied" not in admin_page.locator("#regrade-status").inner_text():
+            assert time.monotonic() < deadline, "the apply did not finish"
+            time.sleep(0.25)
+            admin_page.reload()
+        expect(admin_page.locator("#attempts tr", has_text=attempt_id)).to_contain_text(new)
+        assert_accessible(admin_page, "check regrade applied")
+
+        # The review shows the check awarded, and the corrected score beside the raw one.
+        admin_page.goto(f"/review/attempts/{attempt_id}")
+        expect(admin_page.locator("#grading-title")).to_be_visible()
+        awarded = admin_page.get_by_role("row", name=re.compile(f"^{check['name']}"))
+        expect(awarded).to_contain_text("Passed, awarded by regrade")
+        expect(awarded).to_contain_text("The judge rejects a correct fix.")
+        assert_accessible(admin_page, "review with a corrected check")
+    finally:
+        admin_context.close()
+
+    candidate_context = browser.new_context(base_url=server.url, bypass_csp=True)
+    try:
+        candidate_page = candidate_context.new_page()
+        sign_in(candidate_page, candidate, f"/attempts/{attempt_id}/result")
+        expect(candidate_page.locator("#score")).to_have_text(new)
+    finally:
+        candidate_context.close()
+    after = server.api("GET", f"/api/v1/attempts/{attempt_id}/result", token=candidate_token)
+    assert after["score"] == pytest.approx(expected, abs=1e-4) and after["score"] > before["score"]

@@ -445,3 +445,71 @@ async def test_a_check_regrade_is_proposed_from_its_row_and_previewed_on_the_pag
     listing = await client.get("/author/regrades", headers=HTML)
     assert f"{SCENARIO}: {BROKEN}" in listing.text
     client.cookies.clear()
+
+
+async def test_the_review_shows_each_check_under_the_correction_in_force(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    cohort: Cohort,
+    author: Candidate,
+    admin: Candidate,
+) -> None:
+    from tests.proctoring.test_pages import HTML, browser_sign_in
+
+    dropped = await propose(author)
+    await apply(admin, app, dropped["id"])
+    awarded = await propose(
+        author, change="award", check="state_stays_small", reason="The size limit is wrong."
+    )
+    await apply(admin, app, awarded["id"])
+
+    # Dan failed each_event_scored_once (4) and state_stays_small (2), passed the
+    # dropped check (3) and new_events_scored (2): 5 of 11 as graded, 4 of 8 now.
+    down = cohort.crosses_down[1]
+    detail = (await admin.get(f"/api/v1/review/attempts/{down}")).json()
+    [grading] = detail["grading"]
+    assert grading["score"] == pytest.approx(5 / 11, abs=1e-6)
+    assert grading["corrected_score"] == 0.5
+    checks = {c["name"]: c for c in grading["checks"]}
+    assert checks[BROKEN] == {
+        "name": BROKEN,
+        "public": False,
+        "message": "",
+        "points": 3,
+        "passed": True,
+        "earned": 3.0,
+        "passed_after": None,
+        "earned_after": None,
+        "correction": {
+            "change": "drop",
+            "regrade_id": dropped["id"],
+            "reason": "The judge rejects a correct late event.",
+        },
+    }
+    small = checks["state_stays_small"]
+    assert (small["passed"], small["passed_after"], small["earned_after"]) == (False, True, 2.0)
+    assert small["correction"] == {
+        "change": "award",
+        "regrade_id": awarded["id"],
+        "reason": "The size limit is wrong.",
+    }
+    once = checks["each_event_scored_once"]
+    assert (once["passed"], once["passed_after"], once["correction"]) == (False, False, None)
+    # The raw record stays as the grader wrote it.
+    assert {c["name"] for c in grading["record"]["checks"]} == set(checks)
+
+    await browser_sign_in(client, admin.email)
+    page = await client.get(f"/review/attempts/{down}", headers=HTML)
+    assert page.status_code == 200
+    assert "score as graded 45.5%, corrected score 50.0% (the one the result counts)" in page.text
+    assert (
+        f"<s>{BROKEN}</s>" in page.text
+        and f"<s>Passed</s> Not scored, dropped by regrade <code>{dropped['id']}</code>: "
+        "The judge rejects a correct late event."
+        in page.text
+    )
+    assert (
+        f"<s>Failed</s> Passed, awarded by regrade <code>{awarded['id']}</code>: "
+        "The size limit is wrong." in page.text
+    )
+    client.cookies.clear()

@@ -4,6 +4,7 @@ histogram, reliability and decision consistency; and outcomes recorded at scorin
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from html.parser import HTMLParser
@@ -156,7 +157,11 @@ async def test_exam_page_has_histogram_reliability_and_consistency(
     page = await client.get("/author/exams/sim-exam", headers=HTML)
     assert page.status_code == 200
     assert "KR-20" in page.text and "Standard error of measurement" in page.text
-    assert re.search(r"Decision consistency</dt><dd>0\.\d{3} agreement, kappa", page.text)
+    assert re.search(
+        r'Decision consistency <span class="unit">\(agreement 0 to 1, kappa\)</span></dt>'
+        r"<dd>0\.\d{3} agreement, kappa",
+        page.text,
+    )
     assert re.search(r'<svg class="chart"[^>]*data-chart="histogram"', page.text)
     assert "pass mark</text>" in page.text
     assert (await client.get("/author/exams/no-such-exam", headers=HTML)).status_code == 404
@@ -325,6 +330,35 @@ async def test_every_statistic_column_says_its_unit_and_what_it_means(
         "Median time",
         "z against baseline",
     } <= seen
+
+
+async def test_every_exam_statistic_says_its_unit_and_what_it_means(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    simulated: uuid.UUID,
+) -> None:
+    await _with_role(client, sessionmaker, Role.author)
+    text = (await client.get("/author/exams/sim-exam", headers=HTML)).text
+    page = _Headers()
+    page.feed(text)
+    [listing] = re.findall(r'<dl class="stats-list">(.*?)</dl>', text, re.S)
+    names = re.findall(r'<dt title="([^"]*)" aria-describedby="([^"]*)">(.*?)</dt>', listing)
+    assert len(names) == listing.count("<dt") == 8
+    for title, described_by, name in names:
+        assert re.search(r'<span class="unit">\(.+\)</span>$', name), name  # its unit
+        assert len(title) > 40, name  # the tooltip
+        assert page.by_id.get(described_by) == html.unescape(title), name  # the glossary
+    assert [n.split(" <span")[0] for _, _, n in names] == [
+        "Scored attempts",
+        "Pass rate",
+        "Pass mark",
+        "Mean",
+        "Standard deviation",
+        "KR-20",
+        "Standard error of measurement",
+        "Decision consistency",
+    ]
+    assert text.count('id="glossary"') == 1
 
 
 async def test_the_facility_plot_names_its_axis_and_only_groups_with_responses(
