@@ -1,27 +1,35 @@
-"""Build the fraud model's training set from labels and feature-store rows."""
+"""Build the fraud model's training set from the label table and the offline table.
+
+One output row per label, in label order: the label's columns, then for each feature
+its value and `<feature>_at`, the time of the offline row the value came from.
+"""
+
+import offline_store
 
 FEATURES = ["txn_count_7d", "avg_amount_30d"]
 
 
-def latest_values(feature_rows):
-    """entity -> feature -> (available_at, value) of the newest row."""
-    latest = {}
-    for row in feature_rows:
-        per_entity = latest.setdefault(row["entity_id"], {})
-        current = per_entity.get(row["feature"])
-        if current is None or row["available_at"] > current[0]:
-            per_entity[row["feature"]] = (row["available_at"], row["value"])
-    return latest
+def feature_columns(found):
+    """The feature cells of one training row from `{feature: (time, value)}`."""
+    cells = {}
+    for f in FEATURES:
+        at, value = found.get(f, (None, None))
+        cells[f], cells[f + "_at"] = value, at
+    return cells
 
 
 def build_training_set(labels, feature_rows):
-    latest = latest_values(feature_rows)
+    """Training rows for `labels` ({entity_id, event_time, label}) from the offline
+    table's rows (`feature_rows`, as the export gives them)."""
+    hist = offline_store.history(feature_rows)
     out = []
     for label in labels:
-        row = {"entity_id": label["entity_id"], "event_time": label["event_time"], "label": label["label"]}
-        found = latest.get(label["entity_id"], {})
+        found = {}
         for f in FEATURES:
-            at, value = found.get(f, (None, None))
-            row[f], row[f + "_at"] = value, at
+            rows = hist.get((label["entity_id"], f))
+            if rows:
+                found[f] = rows[-1]
+        row = {"entity_id": label["entity_id"], "event_time": label["event_time"], "label": label["label"]}
+        row.update(feature_columns(found))
         out.append(row)
     return out

@@ -1,36 +1,27 @@
-"""Build a training set from the sample exports and print it: python run.py
-
-labels_sample.csv and feature_rows_sample.csv are small extracts of the label table
-and of the feature store's offline table for a handful of customers.
-"""
+"""Build a training set from the sample exports as the nightly job does, print it,
+then run the tests: python run.py"""
 
 import csv
+import unittest
 
+import yaml
+
+import offline_store
 from join import FEATURES, build_training_set
 
+with open("config/training_set.yaml") as fh:
+    config = yaml.safe_load(fh)
 
-def read(path, numeric=()):
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        for key in numeric:
-            row[key] = float(row[key]) if key in row else None
-    return rows
+with open(config["labels"], newline="") as fh:
+    labels = [dict(r, label=int(r["label"])) for r in csv.DictReader(fh)]
+feature_rows = offline_store.read_export(config["offline_table"])
 
-
-def main():
-    labels = read("labels_sample.csv")
-    for label in labels:
-        label["label"] = int(label["label"])
-    features = read("feature_rows_sample.csv", numeric=("value",))
-    rows = build_training_set(labels, features)
-    print(f"{len(labels)} labels -> {len(rows)} training rows")
-    for row in rows:
-        cells = [f"{row['entity_id']} {row['event_time']} label={row['label']}"]
-        for f in FEATURES:
-            cells.append(f"{f}={row[f]} (available {row[f + '_at']})")
-        print("  ".join(cells))
-
-
-if __name__ == "__main__":
-    main()
+rows = build_training_set(labels, feature_rows)
+print(f"{len(labels)} labels, {len(feature_rows)} offline rows -> {len(rows)} training rows")
+for row in rows:
+    cells = [f"{row['entity_id']} {row['event_time']} label={row['label']}"]
+    for f in FEATURES:
+        cells.append(f"{f}={row[f]} (at {row[f + '_at']})")
+    print("  ".join(cells))
+print()
+unittest.main(module="tests.test_join", argv=["tests"], exit=False, verbosity=2)

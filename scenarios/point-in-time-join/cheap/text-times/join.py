@@ -1,42 +1,45 @@
-"""Build the fraud model's training set from labels and feature-store rows."""
+"""Build the fraud model's training set from the label table and the offline table.
 
-import bisect
-from datetime import datetime
+One output row per label, in label order: the label's columns, then for each feature
+its value and `<feature>_at`, the time of the offline row the value came from.
+"""
+
+import offline_store
 
 FEATURES = ["txn_count_7d", "avg_amount_30d"]
 
 
-def _instant(text):
-    """An ISO-8601 time as an aware datetime, so offsets compare as instants."""
-    return text
+def feature_columns(found):
+    """The feature cells of one training row from `{feature: (time, value)}`."""
+    cells = {}
+    for f in FEATURES:
+        at, value = found.get(f, (None, None))
+        cells[f], cells[f + "_at"] = value, at
+    return cells
 
 
-def history(feature_rows):
-    """entity -> feature -> ([available_at instants, sorted], [(text, value)] aligned)."""
-    grouped = {}
-    for row in feature_rows:
-        grouped.setdefault(row["entity_id"], {}).setdefault(row["feature"], []).append(
-            (_instant(row["available_at"]), row["available_at"], row["value"])
-        )
-    out = {}
-    for entity, per_feature in grouped.items():
-        for feature, rows in per_feature.items():
-            rows.sort(key=lambda r: r[0])
-            out.setdefault(entity, {})[feature] = ([r[0] for r in rows], [(r[1], r[2]) for r in rows])
-    return out
+def as_of(rows, when):
+    """The newest of `rows` (oldest first) readable strictly before the instant `when`."""
+    best = None
+    for at, value in rows:
+        if offline_store.instant(at) < when:
+            best = (at, value)
+    return best
 
 
 def build_training_set(labels, feature_rows):
-    """Point in time: each label sees only values available strictly before it."""
-    hist = history(feature_rows)
+    """Training rows for `labels` ({entity_id, event_time, label}) from the offline
+    table's rows (`feature_rows`, as the export gives them)."""
+    hist = offline_store.history(feature_rows)
     out = []
     for label in labels:
-        row = {"entity_id": label["entity_id"], "event_time": label["event_time"], "label": label["label"]}
-        when = _instant(label["event_time"])
+        when = offline_store.instant(label["event_time"])
+        found = {}
         for f in FEATURES:
-            times, values = hist.get(label["entity_id"], {}).get(f, ([], []))
-            i = bisect.bisect_left(times, when)  # first value at or after the label
-            at, value = values[i - 1] if i > 0 else (None, None)
-            row[f], row[f + "_at"] = value, at
+            newest = as_of(hist.get((label["entity_id"], f), []), when)
+            if newest:
+                found[f] = newest
+        row = {"entity_id": label["entity_id"], "event_time": label["event_time"], "label": label["label"]}
+        row.update(feature_columns(found))
         out.append(row)
     return out
