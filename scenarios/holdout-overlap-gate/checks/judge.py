@@ -51,8 +51,21 @@ def _holdout_count(rows, run, holdout_days):
     return sum(1 for r in rows if start <= r[2] < run.isoformat())
 
 
+def _tied_model(rows, run, holdout_days, rng, above):
+    """A model the probe substitutes for the trainer's, right on exactly k of the n
+    holdout rows, and the minimum accuracy at k / n (the accuracy the gate computes, to
+    the bit) or at (k + 1) / n: the decision's boundary, on it and just above it."""
+    start, end = (run - timedelta(days=holdout_days)).isoformat(), run.isoformat()
+    holdout = sorted(r[0] for r in rows if start <= r[2] < end)
+    right = set(rng.sample(holdout, round(0.8 * len(holdout))))
+    holdout = set(holdout)
+    churn = [r[0] for r in rows if (r[5] == 1) == (r[0] in right or r[0] not in holdout)]
+    return sorted(churn), (len(right) + (1 if above else 0)) / len(holdout)
+
+
 def _cases(rng, plan, battery, next_id):
-    """``plan``: (kind, holdout_days, min_accuracy, min_holdout_rows or "exact"/"exact+1")."""
+    """``plan``: (kind, holdout_days, min_accuracy or "tie"/"tie+1", min_holdout_rows or
+    "exact"/"exact+1")."""
     cases = []
     for kind, days, min_acc, min_rows in plan:
         run = date(2024, 1, 1) + timedelta(days=rng.randint(60, 300))
@@ -61,14 +74,18 @@ def _cases(rng, plan, battery, next_id):
         if min_rows in ("exact", "exact+1"):
             # The policy's minimum exactly at this table's holdout size, or one above it.
             min_rows = _holdout_count(rows, run, days) + (1 if min_rows == "exact+1" else 0)
-        cfg = {"holdout_days": days, "min_holdout_rows": min_rows, "min_accuracy": min_acc}
-        cases.append({"run_date": run.isoformat(), "rows": rows, "cfg": cfg, "battery": battery})
+        case = {"run_date": run.isoformat(), "rows": rows, "battery": battery}
+        if min_acc in ("tie", "tie+1"):
+            case["predict_churn"], min_acc = _tied_model(rows, run, days, rng, min_acc == "tie+1")
+        case["cfg"] = {"holdout_days": days, "min_holdout_rows": min_rows, "min_accuracy": min_acc}
+        cases.append(case)
     return cases, next_id
 
 
 def make_inputs(seed, params):
     """A fixed battery (settings vary per table: holdout length, minimum rows, minimum
-    accuracy; minimum rows exactly at and one above a table's holdout size) plus seeded
+    accuracy; minimum rows exactly at and one above a table's holdout size; a model
+    whose holdout accuracy is exactly the minimum, or just below it) plus seeded
     extra tables that can only find more failures. ``holdout_code`` is the code
     reason_routing.yaml gives the gate's "cannot judge" reason in this variant."""
     b, x = random.Random(BATTERY_SEED), random.Random(seed)
@@ -77,6 +94,7 @@ def make_inputs(seed, params):
         ("shifted", 12, 0.72, 120), ("shifted", 14, 0.55, 100), ("stalled", 14, 0.75, 150),
         ("stalled", 12, 0.6, 40), ("stable", 10, 0.7, "exact"), ("stable", 10, 0.7, "exact+1"),
         ("shifted", 7, 0.6, "exact"), ("stable", 14, 0.8, 300),
+        ("stable", 14, "tie", 100), ("shifted", 10, "tie+1", 100),
     ]
     cases, next_id = _cases(b, plan, True, b.randint(1, 5000))
     extra_plan = [(x.choice(["stable", "shifted", "stalled"]), x.choice([7, 10, 14, 21]),
