@@ -23,6 +23,9 @@ def _run(case, cfg):
         rows = [dict(r) for r in rows]
         trained.update(r["id"] for r in rows)
         predict = model.train(rows)
+        if "predict_churn" in case:  # a model of known accuracy: the decision's boundary
+            churn = set(case["predict_churn"])
+            predict = lambda row: int(row["id"] in churn)  # noqa: E731
 
         def observed(row):
             scored.add(row["id"])

@@ -2,13 +2,21 @@
 
 CI calls ``gate(rows, run_date, cfg, train)`` with every row of the events table,
 the run date (ISO date), the content of ci.yaml and the trainer (``model.train``).
-A build is promoted only if the gate passes.
+A build is promoted only if the gate passes; the PR bot (``pr_report.py``) posts the
+reasons of a failed gate on the pull request and routes them by their code.
 
 Each row: ``{"id": int, "customer_id": str, "event_date": "YYYY-MM-DD",
 "tenure_months": int, "support_calls": int, "churned": 0 or 1}``.
 """
 
 from datetime import date, timedelta
+
+LOW_ACCURACY = "accuracy_below_minimum"
+
+
+def reason(code, detail):
+    """One reason as the PR bot reads it: ``"<code>: <detail>"``."""
+    return f"{code}: {detail}"
 
 
 def split(rows, run_date, cfg):
@@ -35,5 +43,5 @@ def gate(rows, run_date, cfg, train):
     model = train(train_rows)
     acc = accuracy(model, holdout)
     passed = acc >= cfg["min_accuracy"]
-    reasons = [] if passed else [f"holdout accuracy {acc:.3f} is below {cfg['min_accuracy']}"]
+    reasons = [] if passed else [reason(LOW_ACCURACY, f"holdout accuracy {acc:.3f} is below {cfg['min_accuracy']}")]
     return {"passed": passed, "accuracy": acc, "holdout_rows": len(holdout), "reasons": reasons}

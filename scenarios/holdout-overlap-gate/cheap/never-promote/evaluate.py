@@ -2,13 +2,21 @@
 
 CI calls ``gate(rows, run_date, cfg, train)`` with every row of the events table,
 the run date (ISO date), the content of ci.yaml and the trainer (``model.train``).
-A build is promoted only if the gate passes.
+A build is promoted only if the gate passes; the PR bot (``pr_report.py``) posts the
+reasons of a failed gate on the pull request and routes them by their code.
 
 Each row: ``{"id": int, "customer_id": str, "event_date": "YYYY-MM-DD",
 "tenure_months": int, "support_calls": int, "churned": 0 or 1}``.
 """
 
 from datetime import date, timedelta
+
+LOW_ACCURACY = "accuracy_below_minimum"
+
+
+def reason(code, detail):
+    """One reason as the PR bot reads it: ``"<code>: <detail>"``."""
+    return f"{code}: {detail}"
 
 
 def split(rows, run_date, cfg):
@@ -27,4 +35,4 @@ def accuracy(model, rows):
 
 def gate(rows, run_date, cfg, train):
     """Until the evaluation is trusted again, every build waits for a human."""
-    return {"passed": False, "accuracy": None, "holdout_rows": 0, "reasons": ["manual review required"]}
+    return {"passed": False, "accuracy": None, "holdout_rows": 0, "reasons": ["manual_review: required"]}
