@@ -1,5 +1,8 @@
 """Judge for latency-slo-alert: runs in the grader on data only.
 
+Rules are written in the variant's format: the percentile and the resolve threshold
+sit under the keys its monitor.yaml uses (the tests' keys are another format's).
+
 A fixed battery always runs: incident and degraded-period replays under three rules
 (windows, percentiles and thresholds differ), percentile windows of many sizes with
 values exactly on and just either side of the firing threshold, time windows at their
@@ -171,7 +174,22 @@ def _transitions():
     return out
 
 
-def make_inputs(seed):
+def _keyed(rule, params):
+    """A rule in SRE's format of the variant: the percentile and the resolve threshold
+    under the keys its monitor.yaml uses."""
+    names = {"percentile": params["percentile_key"], "resolve_below_ms": params["resolve_key"]}
+    return {names.get(k, k): v for k, v in rule.items()}
+
+
+def make_inputs(seed, params):
+    inputs = _canonical_inputs(seed)
+    for part in ("incident", "bursty", "percentile_cases", "window_cases", "transitions"):
+        for case in inputs[part]:
+            case["rule"] = _keyed(case["rule"], params)
+    return inputs
+
+
+def _canonical_inputs(seed):
     b = random.Random(BATTERY_SEED)
     t0 = 1_718_280_000.0
     x = random.Random(seed)
