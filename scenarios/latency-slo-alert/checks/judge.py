@@ -130,6 +130,10 @@ def _window_cases(rng, t0, rule):
     reqs = [[round(now - rng.uniform(1, w - 1), 3), _fast(rng)] for _ in range(20)]
     reqs += [[now - w, 4800.0], [now, _fast(rng)]]
     case(reqs, now)
+    now = round(t0 + rng.uniform(0, 86400), 3)  # a slow request at the evaluation time itself
+    reqs = [[round(now - rng.uniform(1, w - 1), 3), _fast(rng)] for _ in range(20)]
+    reqs += [[now - w, _fast(rng)], [now, 4800.0]]
+    case(reqs, now)
     now = t0 + rng.uniform(0, 86400)  # nothing in the window at all
     case([[round(now - w - rng.uniform(1, 600), 3), round(rng.uniform(600, 2000), 1)] for _ in range(12)], now)
     return cases
@@ -206,7 +210,7 @@ def _canonical_inputs(seed):
         "transitions": _transitions(),
         "battery_counts": {
             "incident": len(RULES) + 1, "bursty": len(RULES), "percentile_cases": 15,
-            "window_cases": 16,
+            "window_cases": 18,
         },
     }
 
