@@ -1,5 +1,8 @@
 """Judge for latency-slo-alert: runs in the grader on data only.
 
+Rules are written in the variant's format: the percentile and the resolve threshold
+sit under the keys its monitor.yaml uses (the tests' keys are another format's).
+
 A fixed battery always runs: incident and degraded-period replays under three rules
 (windows, percentiles and thresholds differ), percentile windows of many sizes with
 values exactly on and just either side of the firing threshold, time windows at their
@@ -127,6 +130,10 @@ def _window_cases(rng, t0, rule):
     reqs = [[round(now - rng.uniform(1, w - 1), 3), _fast(rng)] for _ in range(20)]
     reqs += [[now - w, 4800.0], [now, _fast(rng)]]
     case(reqs, now)
+    now = round(t0 + rng.uniform(0, 86400), 3)  # a slow request at the evaluation time itself
+    reqs = [[round(now - rng.uniform(1, w - 1), 3), _fast(rng)] for _ in range(20)]
+    reqs += [[now - w, _fast(rng)], [now, 4800.0]]
+    case(reqs, now)
     now = t0 + rng.uniform(0, 86400)  # nothing in the window at all
     case([[round(now - w - rng.uniform(1, 600), 3), round(rng.uniform(600, 2000), 1)] for _ in range(12)], now)
     return cases
@@ -171,7 +178,22 @@ def _transitions():
     return out
 
 
-def make_inputs(seed):
+def _keyed(rule, params):
+    """A rule in SRE's format of the variant: the percentile and the resolve threshold
+    under the keys its monitor.yaml uses."""
+    names = {"percentile": params["percentile_key"], "resolve_below_ms": params["resolve_key"]}
+    return {names.get(k, k): v for k, v in rule.items()}
+
+
+def make_inputs(seed, params):
+    inputs = _canonical_inputs(seed)
+    for part in ("incident", "bursty", "percentile_cases", "window_cases", "transitions"):
+        for case in inputs[part]:
+            case["rule"] = _keyed(case["rule"], params)
+    return inputs
+
+
+def _canonical_inputs(seed):
     b = random.Random(BATTERY_SEED)
     t0 = 1_718_280_000.0
     x = random.Random(seed)
@@ -188,7 +210,7 @@ def make_inputs(seed):
         "transitions": _transitions(),
         "battery_counts": {
             "incident": len(RULES) + 1, "bursty": len(RULES), "percentile_cases": 15,
-            "window_cases": 16,
+            "window_cases": 18,
         },
     }
 

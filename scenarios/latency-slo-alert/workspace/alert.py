@@ -1,29 +1,29 @@
-"""Latency alert for the fraud-scoring API, evaluated once a minute by the scheduler.
+"""fraud-api latency alert.
 
-The scheduler keeps an in-memory buffer of the requests of the last 15 minutes, oldest
-first, each ``{"ts": epoch seconds (float), "latency_ms": float}``. Every
-``evaluate_every_seconds`` it calls ``evaluate(buffer, now, rule)`` and then
-``update(firing, evaluation, rule)``; it pages on "fire" and closes the page on
-"resolve". ``rule`` is the content of monitor.yaml.
+The scheduler (see scheduler.py) calls ``evaluate(buffer, now, rule)`` and then
+``update(firing, evaluation, rule)`` every ``evaluate_every_seconds``. ``buffer`` holds
+the requests it kept in memory, oldest first, each ``{"ts": epoch seconds (float),
+"latency_ms": float}``; ``rule`` is SRE's rule, the content of monitor.yaml.
 """
+
+from latency_stats import latest, mean
 
 
 def evaluate(requests, now, rule):
-    """One evaluation of the rule at time ``now`` (epoch seconds).
+    """One evaluation of the rule at ``now`` (epoch seconds).
 
-    Returns ``{"value_ms": float or None, "breach": bool}``: the value the rule is
-    about and whether it is above ``fire_above_ms``. No requests to look at: value
-    None and no breach.
+    Returns ``{"value_ms": float or None, "breach": bool}``: the value the rule is about
+    and whether it is above ``fire_above_ms``. Nothing to look at: no value, no breach.
     """
-    recent = requests[-rule["window_seconds"]:]
-    if not recent:
+    recent = latest(requests, rule["window_seconds"])
+    value = mean([r["latency_ms"] for r in recent])
+    if value is None:
         return {"value_ms": None, "breach": False}
-    value = sum(r["latency_ms"] for r in recent) / len(recent)
     return {"value_ms": value, "breach": value > rule["fire_above_ms"]}
 
 
 def update(firing, evaluation, rule):
-    """The alert's state after one evaluation: ``(firing, event)`` where ``firing``
+    """The alert's state after one evaluation: ``(firing, event)``, where ``firing``
     says whether the alert is paging now and ``event`` is "fire", "resolve" or None."""
     breach = evaluation["breach"]
     if breach and not firing:
@@ -31,3 +31,10 @@ def update(firing, evaluation, rule):
     if firing and not breach:
         return False, "resolve"
     return firing, None
+
+
+def page_text(evaluation, rule):
+    """The page's one-line summary, as the paging tool shows it."""
+    value = evaluation["value_ms"]
+    shown = "no data" if value is None else f"{value:.1f}ms"
+    return f"{rule['name']} value={shown} (fires above {rule['fire_above_ms']}ms)"
