@@ -411,7 +411,7 @@ async def test_check_regrades_who_may_and_refusals(
         for check in app.state.scenarios[SCENARIO].checks:
             if check.name != BROKEN:
                 await grading_service.correct_check(
-                    session, clock, CheckCorrection(SCENARIO, check.name, 2, "drop")
+                    session, clock, CheckCorrection(SCENARIO, check.name, 3, "drop")
                 )
     r = await author.post("/api/v1/regrades", json={**body, "change": "drop"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "last_check"
