@@ -230,7 +230,7 @@ async def test_dropping_a_check_previews_what_applying_does(
     admin: Candidate,
 ) -> None:
     regrade = await propose(author)
-    assert regrade["target"] == "check" and regrade["scenario_version"] == 2
+    assert regrade["target"] == "check" and regrade["scenario_version"] == 3
     assert (regrade["scenario_id"], regrade["check"], regrade["item_id"]) == (
         SCENARIO,
         BROKEN,
@@ -411,7 +411,7 @@ async def test_check_regrades_who_may_and_refusals(
         for check in app.state.scenarios[SCENARIO].checks:
             if check.name != BROKEN:
                 await grading_service.correct_check(
-                    session, clock, CheckCorrection(SCENARIO, check.name, 2, "drop")
+                    session, clock, CheckCorrection(SCENARIO, check.name, 3, "drop")
                 )
     r = await author.post("/api/v1/regrades", json={**body, "change": "drop"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "last_check"
@@ -438,7 +438,7 @@ async def test_a_check_regrade_is_proposed_from_its_row_and_previewed_on_the_pag
     page = await client.get(f"/author/regrades/{regrade['id']}", headers=HTML)
     assert f"Regrade of check {BROKEN} of {SCENARIO}" in page.text
     assert "Drop the check from scoring" in page.text
-    assert f"Scenario {SCENARIO} up to version 2" in page.text
+    assert f"Scenario {SCENARIO} up to version 3" in page.text
     total = page.text.split('id="impact-total"')[1].split("</tr>")[0]
     assert [c.split("</td>")[0] for c in total.split("<td>")[1:]] == ["4", "3", "1", "1", "1", "0"]
     assert "Now passes" in page.text and "75.0%" in page.text

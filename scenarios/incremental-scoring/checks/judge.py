@@ -1,7 +1,7 @@
 """Judge for incremental-scoring: runs in the grader on data only."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.grading.judging import Verdict, close
 
@@ -22,7 +22,7 @@ def _next_load(t, hour=None):
 BATTERY_SEED = 20240301
 
 
-def make_inputs(seed):
+def make_inputs(seed, params):
     """A fixed battery replay (always the same nights, events and retry, with loads
     landing exactly at a run's time), plus a few seeded extra events that can only find
     more failures: a job's grade is the same on every seed."""
@@ -38,11 +38,12 @@ def make_inputs(seed):
                       round(x.uniform(0, 240), 1), x.choice([0, 1, 2])])
     inputs["events"] = inputs["events"] + extra
     inputs["battery_ids"] = sorted(row[0] for row in inputs["events"] if row[0] < 2_000_000)
+    inputs["arrival_col"] = params["arrival_col"]
     return inputs
 
 
 def _replay(rng):
-    first_run = datetime(2024, 3, 1, 2, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 200))
+    first_run = datetime(2024, 3, 1, 2, tzinfo=UTC) + timedelta(days=rng.randint(0, 200))
     nights = 8
     runs = [first_run + timedelta(days=d) for d in range(nights)]
     retried = rng.randint(2, nights - 2)
@@ -79,11 +80,13 @@ def _replay(rng):
     return {"events": events, "runs": [_iso(r) for r in runs], "weights": weights}
 
 
-def _late_ids(inputs):
+def _late_ids(inputs, battery=True):
+    """Ids of the events that reached the table a day or more after they happened
+    (the battery's, or with ``battery=False`` the seeded extras')."""
     late = set()
-    battery = set(inputs["battery_ids"])
+    ids = set(inputs["battery_ids"])
     for row in inputs["events"]:
-        if row[0] not in battery:
+        if (row[0] in ids) != battery:
             continue
         delay = datetime.fromisoformat(row[3]) - datetime.fromisoformat(row[2])
         if delay >= timedelta(days=1):
@@ -122,21 +125,17 @@ def _on_arrival(cand, ref, ids):
     good = sum(
         1 for i in ids if i in got and got[i][0] == want[i][0] and close(got[i][1], want[i][1], 1e-9)
     )
-    return good / len(ids)
+    return good / len(ids) if ids else 1.0
 
 
-def _scaled(fraction, once, ok, message):
-    if fraction >= 1.0 and once >= 1.0:
-        return Verdict.ok(ok)
-    if once < 1.0:
-        message += " (Credit is reduced: events are sent to the model again on later nights.)"
-    return Verdict(fraction * once, message)
-
-
-def _extras_fail(cand, ref, inputs):
-    """Whether a seeded extra event was not scored exactly once, on arrival."""
+def _extras_fail(cand, ref, inputs, late=None):
+    """Whether a seeded extra event was not scored exactly once, on arrival; with ``late``
+    True or False, whether a late (or an on-time) one was not scored on arrival."""
     battery = set(inputs["battery_ids"])
     extra = [row[0] for row in inputs["events"] if row[0] not in battery]
+    if late is not None:
+        late_extra = _late_ids(inputs, battery=False)
+        return _on_arrival(cand, ref, [i for i in extra if (i in late_extra) == late]) < 1.0
     counts = _calls(cand.data)
     return any(counts.get(i) != 1 for i in extra) or _on_arrival(cand, ref, extra) < 1.0
 
@@ -162,29 +161,33 @@ def check_each_event_scored_once(cand, ref, inputs):
 
 def check_late_events_scored(cand, ref, inputs):
     late = _late_ids(inputs)
-    once, _ = _factors(cand, inputs)
     share = _on_arrival(cand, ref, late)
-    if share == 1.0 and _extras_fail(cand, ref, inputs):
+    if share == 1.0 and _extras_fail(cand, ref, inputs, late=True):
         share = (len(late) - 1) / len(late)
-    return _scaled(share, once, "Events that reach the table late are scored in the first run after they arrive.",
-                   f"{round((1 - share) * len(late))} of {len(late)} events that reached the table late were not scored in the first run after they arrived.")
+    if share == 1.0:
+        return Verdict.ok("Events that reach the table late are scored in the first run after they arrive.")
+    return Verdict(share, f"{round((1 - share) * len(late))} of {len(late)} events that reached the table late "
+                   "were not scored in the first run after they arrived.")
 
 
 def check_new_events_scored(cand, ref, inputs):
     late = _late_ids(inputs)
     fresh = [i for i in inputs["battery_ids"] if i not in late]
-    once, _ = _factors(cand, inputs)
     share = _on_arrival(cand, ref, fresh)
-    if share == 1.0 and _extras_fail(cand, ref, inputs):
+    if share == 1.0 and _extras_fail(cand, ref, inputs, late=False):
         share = (len(fresh) - 1) / len(fresh)
-    return _scaled(share, once, "New events are scored in the first run after they arrive.",
-                   f"{round((1 - share) * len(fresh))} of {len(fresh)} events that arrived on time were not scored, with the model's score, in the first run after they arrived.")
+    if share == 1.0:
+        return Verdict.ok("New events are scored in the first run after they arrive.")
+    return Verdict(share, f"{round((1 - share) * len(fresh))} of {len(fresh)} events that arrived on time were "
+                   "not scored, with the model's score, in the first run after they arrived.")
 
 
 def check_state_stays_small(cand, ref, inputs):
     sizes = [night["state_bytes"] for night in cand.data]
-    once, coverage = _factors(cand, inputs)
+    _, coverage = _factors(cand, inputs)
     if max(sizes) > 1024:
-        return Verdict.fail("The state stored between runs grows with the number of events scored: keep a watermark, not a list.")
-    return _scaled(coverage, once, "The state stored between runs stays small.",
-                   "The state stays small, but not every event is scored.")
+        return Verdict.fail("The state stored between runs grows with the number of events scored.")
+    if coverage >= 1.0:
+        return Verdict.ok("The state stored between runs stays small.")
+    return Verdict(coverage, "The state stays small, but not every event is scored.")
+

@@ -1,7 +1,9 @@
 # Inside the sandbox: replay nights of the scheduler (state stored as JSON between
 # runs, one night retried) with a model that notes every event it is asked to score.
 
-FIELDS = ["id", "account_id", "event_time", "ingested_at", "sessions", "minutes", "tickets"]
+
+def _fields(arrival_col):
+    return ["id", "account_id", "event_time", arrival_col, "sessions", "minutes", "tickets"]
 
 
 def _model(weights, calls):
@@ -20,10 +22,11 @@ def step_nights(inputs):
 
     import score_job
 
-    events = [dict(zip(FIELDS, row, strict=True)) for row in inputs["events"]]
+    arrival = inputs["arrival_col"]
+    events = [dict(zip(_fields(arrival), row, strict=True)) for row in inputs["events"]]
     stored, nights = "null", []
     for run_at in inputs["runs"]:
-        visible = [dict(e) for e in events if e["ingested_at"] <= run_at]
+        visible = [dict(e) for e in events if e[arrival] <= run_at]
         calls = []
         result = score_job.run_nightly(visible, json.loads(stored), run_at, _model(inputs["weights"], calls))
         stored = json.dumps(result["state"])

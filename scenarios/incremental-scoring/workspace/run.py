@@ -1,18 +1,17 @@
-"""Replay a week of nightly runs on the sample table and count the model calls:
-python run.py"""
+"""Replay the nights of data/runs.txt (the scheduler retried one of them) on the
+sample of the events table and count the model calls: python run.py"""
 
 import csv
 import json
 import math
 
+from events_table import parse_row
 from score_job import run_nightly
 
+ARRIVAL = "{{ arrival_col }}"
+
 with open("data/events.csv", newline="") as fh:
-    events = [
-        {**r, "id": int(r["id"]), "sessions": int(r["sessions"]), "minutes": float(r["minutes"]),
-         "tickets": int(r["tickets"])}
-        for r in csv.DictReader(fh)
-    ]
+    events = [parse_row(r) for r in csv.DictReader(fh)]
 with open("data/runs.txt") as fh:
     runs = fh.read().split()
 
@@ -27,13 +26,13 @@ def score(event):  # stand-in for the GPU model
 
 stored = "null"  # the scheduler keeps the state as JSON between runs
 for run_at in runs:
-    visible = [e for e in events if e["ingested_at"] <= run_at]
+    visible = [e for e in events if e[ARRIVAL] <= run_at]
     before = sum(calls.values())
     result = run_nightly(visible, json.loads(stored), run_at, score)
     stored = json.dumps(result["state"])
     print(f"{run_at}: {len(visible):4} events in the table, {sum(calls.values()) - before:4} model calls, "
           f"{len(result['predictions']):4} predictions, state {len(stored)} bytes")
 
-seen = [e for e in events if e["ingested_at"] <= runs[-1]]
+seen = [e for e in events if e[ARRIVAL] <= runs[-1]]
 never = [e for e in seen if e["id"] not in calls]
 print(f"{sum(calls.values())} model calls for {len(seen)} events; {len(never)} events never scored")

@@ -1,22 +1,25 @@
 """Nightly batch scoring of the engagement events table for the churn model.
 
-The scheduler calls ``run_nightly(events, state, run_at, score)`` once a night:
+The scheduler (``config/jobs.yaml``) calls ``run_nightly(events, state, run_at, score)``
+once a night:
 
-- ``events``: every row of the events table visible when the job starts, in no
-  particular order: ``{"id": int, "account_id": str, "event_time": str,
-  "ingested_at": str, "sessions": int, "minutes": float, "tickets": int}``.
-  ``event_time`` is when it happened, ``ingested_at`` when its load reached the
-  table; both are ISO-8601 UTC strings in one format, so they sort as text.
-  Only rows with ``ingested_at <= run_at`` are visible.
+- ``events``: every row of ``analytics.engagement_events`` visible when the job starts,
+  in no particular order (columns: ``events_table.py``). Only rows with
+  ``{{ arrival_col }} <= run_at`` are visible.
 - ``state``: the ``"state"`` the previous successful run returned, stored as JSON
   between runs; None on the very first run.
 - ``score(event)``: the model, one GPU call per event.
 
 Returns ``{"predictions": [{"id": ..., "score": ...}, ...], "state": ...}``.
-Downstream upserts the predictions by id.
+Downstream upserts the predictions by id into ``crm.churn_scores``.
 """
 
-from datetime import datetime, timedelta
+import logging
+
+from events_table import EVENT_ID, EVENT_TIME
+from watermark import advance, lookback_start
+
+log = logging.getLogger("churn_nightly")
 
 # INC-2291 (March): events that reach the table late (apps that were offline, partner
 # files delivered days later) were never scored, because the watermark only lets
@@ -28,10 +31,11 @@ LOOKBACK_DAYS = 30
 def run_nightly(events, state, run_at, score):
     watermark = (state or {}).get("watermark")
     if watermark is None:
+        log.info("%s: no state, scoring the whole table", run_at)
         selected = list(events)
     else:
-        since = (datetime.fromisoformat(watermark) - timedelta(days=LOOKBACK_DAYS)).isoformat()
-        selected = [e for e in events if e["event_time"] > since]
-    predictions = [{"id": e["id"], "score": score(e)} for e in selected]
-    newest = max((e["event_time"] for e in events), default=watermark)
-    return {"predictions": predictions, "state": {"watermark": newest}}
+        since = lookback_start(watermark, LOOKBACK_DAYS)
+        selected = [e for e in events if e[EVENT_TIME] > since]
+    log.info("%s: %d of %d events selected", run_at, len(selected), len(events))
+    predictions = [{"id": e[EVENT_ID], "score": score(e)} for e in selected]
+    return {"predictions": predictions, "state": {"watermark": advance(watermark, events, EVENT_TIME)}}

@@ -1,25 +1,35 @@
 """Nightly batch scoring of the engagement events table for the churn model.
 
-The scheduler calls ``run_nightly(events, state, run_at, score)`` once a night:
+The scheduler (``config/jobs.yaml``) calls ``run_nightly(events, state, run_at, score)``
+once a night:
 
-- ``events``: every row of the events table visible when the job starts, in no
-  particular order: ``{"id": int, "account_id": str, "event_time": str,
-  "ingested_at": str, "sessions": int, "minutes": float, "tickets": int}``.
-  ``event_time`` is when it happened, ``ingested_at`` when its load reached the
-  table; both are ISO-8601 UTC strings in one format, so they sort as text.
-  Only rows with ``ingested_at <= run_at`` are visible.
+- ``events``: every row of ``analytics.engagement_events`` visible when the job starts,
+  in no particular order (columns: ``events_table.py``). Only rows with
+  ``{{ arrival_col }} <= run_at`` are visible.
 - ``state``: the ``"state"`` the previous successful run returned, stored as JSON
   between runs; None on the very first run.
 - ``score(event)``: the model, one GPU call per event.
 
 Returns ``{"predictions": [{"id": ..., "score": ...}, ...], "state": ...}``.
-Downstream upserts the predictions by id.
+Downstream upserts the predictions by id into ``crm.churn_scores``.
 """
+
+import logging
+
+from events_table import EVENT_ID
+
+log = logging.getLogger("churn_nightly")
+
+# INC-2291 (March): events that reach the table late (apps that were offline, partner
+# files delivered days later) were never scored, because the watermark only lets
+# through events newer than the newest one already seen. Look back 30 days behind the
+# watermark so that they are picked up; the upsert downstream makes rescoring harmless.
+LOOKBACK_DAYS = 30
 
 
 def run_nightly(events, state, run_at, score):
-    # Remember what was scored; score the rest.
     done = set((state or {}).get("scored", []))
-    selected = [e for e in events if e["id"] not in done]
-    predictions = [{"id": e["id"], "score": score(e)} for e in selected]
-    return {"predictions": predictions, "state": {"scored": sorted(done | {e["id"] for e in selected})}}
+    selected = [e for e in events if e[EVENT_ID] not in done]
+    log.info("%s: %d of %d events selected", run_at, len(selected), len(events))
+    predictions = [{"id": e[EVENT_ID], "score": score(e)} for e in selected]
+    return {"predictions": predictions, "state": {"scored": sorted(done | {e[EVENT_ID] for e in selected})}}
