@@ -70,3 +70,18 @@ export function showError(element, message) {
   element.textContent = message;
   element.hidden = false;
 }
+
+// A run (public checks or the pipeline) is queued, then asked for until it is done or
+// failed, less often as it takes longer; past ``waitMs`` the page gives up with
+// ``slowMessage`` (the run goes on; the files are saved).
+export async function pollRun(url, { firstDelayMs, waitMs, slowMessage }) {
+  let delay = firstDelayMs;
+  const giveUp = Date.now() + waitMs;
+  for (;;) {
+    if (Date.now() > giveUp) throw new Error(slowMessage);
+    const run = await api("GET", url);
+    if (run.status === "done" || run.status === "error") return run;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 3000);
+  }
+}

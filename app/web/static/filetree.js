@@ -3,16 +3,7 @@
 // open file is the selected one. One tab stop; inside it Up/Down move, Right/Left open, close or move
 // between a folder and its files, Home/End go to the ends, Enter or Space opens a file.
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
+import { el } from "./dom.js";
 
 // {name, files: [path], folders: Map(name -> node)} from "a/b/c.py" paths.
 function nest(paths) {

@@ -2,34 +2,10 @@
 // candidate's saved files in the sandbox and shows what it printed. The output is
 // only shown; it never counts towards the grade.
 
-import { api } from "./api.js";
+import { api, pollRun } from "./api.js";
+import { el } from "./dom.js";
 
 const WAIT_MS = 180000;
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-async function poll(url) {
-  let delay = 400;
-  const giveUp = Date.now() + WAIT_MS;
-  for (;;) {
-    if (Date.now() > giveUp) {
-      throw new Error("The pipeline is taking longer than expected. Your files are saved; try again later.");
-    }
-    const run = await api("GET", url);
-    if (run.status === "done" || run.status === "error") return run;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 3000);
-  }
-}
 
 function summaryOf(run) {
   if (run.status === "error") return "The pipeline could not start this time; the run was not counted. Try again.";
@@ -95,7 +71,11 @@ export function renderPipeline({ item, base, settled }) {
       setLeft();
       button.disabled = true;
       status.textContent = "Running the pipeline…";
-      const run = await poll(`${base}/scenarios/${ref}/pipeline-runs/${queued.run_id}`);
+      const run = await pollRun(`${base}/scenarios/${ref}/pipeline-runs/${queued.run_id}`, {
+        firstDelayMs: 400,
+        waitMs: WAIT_MS,
+        slowMessage: "The pipeline is taking longer than expected. Your files are saved; try again later.",
+      });
       item.lastPipelineRun = run; // shown again when the candidate comes back to this item
       show(run);
       status.textContent = summaryOf(run);

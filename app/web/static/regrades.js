@@ -2,34 +2,10 @@
 // item's page) or a scenario's check (then its page, with the preview) and an apply
 // (then the page again, which shows what the apply did), posted to /api/v1/regrades
 // with the session cookie and the CSRF value.
-import { api, showError } from "./api.js";
+import { api } from "./api.js";
+import { formsWithMessage } from "./staff_forms.js";
 
-const MESSAGE_KEY = "assay:regrade-message";
-const message = document.getElementById("regrade-message");
-const stored = sessionStorage.getItem(MESSAGE_KEY);
-if (stored && message) {
-  message.textContent = stored;
-  message.hidden = false;
-  sessionStorage.removeItem(MESSAGE_KEY);
-}
-
-function wire(form, errorId, send) {
-  if (!form) return;
-  const error = document.getElementById(errorId);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.hidden = true;
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      await send(new FormData(form), form.dataset);
-    } catch (err) {
-      showError(error, err.message);
-      button.disabled = false;
-      error.focus();
-    }
-  });
-}
+const wire = formsWithMessage("assay:regrade-message", "regrade-message");
 
 wire(document.getElementById("propose-form"), "propose-error", async (data) => {
   const itemId = String(data.get("item_id") || "").trim();
@@ -64,8 +40,7 @@ wire(document.getElementById("apply-form"), "apply-error", async (data, dataset)
   const reason = String(data.get("reason") || "").trim();
   if (reason.length < 3) throw new Error("Give a reason (at least 3 characters).");
   await api("POST", `/api/v1/regrades/${dataset.regrade}/apply`, { reason });
-  sessionStorage.setItem(MESSAGE_KEY, "Applying: every affected attempt is being rescored.");
-  window.location.reload();
+  return "Applying: every affected attempt is being rescored.";
 });
 
 // "Re-key" next to a key changed in the bank: fills the form for a re-key with the

@@ -1,39 +1,13 @@
 // The review page's forms: a decision or extra time, posted to the review API with the
 // session cookie and the CSRF value; the page then reloads to show the new state.
-import { api, showError } from "./api.js";
+import { api } from "./api.js";
+import { formsWithMessage } from "./staff_forms.js";
 
-const MESSAGE_KEY = "assay:review-message";
-const message = document.getElementById("review-message");
-const stored = sessionStorage.getItem(MESSAGE_KEY);
-if (stored && message) {
-  message.textContent = stored;
-  message.hidden = false;
-  sessionStorage.removeItem(MESSAGE_KEY);
-}
-
-function wire(form, errorId, send) {
-  if (!form) return;
-  const error = document.getElementById(errorId);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.hidden = true;
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      const done = await send(new FormData(form), form.dataset.attempt);
-      sessionStorage.setItem(MESSAGE_KEY, done);
-      window.location.reload();
-    } catch (err) {
-      showError(error, err.message);
-      button.disabled = false;
-      error.focus?.();
-    }
-  });
-}
+const wire = formsWithMessage("assay:review-message", "review-message");
 
 const WORDS = { approve: "Approved", hold: "Put on hold", invalidate: "Invalidated" };
 
-wire(document.getElementById("decision-form"), "decision-error", async (data, attempt) => {
+wire(document.getElementById("decision-form"), "decision-error", async (data, { attempt }) => {
   const decision = data.get("decision");
   const reason = String(data.get("reason") || "").trim();
   if (!decision) throw new Error("Choose approve, hold or invalidate.");
@@ -45,7 +19,7 @@ wire(document.getElementById("decision-form"), "decision-error", async (data, at
   return text;
 });
 
-wire(document.getElementById("extra-time-form"), "extra-error", async (data, attempt) => {
+wire(document.getElementById("extra-time-form"), "extra-error", async (data, { attempt }) => {
   const minutes = Number(data.get("minutes"));
   const reason = String(data.get("reason") || "").trim();
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 240) {

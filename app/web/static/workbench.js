@@ -3,23 +3,13 @@
 // and stacked on a narrow one (assay.css). Loaded by the exam screen the first time a
 // scenario is shown, so a multiple-choice exam never loads the editor.
 
-import { api } from "./api.js";
+import { api, pollRun } from "./api.js";
+import { el } from "./dom.js";
 import { EDITOR_HELP, createEditor, fileState, languageName } from "./editor.js";
 import { fileTree } from "./filetree.js";
 import { renderPipeline } from "./pipeline.js";
 
 const RUN_WAIT_MS = 180000;
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 /**
  * The workbench for a scenario item as the API gave it (its files with this device's
@@ -120,7 +110,11 @@ function publicChecks(item, base, settled) {
       const queued = await api("POST", `${base}/scenarios/${ref}/runs`);
       item.runs_left = Math.max(0, item.runs_left - 1);
       outcome.textContent = "Running the public checks…";
-      const run = await pollRun(`${base}/scenarios/${ref}/runs/${queued.run_id}`);
+      const run = await pollRun(`${base}/scenarios/${ref}/runs/${queued.run_id}`, {
+        firstDelayMs: 500,
+        waitMs: RUN_WAIT_MS,
+        slowMessage: "The checks are taking longer than expected. Your files are saved; try again later.",
+      });
       item.lastCheckRun = run; // shown again when the candidate comes back to this item
       showRun(outcome, run);
       // A run the grader could not start is not counted: ask the server what is left.
@@ -135,19 +129,6 @@ function publicChecks(item, base, settled) {
   return runs;
 }
 
-async function pollRun(url) {
-  let delay = 500;
-  const giveUp = Date.now() + RUN_WAIT_MS;
-  for (;;) {
-    if (Date.now() > giveUp) {
-      throw new Error("The checks are taking longer than expected. Your files are saved; try again later.");
-    }
-    const run = await api("GET", url);
-    if (run.status === "done" || run.status === "error") return run;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 3000);
-  }
-}
 
 function showRun(outcome, run) {
   if (run.status === "error") {
