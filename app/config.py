@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=65536, ge=8192, le=4 * 1024 * 1024)
     argon2_parallelism: int = Field(default=4, ge=1, le=16)
+    # A sign-in that would wait longer than this for a hashing thread of its process is
+    # answered at once with 503 sign_in_busy and a Retry-After (the sign-in page asks
+    # again by itself) instead of being held until a proxy gives up on it; 0: never.
+    sign_in_max_wait_seconds: float = Field(default=20.0, ge=0)
     # Outage credit (app/availability): no serving process's heartbeat for longer than
     # this is an outage; so is a minute with at least this many 500/503 answers.
     outage_gap_seconds: float = Field(default=30.0, gt=0)

@@ -21,6 +21,7 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -65,7 +66,7 @@ from app.core.observability import (
     configure_logging,
 )
 from app.core.ratelimit import LimitStore
-from app.core.security import TokenService, configure_passwords
+from app.core.security import TokenService, configure_hashing_line, configure_passwords
 from app.core.seeds import SeedSource, SystemSeeds
 from app.core.sharedlimits import PostgresBackend
 from app.core.staticfiles import CompressedStaticFiles
@@ -217,6 +218,7 @@ def create_app(
         settings.start_capacity, ticket_seconds=settings.admission_ticket_seconds
     )
     configure_passwords(**settings.password_cost())
+    configure_hashing_line(settings.sign_in_max_wait_seconds)
     # Requests failed (500) or shed (503), per minute: evidence for outage credit.
     app.state.failures = FailureCounter()
     if engine is not None:
@@ -445,7 +447,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssayError)
     async def assay_error(_: Request, exc: AssayError) -> JSONResponse:
-        if exc.status_code >= 500:
+        if exc.status_code >= 500 and exc.is_failure:
             log.error("domain error", code=exc.code, message=exc.message)
             app.state.failures.count(app.state.clock.now())
         return render(exc)
@@ -495,7 +497,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             return render(DatabaseUnavailable(retry_after=1))
         return await unexpected(request, exc)
 
-    for kind in (ConnectionError, socket.gaierror, asyncpg.PostgresError, DBAPIError):
+    for kind in (ConnectionError, socket.gaierror, asyncpg.PostgresError, DBAPIError, PoolTimeout):
         app.add_exception_handler(kind, database_error)
 
 

@@ -20,7 +20,10 @@ ones left:
 The client stands for a proxy in front of the service: at most ``--connections``
 keep-alive connections, each a lean HTTP/1.1 loop (an HTTP library's own cost per
 request would be a good part of the figure on a machine this small); every request has
-a timeout. Optionally, after cohort 1, H attempt items of history are written with SQL,
+a timeout. With ``--sign-in-window S`` each cohort's candidates first sign in with their
+password (`POST /auth/token`, one argon2 verify each on the server's hashing threads),
+arriving over S seconds (0: all at once, a sign-in storm), and check in with the token
+they got; sign-in latency and errors are reported apart. Optionally, after cohort 1, H attempt items of history are written with SQL,
 and after the cohorts M more checked-in attempts (copies of a real check-in's form)
 start at once ("seeded start"). Only 127.0.0.1 is contacted. Usage:
     python bench/start_storm.py [--candidates 1000] [--cohorts 5] [--workers 1]
@@ -44,6 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlencode
 
 import asyncpg
 
@@ -62,6 +66,7 @@ from bench.autosave import (  # noqa: E402
 
 EXAM = "mlops-foundation"
 HOST = "127.0.0.1"
+PASSWORD = "bench password 123"
 
 
 async def create_users(
@@ -70,7 +75,7 @@ async def create_users(
     """Accounts with one sign-in each, inserted directly (one argon2 hash shared):
     registering them through the API would measure argon2, not the start."""
     conn = await asyncpg.connect(pg_url)
-    password_hash = hash_password("bench password 123")
+    password_hash = hash_password(PASSWORD)
     now = datetime.now(UTC).replace(tzinfo=None)
     ids = [uuid.uuid4() for _ in range(count)]
     try:
@@ -110,13 +115,20 @@ class Connection:
         self.port, self.limit_seconds = port, limit_seconds
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def request(self, method: str, path: str, token: str, body: bytes = b"") -> Answer:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        body: bytes = b"",
+        content_type: str = "application/json",
+    ) -> Answer:
         # A kept-alive connection the server closed while it was idle (uvicorn after 5 s)
         # fails before any answer: asked again once on a new one, as HTTP clients do.
         reused = self._streams is not None
         try:
             return await asyncio.wait_for(
-                self._exchange(method, path, token, body), self.limit_seconds
+                self._exchange(method, path, token, body, content_type), self.limit_seconds
             )
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             self.close()
@@ -127,20 +139,23 @@ class Connection:
             raise
         try:
             return await asyncio.wait_for(
-                self._exchange(method, path, token, body), self.limit_seconds
+                self._exchange(method, path, token, body, content_type), self.limit_seconds
             )
         except BaseException:
             self.close()
             raise
 
-    async def _exchange(self, method: str, path: str, token: str, body: bytes) -> Answer:
+    async def _exchange(
+        self, method: str, path: str, token: str, body: bytes, content_type: str
+    ) -> Answer:
         if self._streams is None:
             self._streams = await asyncio.open_connection(HOST, self.port)
         reader, writer = self._streams
-        content_type = "Content-Type: application/json\r\n" if body else ""
+        kind = f"Content-Type: {content_type}\r\n" if body else ""
+        bearer = f"Authorization: Bearer {token}\r\n" if token else ""
         writer.write(
-            f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {token}\r\n"
-            f"{content_type}Content-Length: {len(body)}\r\n\r\n".encode()
+            f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\n{bearer}"
+            f"{kind}Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
         status = int((await reader.readuntil(b"\r\n")).split(b" ", 2)[1])
@@ -240,6 +255,56 @@ async def schedule(
     if r.status != 201:
         raise RuntimeError(f"scheduling failed: {r.status} {r.body[:300]!r}")
     return str(r.json()["id"])
+
+
+async def sign_in_window(
+    target: Target, emails: list[str], window: float, seed: int
+) -> tuple[dict[str, object], list[str]]:
+    """Each candidate arrives at a random moment of the window and signs in with their
+    password (`POST /auth/token`: one argon2 verify on the server's hashing threads);
+    latency from their arrival. Returns the figures and the tokens, in ``emails``' order
+    ("" where a sign-in failed)."""
+    figures = Figures()
+    tokens = [""] * len(emails)
+    rng = random.Random(seed)
+    arrivals = sorted((rng.uniform(0, window), n) for n in range(len(emails)))
+    jobs: asyncio.Queue[Job | None] = asyncio.Queue()
+    t0 = time.perf_counter()
+
+    def sign_in(n: int, arrived: float) -> Job:
+        async def job(connection: Connection) -> None:
+            form = urlencode({"username": emails[n], "password": PASSWORD}).encode()
+            try:
+                r = await connection.request(
+                    "POST", "/api/v1/auth/token", "", form, "application/x-www-form-urlencoded"
+                )
+                if r.status == 503 and b"sign_in_busy" in r.body:
+                    # Shed by the hashing line: asked again after Retry-After, as the
+                    # sign-in page does; the latency runs on from the arrival.
+                    figures.waited += 1
+                    delay = float(r.headers.get("retry-after", "1"))
+                    asyncio.get_running_loop().call_later(delay, jobs.put_nowait, job)
+                    return
+                if r.status == 200:
+                    tokens[n] = str(r.json()["access_token"])
+                else:
+                    figures.error(str(r.status))
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                figures.error(type(exc).__name__)
+            figures.latencies.append((time.perf_counter() - arrived) * 1000)
+            if len(figures.latencies) == len(emails):
+                for _ in range(target.connections):
+                    jobs.put_nowait(None)
+
+        return job
+
+    async def arrive() -> None:
+        for offset, n in arrivals:
+            await asyncio.sleep(max(0.0, t0 + offset - time.perf_counter()))
+            jobs.put_nowait(sign_in(n, time.perf_counter()))
+
+    await asyncio.gather(arrive(), run_jobs(target, jobs))
+    return figures.summary(len(emails), time.perf_counter() - t0), tokens
 
 
 async def check_in_window(
@@ -491,8 +556,19 @@ async def seeded_start(
 
 
 async def cohort(
-    args: argparse.Namespace, number: int, admin_token: str, tokens: list[str]
+    args: argparse.Namespace, number: int, admin_token: str, accounts: list[uuid.UUID]
 ) -> dict[str, object]:
+    sign_in: dict[str, object] | None = None
+    if args.sign_in_window is None:
+        tokens = mint_tokens(accounts)
+    else:
+        emails = [f"cohort{number}-{n}@example.org" for n in range(len(accounts))]
+        # Each person signs in from their own browser: no proxy bound on connections.
+        browsers = Target(args.port, args.sign_in_connections or len(emails), args.request_seconds)
+        sign_in, signed = await sign_in_window(
+            browsers, emails, args.sign_in_window, seed=1000 + number
+        )
+        tokens = [t for t in signed if t]
     # The start once the window has passed, with a margin for the last check-ins.
     lead = args.check_in_window + args.margin
     starts_at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
@@ -504,6 +580,7 @@ async def cohort(
     )
     start = await start_storm(target_of(args), attempts, starts_at)
     return {
+        **({"sign_in": sign_in} if sign_in is not None else {}),
         "check_in": check_in,
         "start": start,
         "template": next(iter(attempts.values()), ""),
@@ -537,6 +614,19 @@ async def main() -> None:
         type=int,
         default=70,
         help="PostgreSQL connections the server's processes may take together",
+    )
+    parser.add_argument(
+        "--sign-in-window",
+        type=float,
+        default=None,
+        help="each cohort's candidates first sign in with their password, arriving over "
+        "this many seconds (0: all at once, a sign-in storm); default: tokens minted here",
+    )
+    parser.add_argument(
+        "--sign-in-connections",
+        type=int,
+        default=0,
+        help="client connections for the sign-ins (default: one per candidate)",
     )
     parser.add_argument("--history-items", type=int, default=0)
     parser.add_argument(
@@ -579,13 +669,13 @@ async def main() -> None:
         await wait_ready(f"http://{HOST}:{args.port}/readyz")
         admin_token = mint_tokens(await create_users(pg_url, 1, "admin", role="admin"))[0]
         cohorts = [
-            mint_tokens(await create_users(pg_url, args.candidates, f"cohort{n + 1}"))
+            await create_users(pg_url, args.candidates, f"cohort{n + 1}")
             for n in range(args.cohorts)
         ]
-        for n, cohort_tokens in enumerate(cohorts):
+        for n, cohort_accounts in enumerate(cohorts):
             if n == 1 and args.history_items:
                 history = await seed_history(pg_url, args.history_items, 20)
-            result = await cohort(args, n + 1, admin_token, cohort_tokens)
+            result = await cohort(args, n + 1, admin_token, cohort_accounts)
             template = str(result.pop("template")) or template
             result["load_average"] = [round(x, 2) for x in os.getloadavg()]
             results.append(result)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -210,6 +211,7 @@ _UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,  # 57P01: shut down under us
     asyncpg.exceptions.CrashShutdownError,  # 57P02: another backend crashed
     asyncpg.exceptions.TooManyConnectionsError,  # 53300: no connection slot
+    PoolTimeout,  # this process's own pool had no connection free in time (saturated)
 )
 
 
@@ -233,6 +235,15 @@ def database_unreachable(exc: BaseException) -> bool:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def end_read(session: AsyncSession) -> None:
+    """Ends a unit of work's transaction while it has only read, so a slow step that
+    needs no database (a password hash, which may wait in line) does not hold a pooled
+    connection; the next statement takes one again. Refuses if anything is pending."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read() with changes pending: they would be committed early")
+    await session.commit()
 
 
 @asynccontextmanager

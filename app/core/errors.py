@@ -11,7 +11,8 @@ all as ``{"error": {"code", "message"}}``.
     ├── Conflict (409 conflict)
     ├── PayloadTooLarge (413 payload_too_large)
     ├── RateLimited (429 rate_limited)
-    └── DatabaseUnavailable (503 database_unavailable)   the database cannot be reached
+    ├── DatabaseUnavailable (503 database_unavailable)   the database cannot be reached
+    └── SignInBusy (503 sign_in_busy)   too many sign-ins at once: ask again after Retry-After
 
 Domains subclass these (``AttemptClosed(Conflict)``, ``RetakeTooSoon(PermissionDenied)``)
 and give their own code; they never import anything HTTP-specific.
@@ -26,6 +27,9 @@ class AssayError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     default_message: ClassVar[str] = "Something went wrong on our side."
+    # A 5xx that is the service failing (logged, and counted as evidence of an outage
+    # for the deadline credit), not one that sheds load by design.
+    is_failure: ClassVar[bool] = True
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or self.default_message
@@ -109,3 +113,17 @@ class DatabaseUnavailable(AssayError):
     status_code = 503
     code = "database_unavailable"
     default_message = "The service cannot reach its database right now; try again in a moment."
+
+
+class SignInBusy(AssayError):
+    """More sign-ins are waiting for a password check than this process clears within
+    ASSAY_SIGN_IN_MAX_WAIT_SECONDS: nothing was checked, and the same request can be sent
+    again after ``retry_after`` seconds (the sign-in page does so by itself)."""
+
+    status_code = 503
+    code = "sign_in_busy"
+    is_failure = False
+    default_message = "Many people are signing in at this moment; you will be signed in shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)

@@ -13,13 +13,16 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import os
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,9 +32,10 @@ from jose import JWTError, jws, jwt
 from jose.exceptions import JOSEError
 
 from app.core.clock import Clock
-from app.core.errors import NotAuthenticated
+from app.core.errors import NotAuthenticated, SignInBusy
 
 TokenPurpose = Literal["access", "attempt", "refresh", "csrf"]
+_T = TypeVar("_T")
 _ALGORITHMS = ["HS256"]
 _REQUIRED_CLAIMS = ("exp", "iat", "sub", "purpose")
 
@@ -78,20 +82,89 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-# Hashing runs on these threads (argon2 releases the GIL), never on the event loop: a
-# sign-in storm waits its turn here while every other request is served; at most one hash
-# per core at a time, so memory stays at cores x ASSAY_ARGON2_MEMORY_KIB.
-_HASHING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+class HashingLine:
+    """Password hashing runs on these threads (argon2 releases the GIL), never on the
+    event loop, at most one hash per thread, so memory stays at threads x
+    ASSAY_ARGON2_MEMORY_KIB. A sign-in storm queues here while every other request is
+    served; the line is bounded in time, not length: when the hashes already waiting
+    would hold a new one longer than ``max_wait_seconds`` (the mean hashing time
+    measured here, times the hashes ahead per thread), it is refused at once with
+    ``SignInBusy`` and a Retry-After of when the line will have shortened enough, rather
+    than held until a proxy or browser gives up on it. The sign-in page asks again by
+    itself, so a storm is a wait for the person, not an error. 0 never refuses."""
+
+    def __init__(
+        self,
+        threads: int,
+        max_wait_seconds: float,
+        *,
+        seconds: float = 0.2,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.threads = threads
+        self.max_wait_seconds = max_wait_seconds
+        self.seconds = seconds  # moving average of one hash, as measured
+        self.in_line = 0  # waiting or hashing
+        self._timer = timer
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
+
+    def expected_wait(self) -> float:
+        """Seconds a hash asked for now would wait before its own starts."""
+        return (self.in_line // self.threads) * self.seconds
+
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[HashingLine]:
+        """A place in line, taken now (or ``SignInBusy`` if it would wait past the
+        bound) and held until the block ends: a sign-in takes it before it reads
+        anything, so a storm is shed before any database work and every arrival sees
+        the line as it really is."""
+        wait = self.expected_wait()
+        if self.max_wait_seconds and wait > self.max_wait_seconds:
+            raise SignInBusy(retry_after=min(60, math.ceil(wait - self.max_wait_seconds) + 1))
+        self.in_line += 1
+        try:
+            yield self
+        finally:
+            self.in_line -= 1
+
+    async def hash_here(self, work: Callable[..., _T], *args: Any) -> _T:
+        """Runs ``work`` on a hashing thread, from inside a ``place``."""
+        result, took = await asyncio.get_running_loop().run_in_executor(
+            self._pool, self._timed, work, *args
+        )
+        self.seconds = 0.9 * self.seconds + 0.1 * took
+        return result
+
+    async def run(self, work: Callable[..., _T], *args: Any) -> _T:
+        """A place in line and the hash in it."""
+        async with self.place():
+            return await self.hash_here(work, *args)
+
+    def _timed(self, work: Callable[..., _T], *args: Any) -> tuple[_T, float]:
+        started = self._timer()
+        result = work(*args)
+        return result, self._timer() - started
+
+
+_hashing = HashingLine(os.cpu_count() or 1, 20.0)
+
+
+def configure_hashing_line(max_wait_seconds: float) -> None:
+    """The process's bound on a sign-in's wait (ASSAY_SIGN_IN_MAX_WAIT_SECONDS)."""
+    _hashing.max_wait_seconds = max_wait_seconds
+
+
+def sign_in_place() -> AbstractAsyncContextManager[HashingLine]:
+    """A sign-in's place in the process's hashing line (``HashingLine.place``)."""
+    return _hashing.place()
 
 
 async def hash_password_off_loop(password: str) -> str:
-    return await asyncio.get_running_loop().run_in_executor(_HASHING, hash_password, password)
+    return await _hashing.run(hash_password, password)
 
 
 async def verify_password_off_loop(password: str, password_hash: str | None) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(
-        _HASHING, verify_password, password, password_hash
-    )
+    return await _hashing.run(verify_password, password, password_hash)
 
 
 def password_needs_rehash(password_hash: str) -> bool:

@@ -17,7 +17,7 @@ from app.core.deps import (
     TokensDep,
     UnitOfWorkRoute,
 )
-from app.core.errors import AssayError, InvalidCredentials, InvalidRequest, responses
+from app.core.errors import AssayError, InvalidCredentials, InvalidRequest, SignInBusy, responses
 from app.core.text import Text
 from app.identity import service
 from app.identity.dependencies import (
@@ -44,7 +44,7 @@ router = APIRouter(prefix="/api/v1", tags=["identity"], route_class=UnitOfWorkRo
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=responses(EmailTaken, InvalidRequest),
+    responses=responses(EmailTaken, InvalidRequest, SignInBusy),
 )
 async def register(body: RegisterIn, session: SessionDep, clock: ClockDep) -> UserOut:
     user = await service.create_user(
@@ -70,7 +70,9 @@ class PasswordForm:
         self.scopes = scope.split()
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=responses(InvalidCredentials))
+@router.post(
+    "/auth/token", response_model=TokenOut, responses=responses(InvalidCredentials, SignInBusy)
+)
 async def token(
     form: Annotated[PasswordForm, Depends()],
     session: SessionDep,
@@ -114,7 +116,7 @@ class SessionOut(BaseModel):
 @router.post(
     "/auth/session",
     response_model=SessionOut,
-    responses=responses(InvalidCredentials, InvalidRequest),
+    responses=responses(InvalidCredentials, InvalidRequest, SignInBusy),
 )
 async def sign_in_with_cookie(
     body: SessionIn,
@@ -199,7 +201,7 @@ class PasswordChangeIn(BaseModel):
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(WrongPassword, InvalidRequest),
+    responses=responses(WrongPassword, InvalidRequest, SignInBusy),
 )
 async def change_password(
     body: PasswordChangeIn,

@@ -10,10 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
+from app.core.db import end_read
 from app.core.errors import InvalidCredentials
 from app.core.security import (
     hash_password_off_loop,
     password_needs_rehash,
+    sign_in_place,
+    verify_password,
     verify_password_off_loop,
 )
 from app.identity.exceptions import EmailTaken, WrongPassword
@@ -51,12 +54,19 @@ async def create_user(
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
-    """The user, or InvalidCredentials after the same work whether or not the email exists."""
-    user = await UserRepository(session).get_by_email(email.strip())
-    if (
-        not await verify_password_off_loop(password, user.password_hash if user else None)
-        or user is None
-    ):
+    """The user, or InvalidCredentials after the same work whether or not the email exists.
+
+    Call it before the request writes anything: a sign-in storm is shed before any
+    database work (``SignInBusy``), and the read's transaction ends before the password
+    check, which may wait for a hashing thread, so a storm does not hold the connection
+    pool (it did: 911 of 1,000 simultaneous sign-ins timed out on the pool)."""
+    async with sign_in_place() as line:
+        user = await UserRepository(session).get_by_email(email.strip())
+        await end_read(session)
+        matches = await line.hash_here(
+            verify_password, password, user.password_hash if user else None
+        )
+    if not matches or user is None:
         raise InvalidCredentials()
     if password_needs_rehash(user.password_hash):
         # The cost setting changed: this password moves to it now that it is at hand.

@@ -1,8 +1,29 @@
 // Sign-in and registration forms: JSON to the API, then on to where the person was going.
 import { api, showError } from "./api.js";
 
+// In a sign-in storm the server checks passwords as fast as it can and asks the rest to
+// come back after Retry-After (503 sign_in_busy): the page says so and asks again by
+// itself, so the person waits in line instead of seeing an error.
 async function signIn(email, password) {
-  return api("POST", "/api/v1/auth/session", { email, password });
+  const wait = document.getElementById("form-wait");
+  for (;;) {
+    try {
+      const session = await api("POST", "/api/v1/auth/session", { email, password });
+      if (wait) wait.hidden = true;
+      return session;
+    } catch (err) {
+      if (err.code !== "sign_in_busy") {
+        if (wait) wait.hidden = true;
+        throw err;
+      }
+      const seconds = Math.max(1, Number(err.details.retry_after) || 5);
+      if (wait) {
+        wait.textContent = `Many people are signing in at this moment. Signing you in again in ${seconds} s; keep this page open.`;
+        wait.hidden = false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
 }
 
 function wire(form, handler) {

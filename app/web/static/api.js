@@ -62,6 +62,8 @@ function plainMessage(status, error) {
   if (status === 422 && error.code === "invalid_request") {
     return "Some of the details are not valid. Check the fields and try again.";
   }
+  // Load shed by design says what happens next in its own words.
+  if (status === 503 && error.code === "sign_in_busy") return error.message;
   if (status >= 500) return "Something went wrong on our side. Please try again.";
   return error.message || "The request was refused.";
 }
