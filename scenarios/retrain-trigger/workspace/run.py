@@ -1,7 +1,9 @@
-"""Replay Monday 2024-06-03, a quiet day, hour by hour: python run.py
+"""Replay Monday 2024-06-03, a quiet day, hour by hour, then run the tests: python run.py
 
-Last trainings before that day: see LAST_TRAINED below (from the job history).
+The last training of each model before that day comes from the job history.
 """
+
+import unittest
 
 from scheduler import GPU_HOURS_PER_TRAINING, load_signals, replay
 
@@ -11,16 +13,11 @@ LAST_TRAINED = {
     "churn": "2024-05-30T18:00:00-04:00",
 }
 
-
-def main():
-    signals = load_signals("signals_2024-06-03.csv")
-    total = 0
-    for model, hours in signals.items():
-        started = replay(model, hours, LAST_TRAINED[model], print)
-        total += len(started)
-        print(f"== {model}: {len(started)} trainings in 24 hours\n")
-    print(f"GPU-hours spent on retraining: {total * GPU_HOURS_PER_TRAINING}")
-
-
-if __name__ == "__main__":
-    main()
+signals = load_signals("exports/signals_2024-06-03.csv")
+total = 0
+for model, hours in signals.items():
+    started = replay(model, hours, LAST_TRAINED[model], print)
+    total += len(started)
+    print(f"== {model}: {len(started)} trainings in 24 hours\n")
+print(f"GPU-hours spent on retraining: {total * GPU_HOURS_PER_TRAINING}\n")
+unittest.main(module="tests.test_trigger", argv=["tests"], exit=False, verbosity=2)

@@ -1,23 +1,22 @@
-"""The continuous-training scheduler, reduced to what matters here.
+"""The continuous-training scheduler, reduced to what matters here (owned by the
+platform team; not part of the trigger).
 
-Every hour the scheduler reads the monitoring signals of each model (the drift score of
-its input features and the number of labels that arrived since its last training), asks
-``trigger.should_retrain`` and, on a yes, submits a training job on the GPU pool and
-resets the model's label counter. Training jobs cost about 6 GPU-hours each.
+Every hour the scheduler reads each model's monitoring signals (the drift score of its
+input features and the labels that arrived that hour), asks `trigger.should_retrain`
+and, on a yes, submits a training job to the GPU pool and resets the model's label
+counter. A training job costs about 6 GPU-hours.
 """
 
 import csv
 
-import yaml
-
+import policy
 from trigger import should_retrain
 
 GPU_HOURS_PER_TRAINING = 6
 
 
 def load_policy(model):
-    with open(f"policies/{model}.yaml") as fh:
-        return yaml.safe_load(fh)
+    return policy.load(f"policies/{model}.yaml")
 
 
 def load_signals(path):
@@ -31,12 +30,16 @@ def load_signals(path):
 
 
 def replay(model, hours, last_trained_at, log):
-    """Run the hourly loop over ``hours`` for ``model``; returns the trainings started."""
-    policy = load_policy(model)
+    """Run the hourly loop over `hours` for `model`; returns the trainings started."""
+    try:
+        settings = load_policy(model)
+    except policy.PolicyError as exc:
+        log(f"{model}: policy refused ({exc}); paging the platform team, no retraining")
+        return []
     last, labels, started = last_trained_at, 0, []
     for hour in hours:
         labels += hour["labels"]
-        decision = should_retrain(last, hour["now"], hour["drift"], labels, policy)
+        decision = should_retrain(last, hour["now"], hour["drift"], labels, settings)
         verdict = "TRAIN" if decision["retrain"] else "skip"
         log(f"{hour['now']} {model:<14} drift={hour['drift']:.3f} labels={labels:<5} -> {verdict} ({decision['reason']})")
         if decision["retrain"]:

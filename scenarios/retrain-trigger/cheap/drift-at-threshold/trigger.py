@@ -1,14 +1,14 @@
-"""Continuous-training trigger, asked every hour by the scheduler."""
+"""Continuous-training trigger, asked every hour by the scheduler (contract: RUNBOOK.md)."""
 
-from datetime import datetime
+import clock
 
 
 def should_retrain(last_trained_at, now, drift_score, new_labels, policy):
+    """`policy` is the normalised form `policy.load` returns."""
     if last_trained_at is None:
         return {"retrain": True, "reason": "no model yet"}
-    elapsed = datetime.fromisoformat(now) - datetime.fromisoformat(last_trained_at)
-    hours = elapsed.total_seconds() / 3600
-    if hours < policy["min_interval_hours"]:
+    hours = clock.elapsed_minutes(last_trained_at, now) / 60
+    if hours < policy["cooldown_hours"]:
         return {"retrain": False, "reason": "cooldown"}
     if drift_score >= policy["drift_threshold"]:
         return {"retrain": True, "reason": "drift"}

@@ -1,14 +1,14 @@
-"""Continuous-training trigger, asked every hour by the scheduler."""
+"""Continuous-training trigger, asked every hour by the scheduler (contract: RUNBOOK.md)."""
 
 from datetime import datetime
 
 
 def should_retrain(last_trained_at, now, drift_score, new_labels, policy):
+    """`policy` is the normalised form `policy.load` returns."""
     if last_trained_at is None:
         return {"retrain": True, "reason": "no model yet"}
-    elapsed = datetime.fromisoformat(now[:19]) - datetime.fromisoformat(last_trained_at[:19])  # wall clock
-    hours = elapsed.total_seconds() / 3600
-    if hours < policy["min_interval_hours"]:
+    hours = (datetime.fromisoformat(now[:19]) - datetime.fromisoformat(last_trained_at[:19])).total_seconds() / 3600  # wall clock
+    if hours < policy["cooldown_hours"]:
         return {"retrain": False, "reason": "cooldown"}
     if drift_score > policy["drift_threshold"]:
         return {"retrain": True, "reason": "drift"}

@@ -1,17 +1,17 @@
-"""Continuous-training trigger, asked every hour by the scheduler."""
+"""Continuous-training trigger, asked every hour by the scheduler (contract: RUNBOOK.md)."""
 
-from datetime import datetime
+import clock
 
 
 def should_retrain(last_trained_at, now, drift_score, new_labels, policy):
+    """`policy` is the normalised form `policy.load` returns."""
     if last_trained_at is None:
         return {"retrain": True, "reason": "no model yet"}
-    elapsed = datetime.fromisoformat(now) - datetime.fromisoformat(last_trained_at)
-    hours = elapsed.total_seconds() / 60
-    if hours < policy["min_interval_hours"]:
+    hours = clock.elapsed_minutes(last_trained_at, now) / 60
+    if hours < policy["cooldown_hours"]:
         return {"retrain": False, "reason": "cooldown"}
     if drift_score > policy["drift_threshold"]:
         return {"retrain": True, "reason": "drift"}
-    if new_labels > policy["min_new_labels"]:
+    if new_labels >= policy["min_new_labels"]:
         return {"retrain": True, "reason": "new labels"}
     return {"retrain": False, "reason": "nothing new"}
