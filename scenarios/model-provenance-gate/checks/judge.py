@@ -8,8 +8,8 @@ over a signature another key made, next to that key's valid one; bytes that are
 not the attested ones; an attestation for another artifact; the bytes of the
 attestation's other subject under this artifact's name; a builder of another version
 or another name, or a trusted builder's id with a suffix; a repository that only starts
-like an allowed one, or a path below it; a ref no pattern allows; a ref allowed for
-another repository), plus genuine releases in their
+like an allowed one, or a path below it; a ref no pattern allows, or one that only
+starts like an exact pattern; a ref allowed for another repository), plus genuine releases in their
 legitimate variety. Whether to allow is an absolute rule, so decisions are checked
 against the case's kind. The battery is fixed; the seed only adds cases.
 """
@@ -104,6 +104,9 @@ def _case(rng, kind, extra):
         bytes_deployed = other[1]
     elif kind == "repo_prefix":
         repo = repo + rng.choice(["-fork", "2", "/../evil", "-mirror"])
+    elif kind == "ref_extended":
+        # A ref that only starts like an exact pattern (refs/heads/main) of its repository.
+        repo, ref = policy["allowed_sources"][0]["repository"], "refs/heads/main" + rng.choice(["-old", "line", "/x"])
     elif kind == "ref_not_allowed":
         ref = rng.choice(["refs/heads/dev", "refs/heads/main-old", "refs/pull/12/head", "refs/heads/feature/x"])
     elif kind == "cross_pattern":
@@ -153,7 +156,8 @@ BATTERY = ["good", "good", "good", "good", "multi_sig", "multi_subject", "unsign
            "digest_mismatch",
            "name_mismatch", "builder_version", "builder_version", "builder_other", "repo_prefix", "repo_prefix",
            "ref_not_allowed", "cross_pattern", "cross_pattern", "mixed_signatures", "mixed_signatures",
-           "builder_extended", "builder_extended", "repo_subpath", "subject_swap", "subject_swap"]
+           "builder_extended", "builder_extended", "repo_subpath", "subject_swap", "subject_swap",
+           "ref_extended"]
 
 
 def make_inputs(seed, params):
@@ -203,5 +207,5 @@ def check_artifact_bound_to_attestation(cand, ref, inputs):
 
 def check_builder_and_source_trusted(cand, ref, inputs):
     return _score(cand, inputs, {"builder_version", "builder_other", "builder_extended", "repo_prefix",
-                                 "repo_subpath", "ref_not_allowed", "cross_pattern"},
+                                 "repo_subpath", "ref_not_allowed", "ref_extended", "cross_pattern"},
                   "artifacts built elsewhere or from other sources")
