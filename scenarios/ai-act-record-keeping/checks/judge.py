@@ -134,7 +134,7 @@ def _event_ok(records, op, policy):
                 return False
         else:
             missing.add(name)
-            if record.get(name) is not None:
+            if name not in record or record[name] is not None:  # kept, as null
                 return False
     if missing or "missing_fields" in record:
         got = record.get("missing_fields")

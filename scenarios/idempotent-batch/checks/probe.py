@@ -2,13 +2,15 @@
 # model that fails part-way) and report what downstream would read.
 
 
-def _model(inputs, fail_after=None):
-    weights = inputs["weights"]
+def _model(inputs, fail_after=None, weights=None, on_fail=None):
+    weights = weights or inputs["weights"]
     calls = {"n": 0}
 
     def model(customer):
         calls["n"] += 1
         if fail_after is not None and calls["n"] > fail_after:
+            if on_fail is not None:
+                on_fail()
             raise RuntimeError("model server went away")
         z = sum(w * customer[k] for k, w in weights.items())
         return max(0.0, min(1.0, 0.5 + z))
@@ -41,6 +43,24 @@ def _dashboard(inputs, out, date):
     return {"rows": sorted(rows), "files": names, "dataset": sorted(os.listdir(out))}
 
 
+def _visible(out):
+    """Every object a reader of any layout could take (no "."- or "_"-prefixed name on
+    its path), with a digest of its bytes."""
+    import hashlib
+    import os
+
+    seen = []
+    for root, dirs, files in os.walk(out):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files):
+            if name.startswith((".", "_")):
+                continue
+            path = os.path.join(root, name)
+            with open(path, "rb") as fh:
+                seen.append([os.path.relpath(path, out), hashlib.sha256(fh.read()).hexdigest()])
+    return seen
+
+
 def step_reruns(inputs):
     import tempfile
 
@@ -49,7 +69,8 @@ def step_reruns(inputs):
     out = tempfile.mkdtemp()
     result = {}
     for run in inputs["runs"]:
-        batch.score_batch([dict(c) for c in run["customers"]], out, run["date"], _model(inputs))
+        model = _model(inputs, weights=run.get("weights"))
+        batch.score_batch([dict(c) for c in run["customers"]], out, run["date"], model)
         result.setdefault("after_each", []).append({d: _read(batch, out, d) for d in inputs["dates"]})
         result.setdefault("dashboard", []).append({d: _dashboard(inputs, out, d) for d in inputs["dates"]})
     return result
@@ -63,13 +84,25 @@ def step_crash_leaves_no_partial_output(inputs):
     out = tempfile.mkdtemp()
     crash = inputs["crash"]
     seen = []
-    # a crash on a date with no output yet, then a good run, then a crash on a rerun
+    # a crash on a date with no output yet, then a good run, then a crash on a rerun;
+    # what readers see at the moment of the failure is what a killed node leaves
     for fail_after in (crash["fail_after"], None, crash["fail_after"]):
+        before = {"rows": _read(batch, out, crash["date"]), "visible": _visible(out)}
+        at_kill = {}
+
+        def snapshot():
+            try:
+                at_kill.update(rows=_read(batch, out, crash["date"]), visible=_visible(out))
+            except Exception as exc:  # a reader that fails on what it finds
+                at_kill.update(rows=f"raised {type(exc).__name__}", visible=None)
+
         try:
-            batch.score_batch([dict(c) for c in crash["customers"]], out, crash["date"], _model(inputs, fail_after))
+            model = _model(inputs, fail_after, on_fail=snapshot)
+            batch.score_batch([dict(c) for c in crash["customers"]], out, crash["date"], model)
             raised = False
         except RuntimeError:
             raised = True
         seen.append({"raised": raised, "rows": _read(batch, out, crash["date"]),
-                     "dashboard": _dashboard(inputs, out, crash["date"])})
+                     "dashboard": _dashboard(inputs, out, crash["date"]), "before": before,
+                     "at_kill": at_kill or None})
     return seen

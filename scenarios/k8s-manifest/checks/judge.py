@@ -8,7 +8,8 @@ window that covers the model load and still restarts a hung pod within two minut
 requests and limits that fit the server, and a Service that reaches the pods.
 
 A Deployment the API server would refuse (schema, selector not matching the pod labels,
-a request above its limit) runs no pod: every check about what the pods do scores 0.
+a request above its limit, a new selector for the Deployment that is already running:
+`spec.selector` is immutable) runs no pod: every check about what the pods do scores 0.
 """
 
 from app.grading.judging import Verdict
@@ -25,6 +26,9 @@ LOAD_SECONDS = 45
 RESTART_WITHIN = 120
 MIB = 1024 * 1024
 REFUSED = ("schema", "selector", "requests-limits", "quantity", "yaml")
+# The running Deployment's selector (the previous ReplicaSet has the same manifest):
+# the API server refuses an update of churn-server that changes it.
+RUNNING_SELECTOR = {"matchLabels": {"app": "churn-server"}}
 
 
 def make_inputs(seed, params):
@@ -72,6 +76,21 @@ def _refusal(a):
     for f in a["findings"]:
         if f.rule in REFUSED and f.where.startswith("Deployment/"):
             return f"The cluster refuses the Deployment, so no pod runs: {f.message}"
+    immutable = _selector_change(a)
+    if immutable:
+        return f"The cluster refuses the Deployment, so no new pod runs: {immutable}"
+    return None
+
+
+def _selector_change(a):
+    """The API server's refusal of an update to the running Deployment that changes its
+    selector (immutable in apps/v1), or None."""
+    dep = a["dep"]
+    meta = dep.get("metadata") or {}
+    if meta.get("name") != NAME or meta.get("namespace") != NAMESPACE:
+        return None  # another object: its own selector (rollout_in_place judges that)
+    if (dep.get("spec") or {}).get("selector") != RUNNING_SELECTOR:
+        return f"Deployment/{NAME}: spec.selector: field is immutable."
     return None
 
 
@@ -95,6 +114,8 @@ def check_manifest_admitted(cand, ref, inputs):
     if refused:
         f = refused[0]
         return Verdict.fail(f"kubectl apply is refused for {f.where}: {f.message}")
+    if a["dep"] is not None and _selector_change(a):
+        return Verdict.fail(f"kubectl apply is refused for {_selector_change(a)}")
     return Verdict.ok("Every object passes strict validation and admission.")
 
 
@@ -230,8 +251,12 @@ def check_service_selects_pods(cand, ref, inputs):
         return Verdict.fail("The file needs exactly one Service.")
     good, notes = 0, []
     selector = (svc.get("spec") or {}).get("selector")
+    own = (((a["dep"].get("spec") or {}).get("selector") or {}).get("matchLabels")) or {}
     if not selector or any(f.rule == "service-selector" for f in a["findings"]):
         notes.append("the Service selects no pod of the Deployment")
+    elif not isinstance(selector, dict) or any(selector.get(k) != v for k, v in own.items()):
+        # Broader than the Deployment's own selector: other workloads' pods get traffic.
+        notes.append("the Service also selects pods that are not the Deployment's")
     else:
         good += 1
     ports = [p for p in (svc.get("spec") or {}).get("ports") or [] if isinstance(p, dict)]

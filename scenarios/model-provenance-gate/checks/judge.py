@@ -3,10 +3,13 @@
 Each case is one artifact with its DSSE envelope under a generated policy and keyring:
 trusted keys, builders, repositories and ref patterns vary per case. Kinds hold one
 fault each against an otherwise genuine release (unsigned; signed only by a key that is
-in the keyring but not trusted; a trusted key id over altered content; bytes that are
-not the attested ones; an attestation for another artifact; a builder of another
-version or another name; a repository that only starts like an allowed one; a ref no
-pattern allows; a ref allowed for another repository), plus genuine releases in their
+in the keyring but not trusted; a trusted key id over altered content; a trusted key id
+over a signature another key made, next to that key's valid one; bytes that are
+not the attested ones; an attestation for another artifact; the bytes of the
+attestation's other subject under this artifact's name; a builder of another version
+or another name, or a trusted builder's id with a suffix; a repository that only starts
+like an allowed one, or a path below it; a ref no pattern allows, or one that only
+starts like an exact pattern; a ref allowed for another repository), plus genuine releases in their
 legitimate variety. Whether to allow is an absolute rule, so decisions are checked
 against the case's kind. The battery is fixed; the seed only adds cases.
 """
@@ -88,8 +91,22 @@ def _case(rng, kind, extra):
         builder = f"{base}@" + rng.choice([f"v{int(version) + 1}", f"v{int(version) - 1}", "dev", f"v{version}-rc1"])
     elif kind == "builder_other":
         builder = builder.replace("/builders/", "/builders/fork-") if rng.random() < 0.5 else builder + ".attacker"
+    elif kind == "builder_extended":
+        # A trusted builder's id with something after it: another builder.
+        builder = builder + rng.choice(["-rc1", ".attacker", "0", "/fork"])
+    elif kind == "repo_subpath":
+        repo = repo + rng.choice(["/../evil", "/tools", "/forks/lee"])
+    elif kind == "subject_swap":
+        # The attestation covers two artifacts; the bytes deployed under this name are the
+        # other one's (the manifest declares their digest).
+        other = (f"companion-{rng.randint(1, 9)}.bin", f"other artifact {rng.getrandbits(32):08x}".encode())
+        subjects = [other, (name, data)] if rng.random() < 0.5 else [(name, data), other]
+        bytes_deployed = other[1]
     elif kind == "repo_prefix":
         repo = repo + rng.choice(["-fork", "2", "/../evil", "-mirror"])
+    elif kind == "ref_extended":
+        # A ref that only starts like an exact pattern (refs/heads/main) of its repository.
+        repo, ref = policy["allowed_sources"][0]["repository"], "refs/heads/main" + rng.choice(["-old", "line", "/x"])
     elif kind == "ref_not_allowed":
         ref = rng.choice(["refs/heads/dev", "refs/heads/main-old", "refs/pull/12/head", "refs/heads/feature/x"])
     elif kind == "cross_pattern":
@@ -114,6 +131,12 @@ def _case(rng, kind, extra):
             signatures = [{"keyid": signer, "sig": _sign(keyring, signer, json.dumps(signed, sort_keys=True).encode())}]
         else:
             signatures = [{"keyid": signer, "sig": _sign(keyring, rng.choice(untrusted), payload)}]
+    elif kind == "mixed_signatures":
+        # A valid signature by a key that is only in the keyring, next to a trusted key id
+        # over a signature that key did not make: no trusted key signed this.
+        other = rng.choice(untrusted)
+        forged = [{"keyid": signer, "sig": _sign(keyring, other, payload)}, {"keyid": other, "sig": _sign(keyring, other, payload)}]
+        signatures = forged if rng.random() < 0.5 else forged[::-1]
     elif kind == "multi_sig":
         other = rng.choice(untrusted)
         signatures = [{"keyid": other, "sig": _sign(keyring, other, payload)},
@@ -122,7 +145,7 @@ def _case(rng, kind, extra):
     # The release manifest's digest: written by the same pipeline as the bytes, so
     # whoever swaps the bytes may leave it agreeing with the attestation or update it.
     declared = hashlib.sha256(data).hexdigest()
-    if kind == "digest_mismatch" and rng.random() < 0.5:
+    if (kind == "digest_mismatch" and rng.random() < 0.5) or kind == "subject_swap":
         declared = hashlib.sha256(bytes_deployed).hexdigest()
     return {"kind": kind, "extra": extra, "policy": policy, "keyring": keyring, "name": name,
             "bytes": base64.b64encode(bytes_deployed).decode(), "declared_sha256": declared, "envelope": envelope}
@@ -132,7 +155,9 @@ BATTERY = ["good", "good", "good", "good", "multi_sig", "multi_subject", "unsign
            "untrusted_key", "bad_signature", "bad_signature", "digest_mismatch", "digest_mismatch", "digest_mismatch",
            "digest_mismatch",
            "name_mismatch", "builder_version", "builder_version", "builder_other", "repo_prefix", "repo_prefix",
-           "ref_not_allowed", "cross_pattern", "cross_pattern"]
+           "ref_not_allowed", "cross_pattern", "cross_pattern", "mixed_signatures", "mixed_signatures",
+           "builder_extended", "builder_extended", "repo_subpath", "subject_swap", "subject_swap",
+           "ref_extended"]
 
 
 def make_inputs(seed, params):
@@ -171,14 +196,16 @@ def check_trusted_artifacts_deploy(cand, ref, inputs):
 
 
 def check_signatures_verified(cand, ref, inputs):
-    return _score(cand, inputs, {"unsigned", "untrusted_key", "bad_signature"},
+    return _score(cand, inputs, {"unsigned", "untrusted_key", "bad_signature", "mixed_signatures"},
                   "artifacts without a valid signature by a trusted key")
 
 
 def check_artifact_bound_to_attestation(cand, ref, inputs):
-    return _score(cand, inputs, {"digest_mismatch", "name_mismatch"}, "artifacts the attestation does not cover")
+    return _score(cand, inputs, {"digest_mismatch", "name_mismatch", "subject_swap"},
+                  "artifacts the attestation does not cover")
 
 
 def check_builder_and_source_trusted(cand, ref, inputs):
-    return _score(cand, inputs, {"builder_version", "builder_other", "repo_prefix", "ref_not_allowed",
-                                 "cross_pattern"}, "artifacts built elsewhere or from other sources")
+    return _score(cand, inputs, {"builder_version", "builder_other", "builder_extended", "repo_prefix",
+                                 "repo_subpath", "ref_not_allowed", "ref_extended", "cross_pattern"},
+                  "artifacts built elsewhere or from other sources")

@@ -5,8 +5,9 @@ monitor.yaml copied into code is wrong on most of them.
 The battery is fixed and always runs: for each policy, a clearly shifted sample, a
 stable one, and a mildly shifted sample whose policy puts the alert threshold just
 under its PSI (must alert) or just over it (must stay quiet), computed here with the
-specification's own arithmetic; plus samples that leave bins empty at several
-epsilons. Seeded extra cases run too; they can only find more failures (an extra
+specification's own arithmetic; the reference itself, reordered, under a threshold of 0
+(PSI exactly on the threshold is not above it); plus samples that leave bins empty at
+several epsilons. Seeded extra cases run too; they can only find more failures (an extra
 failure costs one battery case), so a monitor's grade is the same on every seed.
 """
 
@@ -68,6 +69,12 @@ def _cases(rng, policies, battery):
             value = _psi(reference, mild, policy["bins"], policy["epsilon"])
             tuned = dict(policy, alert_threshold=round(value * scale, 6))
             cases.append({"kind": kind, "policy": tuned, "reference": reference, "current": mild})
+        # On the threshold: the reference's own values in another order give a PSI of
+        # exactly 0 however a monitor sums it; 0 is not above a threshold of 0.
+        same = list(reference)
+        rng.shuffle(same)
+        cases.append({"kind": "on_threshold", "policy": dict(policy, alert_threshold=0.0), "reference": reference,
+                      "current": same})
         # Empty bins: the current sample lives in a narrow slice of the reference's range.
         lo = rng.uniform(0, 40)
         sparse_ref = [round(rng.uniform(0, 100), 2) for _ in range(800)]
@@ -117,7 +124,7 @@ def check_alerts_on_shift(cand, ref, inputs):
 
 
 def check_quiet_when_stable(cand, ref, inputs):
-    good, n = _decided(cand, ref, inputs, ("stable",))
+    good, n = _decided(cand, ref, inputs, ("stable", "on_threshold"))
     loud = _rate(cand, ref, inputs, "shifted", True)  # never alerting earns nothing
     msg = "Stable samples raise no alert." if good == n else f"{n - good} of {n} stable samples raised an alert."
     if loud < 1.0:
