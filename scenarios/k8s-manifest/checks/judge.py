@@ -184,6 +184,22 @@ def check_probes_target_server(cand, ref, inputs):
     return Verdict.share(good, 2, "; ".join(notes).capitalize() + ".")
 
 
+def _passes_while_loading(container, probe, port):
+    """Whether a probe passes while the model loads: `/healthz` and a TCP connection to
+    the server's port answer as soon as the listener is up (the runbook, and the server's
+    log: 200 on /healthz during the load), `/readyz` only once the model is loaded. None
+    when the probe does not reach the server at all (it never passes)."""
+    http = probe.get("httpGet")
+    if isinstance(http, dict):
+        if _resolve(container, http.get("port")) != port:
+            return None
+        return {"/healthz": True, "/readyz": False}.get(http.get("path"))
+    tcp = probe.get("tcpSocket")
+    if isinstance(tcp, dict) and _resolve(container, tcp.get("port")) == port:
+        return True
+    return None
+
+
 def check_survives_model_load(cand, ref, inputs):
     a = _analyse(cand, inputs)
     problem = _refusal(a)
@@ -197,20 +213,20 @@ def check_survives_model_load(cand, ref, inputs):
     startup = c.get("startupProbe")
     if isinstance(startup, dict):
         window, _ = _window(startup)
-        http = startup.get("httpGet") or {}
-        on_server = _resolve(c, http.get("port")) == port and http.get("path") in ("/healthz", "/readyz")
-        if not on_server:
+        passes = _passes_while_loading(c, startup, port)
+        if passes is None:
             return Verdict.fail("The start-up probe does not reach the server.")
-        if window < LOAD_SECONDS:
+        if not passes and window < LOAD_SECONDS:
             return Verdict.fail("Pods are restarted before the model can finish loading.")
         if window > RESTART_WITHIN or live_window > RESTART_WITHIN:
             return Verdict.fail("A pod that hangs is not restarted within the runbook's two minutes.")
         return Verdict.ok("Pods get time to load the model and a hung pod is restarted in time.")
-    if live_window < LOAD_SECONDS + 5:
+    passes = _passes_while_loading(c, live, port)
+    if passes is None or (not passes and live_window < LOAD_SECONDS + 5):
         return Verdict.fail("Pods are restarted before the model can finish loading.")
     if live_window > RESTART_WITHIN or live_delay > RESTART_WITHIN:
         return Verdict.fail("A pod that hangs is not restarted within the runbook's two minutes.")
-    return Verdict.ok("Liveness waits for the model load and still restarts a hung pod in time.")
+    return Verdict.ok("Liveness lets the model load and still restarts a hung pod in time.")
 
 
 def check_resources_bounded(cand, ref, inputs):
