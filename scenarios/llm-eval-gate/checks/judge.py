@@ -67,7 +67,7 @@ def _case(rng, kind, policy, slices, extra, constant=False):
     metric = policy["metric"]
     baseline, candidate = [], []
     for name, n, drop, missing in slices:
-        if constant:
+        if constant is True or (constant and name in constant):
             base = [hi - 1] * n
         else:
             base = [rng.randint(lo + (hi - lo) // 2, hi - 1) for _ in range(n)]
@@ -161,16 +161,20 @@ def _cases(rng, extra, variant=None):
         cases.append(_case(rng, "small", p, slices, extra))
     # At the minimum in the run, one under it in scored examples: the judge left one
     # unscored, so the slice is not gated alone (and the run stays under the missing share).
+    # Its production scores are all alike, so leaving the unscored example out of
+    # production's mean too (a paired reading) changes nothing.
     p = _policy(rng)
     rng_ = p["judge_scale"]["max"] - p["judge_scale"]["min"]
     names = _names(rng, 4)
     n = p["per_slice"]["min_examples"]
     d = n * max(1, rng_ // 2)
     slices = [(names[0], n, d, 1)] + [(nm, 30, -((d + 2) // 3), 0) for nm in names[1:]]
-    cases.append(_case(rng, "small", p, slices, extra))
-    # Unscored examples in the candidate's run: just above, at and just below the share.
-    for offset in (1, 0, -1):
+    cases.append(_case(rng, "small", p, slices, extra, constant={names[0]}))
+    # Unscored examples in the candidate's run: just above, at and just below the share,
+    # under shares other than the shipped policy's too.
+    for offset, share in ((1, 0.01), (0, 0.05), (-1, 0.02)):
         p = _policy(rng)
+        p["missing"]["max_share"] = share
         names = _names(rng, 4)
         n = 25
         allowed = round(p["missing"]["max_share"] * 4 * n)
