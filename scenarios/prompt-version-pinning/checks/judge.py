@@ -141,7 +141,8 @@ def _decided(c, r):
 def _audited(c, r):
     if r["refused"] or "error" in c or c["refused"] is not False or len(c["audit"]) != len(r["audit"]):
         return False
-    return all({f: a.get(f) for f in FIELDS} == {f: b.get(f) for f in FIELDS}
+    # Values compared as text: a version written as the number 8 names version "8".
+    return all({f: str(a.get(f)) for f in FIELDS} == {f: str(b.get(f)) for f in FIELDS}
                for a, b in zip(c["audit"], r["audit"], strict=True))
 
 
