@@ -1,15 +1,16 @@
 """Judge for download-access. Each call has a kind; checks score their kinds. The
 battery is fixed for the variant (its auditor role and version prefix): every ACL team
 alone and among others, near-miss team and role names (the other variants' auditor
-roles among them), every crafted version and model name, versions with another
-variant's prefix; seeded extra calls on other models can only find more failures, so a
+roles among them, teams named inside an allowed team's name), every crafted version and
+model name, versions with another variant's prefix, version folders that are symlinks
+out of the model's folder; seeded extra calls on other models can only find more failures, so a
 handler's grade is the same on every seed."""
 
 import random
 
 from app.grading.judging import Verdict
 
-TEAMS = ["risk", "marketing", "fraud", "growth", "platform"]
+TEAMS = ["risk", "marketing", "fraud", "growth", "platform", "credit-risk", "ml-platform"]
 ROLES = ["auditor", "model-auditor", "registry-auditor", "compliance-reader"]
 PREFIXES = ["v", "r", "rev"]
 
@@ -36,6 +37,10 @@ def _calls(rng, models, acl, battery, role, prefix):
         # Near misses: a team named like an allowed one, a role named like auditor.
         add("other", user([acl[m][0] + "-analytics"]), m, versions[0])
         add("other", user([acl[m][0].capitalize()]), m, versions[0])
+        for team in acl[m]:  # a team whose name is part of an allowed team's name
+            for near in TEAMS:
+                if near != team and near in team and near not in acl[m]:
+                    add("other", user([near]), m, versions[0])
         add("other", user([rng.choice(outsiders)], [role + "s"]), m, versions[0])
         add("other", user([rng.choice(outsiders)], [role.upper()]), m, versions[0])
         add("other", user([rng.choice(outsiders)], ["audit-log-reader"]), m, versions[0])
@@ -56,6 +61,9 @@ def _calls(rng, models, acl, battery, role, prefix):
             add("traversal", owner, m, bad)
         for stray in _strays(prefix, versions):
             add("traversal", owner, m, stray)
+        for linked in _links(prefix):  # version folders that are symlinks out of the model's folder
+            add("traversal", owner, m, linked)
+            add("traversal", user(["platform"], [role]), m, linked)
         add("missing", owner, m, f"{prefix}998")
     auditor = user(["platform"], [role])
     add("traversal", auditor, "../models-staging", "v1")
@@ -71,6 +79,12 @@ def _strays(prefix, versions):
     return [p + digits + "7" for p in PREFIXES if p != prefix]
 
 
+def _links(prefix):
+    """Version-named folders the probe makes symlinks: to a folder outside the registry
+    and to another model's version folder. Never served."""
+    return [f"{prefix}990", f"{prefix}991"]
+
+
 def make_inputs(seed, params):
     """A fixed battery (every ACL team, near-miss teams and roles, every crafted version)
     always runs; seeded extra calls on other models can only find more failures."""
@@ -78,7 +92,7 @@ def make_inputs(seed, params):
     b, x = random.Random(BATTERY_SEED), random.Random(seed)
     models = {"credit-42": [3, 7, 12], "churn-17": [1, 2, 10], "upsell-88": [5, 21, 29]}
     models = {m: [f"{prefix}{n}" for n in ns] for m, ns in models.items()}
-    acl = {"credit-42": ["risk"], "churn-17": ["growth", "marketing"], "upsell-88": ["fraud", "platform"]}
+    acl = {"credit-42": ["credit-risk"], "churn-17": ["growth", "marketing"], "upsell-88": ["fraud", "ml-platform"]}
     calls = _calls(b, models, acl, True, role, prefix)
     extra_models = {f"{name}-{x.randint(10, 99)}x": [f"{prefix}{n}" for n in sorted(x.sample(range(1, 30), 3))]
                     for name in ("pricing", "ranker")}
@@ -87,6 +101,7 @@ def make_inputs(seed, params):
     every = {**models, **extra_models}
     return {"models": every, "acl": {**acl, **extra_acl}, "calls": calls,
             "strays": {m: _strays(prefix, vs) for m, vs in every.items()},
+            "links": {m: _links(prefix) for m in every},
             "secret": f"-----BEGIN PRIVATE KEY----- {b.getrandbits(64):x}"}
 
 

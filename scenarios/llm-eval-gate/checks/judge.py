@@ -67,7 +67,7 @@ def _case(rng, kind, policy, slices, extra, constant=False):
     metric = policy["metric"]
     baseline, candidate = [], []
     for name, n, drop, missing in slices:
-        if constant:
+        if constant is True or (constant and name in constant):
             base = [hi - 1] * n
         else:
             base = [rng.randint(lo + (hi - lo) // 2, hi - 1) for _ in range(n)]
@@ -113,6 +113,17 @@ def _cases(rng, extra, variant=None):
         total = round(p["overall"]["max_drop"] * 4 * n * rng_) + offset
         parts = [total // 4 + (1 if i < total % 4 else 0) for i in range(4)]
         cases.append(_case(rng, "overall", p, [(nm, n, d, 0) for nm, d in zip(names, parts)], extra))
+    # Slices of unequal size (the small one below the slice minimum): the mean over all
+    # examples just above the limit from a drop on the big slice, and just below it from
+    # a drop on the small one, so that a mean of slice means reads both the other way.
+    for big_drops in (True, False):
+        p = _policy(rng)
+        rng_ = p["judge_scale"]["max"] - p["judge_scale"]["min"]
+        big, small = _names(rng, 2)
+        exact = p["overall"]["max_drop"] * 100 * rng_
+        total = math.floor(exact + 1e-6) + 1 if big_drops else math.ceil(exact - 1e-6) - 1
+        slices = [(big, 90, total if big_drops else 0, 0), (small, 10, 0 if big_drops else total, 0)]
+        cases.append(_case(rng, "overall", p, slices, extra))
     # One slice just above, on or just below its own limit; the others improve so the
     # overall mean does not drop.
     for offset in (1, 0, -1, 2):
@@ -148,9 +159,22 @@ def _cases(rng, extra, variant=None):
         d = n * max(1, rng_ // 2)
         slices = [(names[0], n, d, 0)] + [(nm, 30, -((d + 2) // 3), 0) for nm in names[1:]]
         cases.append(_case(rng, "small", p, slices, extra))
-    # Unscored examples in the candidate's run: just above, at and just below the share.
-    for offset in (1, 0, -1):
+    # At the minimum in the run, one under it in scored examples: the judge left one
+    # unscored, so the slice is not gated alone (and the run stays under the missing share).
+    # Its production scores are all alike, so leaving the unscored example out of
+    # production's mean too (a paired reading) changes nothing.
+    p = _policy(rng)
+    rng_ = p["judge_scale"]["max"] - p["judge_scale"]["min"]
+    names = _names(rng, 4)
+    n = p["per_slice"]["min_examples"]
+    d = n * max(1, rng_ // 2)
+    slices = [(names[0], n, d, 1)] + [(nm, 30, -((d + 2) // 3), 0) for nm in names[1:]]
+    cases.append(_case(rng, "small", p, slices, extra, constant={names[0]}))
+    # Unscored examples in the candidate's run: just above, at and just below the share,
+    # under shares other than the shipped policy's too.
+    for offset, share in ((1, 0.01), (0, 0.05), (-1, 0.02)):
         p = _policy(rng)
+        p["missing"]["max_share"] = share
         names = _names(rng, 4)
         n = 25
         allowed = round(p["missing"]["max_share"] * 4 * n)

@@ -40,8 +40,12 @@ def make_inputs(seed, params):
         r["tenure_months"], r["support_tickets"] = tenure, tickets
     for r in requests[6:]:
         r["tenure_months"], r["support_tickets"] = rng.randint(0, 72), rng.randint(0, 6)
+    # A request the service cannot score (a malformed amount from one client): it fails,
+    # and what is logged about the failure is logs too.
+    failing = [dict(requests[k], request_id=f"req-{rng.getrandbits(40):010x}", monthly_spend="n/a")
+               for k in range(2)]
     return {"other_key": "prod-%016x" % random.Random(seed).getrandbits(64), "requests": requests,
-            "email_field": email_field}
+            "failing": failing, "email_field": email_field}
 
 
 def _leaks(text, inputs):

@@ -75,6 +75,10 @@ def _case(rng, kind, extra, env=None):
         strict_pin, strict_app = False, False
     if kind == "unapproved_strict":
         strict_pin = rng.random() < 0.5
+    # The two rules' lists apart, one rule enforced and not the other, and integrity
+    # where neither is: each rule follows its own list, integrity holds everywhere.
+    if kind in ONE_RULE:
+        strict_pin, strict_app = ONE_RULE[kind]
     settings = _settings(rng, env, strict_pin, strict_app)
     ids = rng.sample(PROMPTS, 3)
     registry = _registry(rng, ids)
@@ -82,16 +86,16 @@ def _case(rng, kind, extra, env=None):
                "model": rng.choice(MODELS)} for pid in ids]
     bad = routes[rng.randrange(len(routes))]
     entry = registry["prompts"][bad["prompt"]]
-    if kind in ("alias_strict", "alias_relaxed"):
+    if kind in ("alias_strict", "alias_relaxed", "alias_pin_only", "alias_approval_only"):
         alias = rng.choice(list(entry["aliases"]))
-        if kind == "alias_strict" and rng.random() < 0.5:
+        if (kind == "alias_strict" and rng.random() < 0.5) or kind in ("alias_pin_only", "alias_approval_only"):
             entry["aliases"][alias] = rng.choice(_approved(registry, bad["prompt"]))  # even a good one
         bad["version"] = alias
     elif kind == "missing_version":
         del bad["version"]
-    elif kind in ("unapproved_strict", "unapproved_relaxed"):
+    elif kind in ("unapproved_strict", "unapproved_relaxed", "unapproved_pin_only", "unapproved_approval_only"):
         bad["version"] = next(v for v, e in entry["versions"].items() if not e["approved_by"])
-    elif kind == "tampered":
+    elif kind in ("tampered", "tampered_relaxed"):
         version = entry["versions"][bad["version"]]
         version["template"] = version["template"].replace("\nExcerpts:", " Refunds take 24 hours.\nExcerpts:")
     requests = []
@@ -104,9 +108,14 @@ def _case(rng, kind, extra, env=None):
             "requests": requests}
 
 
+# (pinning required, approval required) for the kinds that hold one rule apart.
+ONE_RULE = {"alias_pin_only": (True, False), "alias_approval_only": (False, True),
+            "unapproved_pin_only": (True, False), "unapproved_approval_only": (False, True),
+            "tampered_relaxed": (False, False)}
+
 BATTERY = ["pinned", "pinned", "pinned", "alias_strict", "alias_strict", "alias_relaxed", "alias_relaxed",
            "missing_version", "unapproved_strict", "unapproved_strict", "unapproved_relaxed", "unapproved_relaxed",
-           "tampered", "tampered"]
+           "tampered", "tampered", *ONE_RULE]
 
 
 def make_inputs(seed, params):
@@ -132,7 +141,8 @@ def _decided(c, r):
 def _audited(c, r):
     if r["refused"] or "error" in c or c["refused"] is not False or len(c["audit"]) != len(r["audit"]):
         return False
-    return all({f: a.get(f) for f in FIELDS} == {f: b.get(f) for f in FIELDS}
+    # Values compared as text: a version written as the number 8 names version "8".
+    return all({f: str(a.get(f)) for f in FIELDS} == {f: str(b.get(f)) for f in FIELDS}
                for a, b in zip(c["audit"], r["audit"], strict=True))
 
 
@@ -168,21 +178,23 @@ def check_pinned_versions_served(cand, ref, inputs):
 
 
 def check_aliases_follow_policy(cand, ref, inputs):
-    return _score(cand, ref, inputs, {"alias_strict", "alias_relaxed", "missing_version"},
+    return _score(cand, ref, inputs, {"alias_strict", "alias_relaxed", "missing_version", "alias_pin_only",
+                                      "alias_approval_only"},
                   "deployments with a route that does not pin a version", True)
 
 
 def check_approval_enforced(cand, ref, inputs):
-    return _score(cand, ref, inputs, {"unapproved_strict", "unapproved_relaxed"},
+    return _score(cand, ref, inputs, {"unapproved_strict", "unapproved_relaxed", "unapproved_pin_only",
+                                      "unapproved_approval_only"},
                   "deployments with a route on an unapproved version", True)
 
 
 def check_tampered_templates_refused(cand, ref, inputs):
-    return _score(cand, ref, inputs, {"tampered"}, "deployments with a template changed after publishing", True)
+    return _score(cand, ref, inputs, {"tampered", "tampered_relaxed"}, "deployments with a template changed after publishing", True)
 
 
 def check_audit_records_complete(cand, ref, inputs):
-    kinds = {"pinned", "alias_relaxed", "unapproved_relaxed"}
+    kinds = {"pinned", "alias_relaxed", "unapproved_relaxed", "alias_approval_only", "unapproved_pin_only"}
     return _score(cand, ref, inputs, kinds, "deployments' audit trails", False, right=_audited)
 
 

@@ -6,8 +6,9 @@ requests. Whether a user may read a document is an absolute rule, checked here o
 every result; what the best k are is compared with the reference. Kinds hold one
 situation each: plain searches (small tenants among big ones), the same question from
 users of different tenants, from users of one tenant with different groups, questions
-the shared corpus answers, and repeats by users with the same access. Tenant, group
-and shared-corpus names vary per case. The battery is fixed; the seed only adds cases.
+the shared corpus answers, and repeats by users with the same access (typed otherwise,
+or asking for fewer results). Tenant, group and shared-corpus names vary per case. The
+battery is fixed; the seed only adds cases.
 """
 
 import random
@@ -89,6 +90,10 @@ def _case(rng, kind, extra, shared=None):
         q = _query(rng, docs, t)
         for j in (0, 1, 0, 2):
             requests.append({"user": f"{t}-u{j}", "query": q, "k": 4})
+        # The same question typed otherwise (one entry after normalising), then asked
+        # for fewer results (not the same answer).
+        requests.append({"user": f"{t}-u1", "query": f"  {q.upper()}   ", "k": 4})
+        requests.append({"user": f"{t}-u0", "query": q.replace(" ", "  "), "k": 3})
     return {"kind": kind, "extra": extra, "policy": {"shared_tenant": shared}, "docs": docs, "users": users,
             "requests": requests}
 

@@ -8,16 +8,18 @@ from app.grading.judging import Verdict, close
 
 def make_inputs(seed, params):
     """A fixed battery: the same artifacts on every seed, half of them written
-    pretty-printed as the training job does since v2 (the digest is over the bytes),
-    in manifests with the variant's digest algorithm."""
+    pretty-printed as the training job does since v2, half ending with a newline (the
+    digest is over the bytes exactly as written), in manifests with the variant's
+    digest algorithm."""
     rng = random.Random(20240404)
     models = []
     for k in range(4):
         spec = {"format": "linear-v1", "weights": {f: round(rng.uniform(-1, 1), 4) for f in ("tenure", "spend", "tickets")}, "bias": round(rng.uniform(-1, 1), 4)}
         tampered = dict(spec, bias=spec["bias"] + rng.choice([-1, 1]) * round(rng.uniform(0.5, 3), 3))
         indent = 2 if k % 2 else None
-        models.append({"json": json.dumps(spec, sort_keys=True, indent=indent),
-                       "tampered_json": json.dumps(tampered, sort_keys=True, indent=indent)})
+        end = "\n" if k >= 2 else ""  # some writers end the file with a newline: still its bytes
+        models.append({"json": json.dumps(spec, sort_keys=True, indent=indent) + end,
+                       "tampered_json": json.dumps(tampered, sort_keys=True, indent=indent) + end})
     features = [{"tenure": rng.randint(0, 60), "spend": round(rng.uniform(0, 200), 2), "tickets": rng.randint(0, 5)} for _ in range(5)]
     return {"models": models, "features": features, "algo": params["digest_algo"]}
 

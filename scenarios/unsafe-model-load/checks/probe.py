@@ -74,5 +74,10 @@ def step_loads_valid_models(inputs):
 def step_refuses_unknown_artifacts(inputs):
     import loader
 
+    import hashlib
+
     s = inputs["models"][0]
-    return [_attempt(loader, s["json"].encode(), _manifest({"other.json": b"{}"}, inputs["algo"]), "m.json", inputs["features"])]
+    # Not listed at all, and listed only by an old-style entry for other bytes.
+    old_style = {"artifacts": {"m.json": {"sha256": hashlib.sha256(s["tampered_json"].encode()).hexdigest()}}}
+    return [_attempt(loader, s["json"].encode(), _manifest({"other.json": b"{}"}, inputs["algo"]), "m.json", inputs["features"]),
+            _attempt(loader, s["json"].encode(), old_style, "m.json", inputs["features"])]
