@@ -30,6 +30,7 @@ def step_retrieval(inputs):
 
 
 def step_shipped(inputs):
+    import copy
     import json
 
     import yaml
@@ -47,8 +48,23 @@ def step_shipped(inputs):
     emb = built["embedder"]
     manifest, vectors = build_index.build(DOCS, registry, emb["name"], emb["version"],
                                           lowercase=built["text"]["lowercase"], index_name=built["index"])
+    out = {"now": _serve(retriever, config, manifest, vectors, registry, GOLDEN)}
+    # The registry after the embedding team's next publish: a new version of every model,
+    # every alias moved to it. The shipped index and config are unchanged.
+    moved = copy.deepcopy(registry)
+    for model in moved["models"].values():
+        dims = {v["dim"] for v in model["versions"].values()}
+        model["versions"]["next-publish"] = {"dim": dims.pop() if len(dims) == 1 else 0}
+        model["aliases"] = {alias: "next-publish" for alias in model["aliases"]}
+    out["after_next_publish"] = _serve(retriever, copy.deepcopy(config), manifest, vectors, moved, GOLDEN)
+    return out
+
+
+def _serve(retriever, config, manifest, vectors, registry, golden):
     try:
         service = retriever.open_index(config, manifest, vectors, registry)
     except retriever.IndexMismatch:
         return {"refused": True}
-    return {"refused": False, "results": [[str(i) for i in service.search(q)] for q, _ in GOLDEN]}
+    except Exception as exc:
+        return {"error": type(exc).__name__}
+    return {"refused": False, "results": [[str(i) for i in service.search(q)] for q, _ in golden]}
