@@ -70,7 +70,7 @@ def _untouched_at_kill(attempt):
 
 def check_crash_leaves_no_partial_output(cand, ref, inputs):
     notes, good = [], 0
-    first, rerun_ok, second = cand.data
+    first, rerun_ok, second, while_writing = cand.data
     if first["rows"] == [] and _untouched_at_kill(first):
         good += 1
     else:
@@ -79,12 +79,16 @@ def check_crash_leaves_no_partial_output(cand, ref, inputs):
         good += 1
     else:
         notes.append("a failed rerun does not leave the previous complete output in place, after it or while it runs")
-    if not (first["raised"] and second["raised"]):
+    if while_writing["rows"] == rerun_ok["rows"] and _untouched_at_kill(while_writing):
+        good += 1
+    else:
+        notes.append("a rerun killed while it writes its rows does not leave the previous complete output in place")
+    if not (first["raised"] and second["raised"] and while_writing["raised"]):
         notes.append("the failure is not reported to the scheduler")
-        good = min(good, 1)
-    if good == 2:
+        good = min(good, 2)
+    if good == 3:
         return Verdict.ok("A failed run leaves no partial output.")
-    return Verdict.share(good, 2, "; ".join(notes).capitalize() + ".")
+    return Verdict.share(good, 3, "; ".join(notes).capitalize() + ".")
 
 
 def check_scores_correct(cand, ref, inputs):

@@ -105,4 +105,49 @@ def step_crash_leaves_no_partial_output(inputs):
         seen.append({"raised": raised, "rows": _read(batch, out, crash["date"]),
                      "dashboard": _dashboard(inputs, out, crash["date"]), "before": before,
                      "at_kill": at_kill or None})
+    # a rerun killed once every score is computed, while the rows are being written:
+    # the node dies when one customer's row is turned into text
+    before = {"rows": _read(batch, out, crash["date"]), "visible": _visible(out)}
+    at_kill = {}
+
+    def snapshot():
+        try:
+            at_kill.update(rows=_read(batch, out, crash["date"]), visible=_visible(out))
+        except Exception as exc:
+            at_kill.update(rows=f"raised {type(exc).__name__}", visible=None)
+
+    customers = [dict(c) for c in crash["customers"]]
+    victim = customers[len(customers) // 2]
+    victim["customer_id"] = _DiesWhenWritten(victim["customer_id"], snapshot)
+    try:
+        batch.score_batch(customers, out, crash["date"], _model(inputs))
+        raised = False
+    except RuntimeError:
+        raised = True
+    seen.append({"raised": raised, "rows": _read(batch, out, crash["date"]),
+                 "dashboard": _dashboard(inputs, out, crash["date"]), "before": before,
+                 "at_kill": at_kill or None})
     return seen
+
+
+class _DiesWhenWritten:
+    """A customer id that behaves as its text everywhere (equality, hashing, order) but
+    kills the node the moment it is written out as text."""
+
+    def __init__(self, text, on_kill):
+        self.text, self.on_kill = text, on_kill
+
+    def _die(self, *args):
+        self.on_kill()
+        raise RuntimeError("node pre-empted")
+
+    __str__ = __repr__ = __format__ = _die
+
+    def __eq__(self, other):
+        return self.text == (other.text if isinstance(other, _DiesWhenWritten) else other)
+
+    def __hash__(self):
+        return hash(self.text)
+
+    def __lt__(self, other):
+        return self.text < (other.text if isinstance(other, _DiesWhenWritten) else other)
