@@ -15,7 +15,7 @@ process died) frees its slot after ``ADMITTED_LEASE``.
 The estimate of the wait is ``position * seconds per start / capacity`` (``estimate``):
 the line moves by ``capacity`` places every start's time. The seconds a start takes come
 from where the line is: ``MemoryLine`` keeps a moving average of its own starts
-(``StartTimes``); ``SharedLine`` the average of the latest starts of every process, kept
+(``StartTimes``); ``SharedLine`` one moving average of the starts of every process, kept
 in the database, so every process tells a waiter the same. Before any start has ended,
 both say ``DEFAULT_START_SECONDS``."""
 

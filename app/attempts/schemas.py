@@ -109,8 +109,8 @@ class ScenarioItemOut(BaseModel):
 class AdmissionWaitOut(BaseModel):
     """A start that waits for admission: the place in the queue and when to ask again.
     Nothing is started and no clock runs while waiting. The estimated wait is the place
-    times the recent starts' average time over the capacity (on PostgreSQL the starts of
-    every API process: every replica tells a waiter the same)."""
+    times a moving average of how long starts take, over the capacity (on PostgreSQL the
+    starts of every API process: every replica tells a waiter the same)."""
 
     position: int
     retry_after_seconds: int

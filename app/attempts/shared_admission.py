@@ -18,18 +18,18 @@ concurrent askers on this 2-core machine under load; the function does about 1,9
 (bench/admission_line.py). The table is UNLOGGED: a crash of the database empties the
 line, which sends everyone to its back once.
 
-The wait a waiter is told comes from the same database, so every process says the same:
-``admission_start_times`` (migration c2a7e4f19d58, UNLOGGED too) is a ring of
-``RECENT_STARTS`` buckets, each holding how long the latest start whose place number
-falls on it took (the number modulo the ring's size). The leave statement deletes the
-start's row and writes its bucket, one round trip as before; an ask that must wait reads
-the ring's average in the same statement as the function's call (a subquery run only
-for a waiting answer; the function's lock lasts to the statement's end, so it is inside
-the serialized part, at the cost of reading one page: a waiting ask 0.58 -> 0.60 ms,
-bench/README.md). Starts end on buckets spread by their numbers, so concurrent leaves
-almost never write the same row: no single row every start ends on (the leave is the
-DELETE plus a HOT update of one bucket, 0.25 -> 0.39 ms). Until a start has ended the
-average is ``DEFAULT_START_SECONDS``.
+The wait a waiter is told comes from the same database, so every process says the same
+(migration c2a7e4f19d58). The leave marks its own place with how long the start took
+(``took_seconds``: one row each, no row every start writes); the next ask, whichever
+process sends it, under the lock it takes anyway, deletes the places so marked and folds
+them into one moving average (``admission_start_time``: weight 0.1 a start as the
+in-memory ``StartTimes``, the first start ever taken as it is, not averaged with a
+guess), and a waiting answer carries that average (read by its key: 0.02 ms). Only
+asks write that row, one at a time under the lock, so no two statements ever queue on
+it. A first version kept a ring of 64 buckets that the leaves wrote concurrently and a
+waiting ask averaged by scanning: after 4,000 starts from 16 askers its one page had
+grown to 44 and the average cost 0.3-0.8 ms inside the lock (bench/README.md). Until a
+start has ended the estimate is ``DEFAULT_START_SECONDS``.
 """
 
 from __future__ import annotations
@@ -61,6 +61,13 @@ class AdmissionPlace(Base):
             postgresql_where=text("admitted_at IS NOT NULL"),
             sqlite_where=text("admitted_at IS NOT NULL"),
         ),
+        # The starts over, folded into the average by the next ask.
+        Index(
+            "ix_admission_line_ended",
+            "seq",
+            postgresql_where=text("took_seconds IS NOT NULL"),
+            sqlite_where=text("took_seconds IS NOT NULL"),
+        ),
         # One waiting place per candidate (in flight, a candidate may hold two slots:
         # two tabs starting at once).
         Index(
@@ -80,34 +87,30 @@ class AdmissionPlace(Base):
     arrived_at: Mapped[datetime]
     lease_until: Mapped[datetime] = mapped_column(index=True)
     admitted_at: Mapped[datetime | None]
+    # Set by the leave: the start is over and took this long (until the next ask).
+    took_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class StartTime(Base):
-    """One bucket of the ring of recent start times."""
+    """How long a start takes (moving average) for the whole deployment: one row, written
+    only by an ask under the line's lock."""
 
-    __tablename__ = "admission_start_times"
+    __tablename__ = "admission_start_time"
 
-    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seconds: Mapped[float] = mapped_column(Float)
+    # Starts folded in so far.
+    starts: Mapped[int] = mapped_column(BigInteger)
 
 
 # Places counted exactly, beyond the capacity; further back the position is estimated.
 EXACT_PLACES = 1000
-# The buckets of the ring: the estimate is the average of (about) the latest this many
-# starts. Fixed: buckets past a smaller size would stay in the average.
-RECENT_STARTS = 64
-# The average only when the ask waits (the subquery is run when the CASE needs it).
 _ENTER = (
-    "SELECT e.slot, e.arrived, e.waiting_position, CASE WHEN e.slot IS NULL THEN"
-    " (SELECT avg(t.seconds) FROM admission_start_times AS t) END AS start_seconds"
-    " FROM assay_admission_enter($1, $2, $3, $4, $5, $6) AS e"
+    "SELECT slot, arrived, waiting_position, start_seconds"
+    " FROM assay_admission_enter($1, $2, $3, $4, $5, $6)"
 )
-# A data-modifying WITH runs whatever the statement reads of it.
-_LEAVE = f"""
-WITH gone AS (DELETE FROM admission_line WHERE seq = $1)
-INSERT INTO admission_start_times AS t (bucket, seconds) VALUES ($1 % {RECENT_STARTS}, $2)
-ON CONFLICT (bucket) DO UPDATE SET seconds = excluded.seconds
-"""  # noqa: S608 (constant SQL; values are bound parameters)
+# The start is over: its place is marked with how long it took (the next ask folds it in).
+_LEAVE = "UPDATE admission_line SET took_seconds = $2 WHERE seq = $1"
 
 
 class SharedLine:

@@ -19,7 +19,7 @@ from app.attempts.admission import (
     MemoryLine,
     Waiting,
 )
-from app.attempts.shared_admission import RECENT_STARTS, SharedLine
+from app.attempts.shared_admission import SharedLine
 from app.config import Settings
 from app.core.clock import ManualClock
 from app.core.seeds import SeededSeeds
@@ -189,22 +189,23 @@ async def test_the_wait_is_estimated_from_how_long_starts_take(
     first = uuid.uuid4()
     # No start has ended yet: 0.5 s a start, two slots.
     assert await _waits(line, first, clock) == (1, 1, 1)
-    clock.advance(seconds=4)
+    clock.advance(seconds=3.3)
     for start in busy:
         await line.leave(start, clock.now())
-    # Four starts of 4 s each.
+    # Four starts of 3.3 s each.
     busy = [await _admitted(line, key, clock) for key in (first, uuid.uuid4())]
-    clock.advance(seconds=4)
+    clock.advance(seconds=3.3)
     for start in busy:
         await line.leave(start, clock.now())
     busy = [await _admitted(line, uuid.uuid4(), clock) for _ in range(2)]
     waiting = [await _waits(line, uuid.uuid4(), clock) for _ in range(3)]
     if engine.dialect.name == "postgresql":
-        # The average of the latest starts of the deployment: 4 s, so the line moves
-        # by two places every 4 s.
-        assert waiting == [(1, 2, 2), (2, 4, 4), (3, 6, 6)]
+        # The deployment's average: the first start that ended replaced the guess, and
+        # the others took as long: 3.3 s, two places every 3.3 s.
+        assert waiting == [(1, 2, 2), (2, 4, 4), (3, 5, 5)]
     else:
-        # This process's moving average: 0.5 s -> 0.85 -> 1.165 -> 1.4485 -> 1.70365.
+        # This process's moving average from the guess: 0.5 s -> 0.78 -> 1.032 ->
+        # 1.2588 -> 1.46292.
         assert waiting == [(1, 1, 1), (2, 2, 2), (3, 3, 3)]
 
 
@@ -222,42 +223,36 @@ async def test_every_process_tells_a_waiter_the_same_wait(
     )
     apps.append(other)
     here, there = _line(app, 1), _line(other, 1)
-    # Starts of 6 s, all served here.
-    await _starts_taking(here, clock, 6, count=2)
+    # Starts of 6.4 s, all served here.
+    await _starts_taking(here, clock, 6.4, count=2)
     busy = await _admitted(there, uuid.uuid4(), clock)
     a, b = uuid.uuid4(), uuid.uuid4()
-    # The process that served none knows them: 6 s a place, one slot (asked again
+    # The process that served none knows them: 6.4 s a place, one slot (asked again
     # within 10 s at most).
-    assert await _waits(there, a, clock) == (1, 6, 6)
-    assert await _waits(there, b, clock) == (2, 12, 10)
-    assert await _waits(here, b, clock) == (2, 12, 10)
-    # A start of 3 s that ended there: (6 + 6 + 3) / 3 = 5 s, for both.
-    clock.advance(seconds=3)
+    assert await _waits(there, a, clock) == (1, 7, 7)
+    assert await _waits(there, b, clock) == (2, 13, 10)
+    assert await _waits(here, b, clock) == (2, 13, 10)
+    # A start of 0.5 s that ended there: 0.9 x 6.4 + 0.1 x 0.5 = 5.81 s, for both.
+    clock.advance(seconds=0.5)
     await there.leave(busy, clock.now())
     busy = await _admitted(here, a, clock)
-    assert await _waits(here, b, clock) == (1, 5, 5)
-    assert await _waits(there, b, clock) == (1, 5, 5)
+    assert await _waits(here, b, clock) == (1, 6, 6)
+    assert await _waits(there, b, clock) == (1, 6, 6)
     await here.leave(busy, clock.now())
 
 
-async def test_the_estimate_is_of_the_latest_starts(
+async def test_the_first_start_that_ends_replaces_the_guess(
     app: FastAPI, engine: AsyncEngine, clock: ManualClock
 ) -> None:
     if engine.dialect.name != "postgresql":
-        pytest.skip("the in-memory line's moving average is the test above")
+        pytest.skip("the in-memory line's moving average starts from the guess (above)")
     line = _line(app, 1)
-    await _starts_taking(line, clock, 9, count=3)
-    await _starts_taking(line, clock, 2)
+    await _starts_taking(line, clock, 9)
     busy = await _admitted(line, uuid.uuid4(), clock)
     waiter = uuid.uuid4()
-    assert await _waits(line, waiter, clock) == (1, 8, 8)  # (27 + 2) / 4 = 7.25
-    clock.advance(seconds=2)
+    assert await _waits(line, waiter, clock) == (1, 9, 9)
+    # Then each start moves it by a tenth of the way: 0.9 x 9 + 0.1 x 14 = 9.5 s.
+    clock.advance(seconds=14)
     await line.leave(busy, clock.now())
-    admitted = await _admitted(line, waiter, clock)
-    clock.advance(seconds=2)
-    await line.leave(admitted, clock.now())
-    # Numbered one after another, the next RECENT_STARTS starts fill every bucket: the
-    # 9 s starts are out of the average.
-    await _starts_taking(line, clock, 2, count=RECENT_STARTS)
-    await _admitted(line, uuid.uuid4(), clock)
-    assert await _waits(line, uuid.uuid4(), clock) == (1, 2, 2)
+    busy = await _admitted(line, waiter, clock)
+    assert await _waits(line, uuid.uuid4(), clock) == (1, 10, 10)
