@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic and the schema-drift test."""
 
 from app.attempts.models import Attempt, AttemptItem, ExposurePending, ItemExposure, Response
-from app.attempts.shared_admission import AdmissionPlace
+from app.attempts.shared_admission import AdmissionPlace, StartTime
 from app.authoring.models import CheckOutcome, ItemOutcome
 from app.availability.models import DeadlineCredit, FailureWindow, Heartbeat, ServiceGap
 from app.certificates.models import Certificate, EmployerKey, OutboxMessage
@@ -56,6 +56,7 @@ __all__ = [
     "ServiceGap",
     "Session",
     "Sitting",
+    "StartTime",
     "SubmissionFingerprint",
     "User",
     "metadata",

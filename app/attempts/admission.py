@@ -10,7 +10,14 @@ process. ``SharedLine`` (PostgreSQL, app/attempts/shared_admission.py) keeps it 
 database, so the capacity is for every API process together and a candidate keeps their
 place (and when they arrived) whichever process they ask. In both a place not asked for
 again within ``ticket_seconds`` is given up, and a start that never says it is over (its
-process died) frees its slot after ``ADMITTED_LEASE``."""
+process died) frees its slot after ``ADMITTED_LEASE``.
+
+The estimate of the wait is ``position * seconds per start / capacity`` (``estimate``):
+the line moves by ``capacity`` places every start's time. The seconds a start takes come
+from where the line is: ``MemoryLine`` keeps a moving average of its own starts
+(``StartTimes``); ``SharedLine`` one moving average of the starts of every process, kept
+in the database, so every process tells a waiter the same. Before any start has ended,
+both say ``DEFAULT_START_SECONDS``."""
 
 from __future__ import annotations
 
@@ -30,6 +37,8 @@ from app.attempts.schemas import AdmissionWaitOut
 MAX_RETRY_SECONDS = 10
 # A start holds its slot at most this long (a process that died mid-start frees it then).
 ADMITTED_LEASE = timedelta(minutes=2)
+# The seconds a start takes, until one has ended and says (a guess).
+DEFAULT_START_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,19 +77,31 @@ class AdmissionLine(Protocol):
         ...
 
 
-class StartTimes:
-    """How long a start takes in this process (moving average), for the estimate."""
+def estimate(position: int, capacity: int, start_seconds: float) -> Waiting:
+    """The answer to a waiter: ``position`` places ahead of the slots, ``capacity`` of
+    which free every ``start_seconds`` (whole seconds, at least one; asked again within
+    ``MAX_RETRY_SECONDS`` at most)."""
+    wait = max(1, math.ceil(position * start_seconds / capacity))
+    return Waiting(position, min(wait, MAX_RETRY_SECONDS), wait)
 
-    def __init__(self, seconds: float = 0.5) -> None:
+
+class StartTimes:
+    """How long a start takes in this process (moving average), for the in-memory
+    line's estimate."""
+
+    def __init__(self, seconds: float = DEFAULT_START_SECONDS) -> None:
         self.seconds = seconds
 
     def record(self, admitted: Admitted, now: datetime) -> None:
-        took = (now - admitted.at).total_seconds()
-        self.seconds = 0.9 * self.seconds + 0.1 * took
+        self.seconds = 0.9 * self.seconds + 0.1 * took_seconds(admitted, now)
 
     def waiting(self, position: int, capacity: int) -> Waiting:
-        wait = max(1, math.ceil(position * self.seconds / capacity))
-        return Waiting(position, min(wait, MAX_RETRY_SECONDS), wait)
+        return estimate(position, capacity, self.seconds)
+
+
+def took_seconds(admitted: Admitted, now: datetime) -> float:
+    """How long the admitted start took, ending ``now``."""
+    return max(0.0, (now - admitted.at).total_seconds())
 
 
 @dataclass
@@ -92,7 +113,9 @@ class _Place:
 class MemoryLine:
     """The line of one process (the embedded setup)."""
 
-    def __init__(self, capacity: int, *, ticket_seconds: float, start_seconds: float = 0.5) -> None:
+    def __init__(
+        self, capacity: int, *, ticket_seconds: float, start_seconds: float = DEFAULT_START_SECONDS
+    ) -> None:
         self.capacity = capacity
         self.ticket = timedelta(seconds=ticket_seconds)
         self.in_flight = 0

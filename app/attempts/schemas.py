@@ -108,7 +108,9 @@ class ScenarioItemOut(BaseModel):
 
 class AdmissionWaitOut(BaseModel):
     """A start that waits for admission: the place in the queue and when to ask again.
-    Nothing is started and no clock runs while waiting."""
+    Nothing is started and no clock runs while waiting. The estimated wait is the place
+    times a moving average of how long starts take, over the capacity (on PostgreSQL the
+    starts of every API process: every replica tells a waiter the same)."""
 
     position: int
     retry_after_seconds: int

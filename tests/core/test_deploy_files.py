@@ -87,6 +87,25 @@ def test_every_service_a_service_waits_for_exists() -> None:
             assert dependency in services, f"{name} waits for unknown {dependency}"
 
 
+def test_the_proxy_starts_once_every_replica_answers() -> None:
+    """Started with a replica still starting, the proxy sends it requests it cannot take
+    (502: tests/deploy/test_topology.py ran into it)."""
+    proxy = _compose()["services"]["proxy"]
+    command = proxy["command"]
+    replicas = {command[i + 1].split(":")[0] for i, a in enumerate(command) if a == "--to"}
+    assert replicas == {"api-1", "api-2"}
+    for replica in replicas:
+        assert proxy["depends_on"][replica] == {"condition": "service_healthy"}, replica
+
+
+def test_the_public_address_has_no_default_production_refuses() -> None:
+    """The image runs in production, which refuses an http or loopback public address:
+    compose must ask for one rather than default to its own (it did: http://127.0.0.1:8080)."""
+    for name, service in _ours().items():
+        value = service["environment"]["ASSAY_PUBLIC_BASE_URL"]
+        assert re.fullmatch(r"\$\{ASSAY_PUBLIC_BASE_URL:\?[^}]+\}", value), (name, value)
+
+
 def test_the_image_build_copies_what_the_package_is_built_from() -> None:
     build_stage = re.split(r"^FROM ", _dockerfile(), flags=re.M)[1]
     assert build_stage.split()[2] == "build"  # FROM <image> AS build
