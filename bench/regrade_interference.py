@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,10 +53,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.attempts.items import OPTION_LABELS  # noqa: E402
 from bench.autosave import (  # noqa: E402
     SECRET,
     add_database_arguments,
     fresh_database,
+    percentile,
     start_attempts,
     start_server,
     wait_ready,
@@ -106,6 +108,41 @@ def delays(baseline: dict[str, float], during: dict[str, float]) -> dict[str, fl
 
 def errors_of(summary: dict[str, float]) -> int:
     return int(summary["error"] + summary["refused"] + summary["unfinished"])
+
+
+@dataclass(frozen=True)
+class JobTiming:
+    """A run's job as procrastinate recorded it: the worker that ran it, how long it
+    waited in the queue (deferred to started) and ran (started to finished)."""
+
+    worker: str
+    waited: float
+    ran: float
+
+
+def job_summary(samples: list[RunSample], jobs: dict[str, JobTiming]) -> dict[str, Any]:
+    """The runs' jobs: queue wait and run time (p50, max), and per worker the runs it
+    ran and their latency from the request to the result (p50, max)."""
+    timed = [(s, jobs[s.run_id]) for s in samples if s.run_id in jobs and s.seconds is not None]
+    waited = [j.waited for _, j in timed]
+    ran = [j.ran for _, j in timed]
+    by_worker: dict[str, list[float]] = {}
+    for s, j in timed:
+        by_worker.setdefault(j.worker, []).append(s.seconds or 0.0)
+    return {
+        "queue_wait_p50_s": percentile(waited, 0.5),
+        "queue_wait_max_s": max(waited, default=float("nan")),
+        "job_p50_s": percentile(ran, 0.5),
+        "job_max_s": max(ran, default=float("nan")),
+        "by_worker": {
+            worker: {
+                "runs": len(latencies),
+                "latency_p50_s": percentile(latencies, 0.5),
+                "latency_max_s": max(latencies),
+            }
+            for worker, latencies in sorted(by_worker.items())
+        },
+    }
 
 
 # --- Seeding ---------------------------------------------------------------------------
@@ -183,7 +220,7 @@ async def make_template(
     try:
         rows = await conn.fetch(
             """
-            SELECT i.ref, v.item_id, v.options, v.key FROM attempt_items i
+            SELECT i.ref, i.option_order, v.item_id, v.key FROM attempt_items i
               JOIN item_versions v ON v.id = i.item_version_id
              WHERE i.attempt_id = $1 AND i.kind = 'mcq' ORDER BY i.position
             """,
@@ -193,20 +230,20 @@ async def make_template(
         wrong: dict[str, tuple[str, str]] = {}
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             for row in rows:
-                options = (
-                    json.loads(row["options"])
-                    if isinstance(row["options"], str)
-                    else row["options"]
+                # Labels are per attempt: label n shows option_order[n] of the item.
+                order, key = (_json(row[c]) for c in ("option_order", "key"))
+                label, option = next(
+                    (OPTION_LABELS[n], str(o))
+                    for n, o in enumerate(order)
+                    if str(o) not in {str(k) for k in key}
                 )
-                key = json.loads(row["key"]) if isinstance(row["key"], str) else row["key"]
-                choice = next(str(o["id"]) for o in options if str(o["id"]) not in map(str, key))
                 r = await client.put(
                     f"/api/v1/attempts/{attempt_id}/responses/{row['ref']}",
-                    json={"choices": [choice], "seq": 1},
+                    json={"choices": [label], "seq": 1},
                     headers=headers,
                 )
                 r.raise_for_status()
-                wrong[row["ref"]] = (str(row["item_id"]), choice)
+                wrong[row["ref"]] = (str(row["item_id"]), option)
             r = await client.post(f"/api/v1/attempts/{attempt_id}/submit", headers=headers)
             r.raise_for_status()
         deadline = time.monotonic() + within_seconds
@@ -220,6 +257,45 @@ async def make_template(
     finally:
         await conn.close()
     raise RuntimeError("the template attempt was not scored in time")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def job_timings(pg_url: str, workers: list[str | None]) -> dict[str, JobTiming]:
+    """Each public-check run's job (by run id), from procrastinate's table and events;
+    workers named by their queues, in the order they were started (their ids')."""
+    conn = await asyncpg.connect(pg_url)
+    try:
+        ids = [
+            r["id"] for r in await conn.fetch("SELECT id FROM procrastinate_workers ORDER BY id")
+        ]
+        names = {
+            worker_id: f"{n + 1}: {queues or 'every queue'}"
+            for n, (worker_id, queues) in enumerate(zip(ids, workers, strict=False))
+        }
+        rows = await conn.fetch(
+            """
+            SELECT j.args->>'run_id' AS run_id, j.worker_id,
+                   extract(epoch FROM max(e.at) FILTER (WHERE e.type = 'started')
+                                    - min(e.at) FILTER (WHERE e.type = 'deferred')) AS waited,
+                   extract(epoch FROM max(e.at) FILTER (WHERE e.type = 'succeeded')
+                                    - max(e.at) FILTER (WHERE e.type = 'started')) AS ran
+              FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id
+             WHERE j.task_name = 'grade_run' AND j.queue_name = 'interactive'
+             GROUP BY j.id
+            """
+        )
+    finally:
+        await conn.close()
+    return {
+        r["run_id"]: JobTiming(
+            names.get(r["worker_id"], str(r["worker_id"])), float(r["waited"]), float(r["ran"])
+        )
+        for r in rows
+        if r["waited"] is not None and r["ran"] is not None
+    }
 
 
 # --- The run -------------------------------------------------------------------------
@@ -263,6 +339,7 @@ async def one_topology(args: argparse.Namespace, name: str, bank: Path) -> dict[
         "ASSAY_SCENARIOS": str(args.scenarios),
         "ASSAY_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
         "ASSAY_JOB_ENGINE": "procrastinate",
+        **({"ASSAY_REGRADE_BATCH": str(args.regrade_batch)} if args.regrade_batch else {}),
     }
     processes = [start_server(["-m", "app.cli", "serve", "--host", "127.0.0.1"], env, args.port)]
     try:
@@ -270,9 +347,9 @@ async def one_topology(args: argparse.Namespace, name: str, bank: Path) -> dict[
         await wait_ready(f"{base}/readyz")
         if processes[0].poll() is not None:
             raise RuntimeError(f"the server exited: is port {args.port} another's?")
-        for queues in TOPOLOGIES[name]:
+        for n, queues in enumerate(TOPOLOGIES[name]):  # one by one: ids in this order
             processes.append(start_worker(env, args.concurrency, queues))
-        await wait_workers(pg_url, len(TOPOLOGIES[name]))
+            await wait_workers(pg_url, n + 1)
 
         per_candidate_seconds = args.baseline + args.regrade_timeout
         candidates = args.candidates or runs_needed(
@@ -331,6 +408,7 @@ async def one_topology(args: argparse.Namespace, name: str, bank: Path) -> dict[
             ),
             regrade(),
         )
+        jobs = await job_timings(pg_url, TOPOLOGIES[name])  # before the workers leave
     finally:
         for process in processes:
             process.terminate()
@@ -357,6 +435,10 @@ async def one_topology(args: argparse.Namespace, name: str, bank: Path) -> dict[
         "during_regrade": with_regrade,
         "around_regrade": run_summary([s for s in samples if s not in during]),
         "delay": delays(without, with_regrade),
+        "jobs": {
+            "baseline": job_summary(baseline, jobs),
+            "during_regrade": job_summary(during, jobs),
+        },
         "errors": errors_of(without) + errors_of(run_summary(samples)),
         "samples": {
             "baseline": [asdict(s) for s in baseline],
@@ -381,6 +463,9 @@ async def main() -> None:
     parser.add_argument("--settle", type=float, default=60.0, help="a run may still finish")
     parser.add_argument("--poll-seconds", type=float, default=0.1)
     parser.add_argument("--candidates", type=int, default=0, help="0: enough for the runs")
+    parser.add_argument(
+        "--regrade-batch", type=int, default=0, help="ASSAY_REGRADE_BATCH; 0: the default"
+    )
     parser.add_argument("--bank", type=Path, default=ROOT / "question_bank")
     parser.add_argument("--scenarios", type=Path, default=ROOT / "scenarios")
     parser.add_argument("--port", type=int, default=18290)
@@ -423,6 +508,7 @@ async def main() -> None:
     )
     for r in results:
         b, d, delay = r["baseline"], r["during_regrade"], r["delay"]
+        applied = r["regrade"]["applied"] or {}
 
         def trio(s: dict[str, float], prefix: str = "latency_") -> str:
             return "/".join(f"{s[f'{prefix}{f}_s']:.2f}" for f in ("p50", "p99", "max"))
@@ -432,8 +518,21 @@ async def main() -> None:
             f"{r['topology']:<9} {r['regrade']['seconds']:>9.1f} "
             f"{r['regrade']['attempts_per_s']:>7.1f}  {trio(b):>22}  {trio(d):>22}  "
             f"{trio(delay, ''):>22}  {r['errors']}  (n={b['asked']}/{d['asked']}; "
+            f"rescored {applied.get('affected')}, changed {applied.get('changed')}; "
             f"1 s target {verdict})"
         )
+        for phase, label in (("baseline", "without"), ("during_regrade", "with")):
+            j = r["jobs"][phase]
+            workers = "; ".join(
+                f"worker {w}: {v['runs']} runs, p50 {v['latency_p50_s']:.2f} s, "
+                f"max {v['latency_max_s']:.2f} s"
+                for w, v in j["by_worker"].items()
+            )
+            print(
+                f"    {label}: queue wait p50/max {j['queue_wait_p50_s']:.2f}/"
+                f"{j['queue_wait_max_s']:.2f} s, job p50/max {j['job_p50_s']:.2f}/"
+                f"{j['job_max_s']:.2f} s; {workers}"
+            )
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ class RunSample:
     request_ms: float
     status: str  # done | error | refused (not 202) | unfinished
     seconds: float | None
+    run_id: str | None = None
 
 
 async def public_runs(
@@ -117,9 +118,9 @@ async def public_runs(
                 continue  # asked again at the next poll, as the page does
             if status in ("done", "error"):
                 seconds = time.perf_counter() - started
-                samples.append(RunSample(asked_at, request_ms, status, seconds))
+                samples.append(RunSample(asked_at, request_ms, status, seconds, run_id))
                 return
-        samples.append(RunSample(asked_at, request_ms, "unfinished", None))
+        samples.append(RunSample(asked_at, request_ms, "unfinished", None, run_id))
 
     tasks: list[asyncio.Task[None]] = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
