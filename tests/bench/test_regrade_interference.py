@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import math
 
-from bench.regrade_interference import delays, errors_of, phase_of, runs_needed
+from bench.regrade_interference import (
+    JobTiming,
+    delays,
+    errors_of,
+    job_summary,
+    phase_of,
+    runs_needed,
+)
 from bench.workload import RunSample, run_summary
 
 
@@ -50,3 +57,20 @@ def test_no_finished_run_gives_no_figure() -> None:
     summary = run_summary([sample(0, "unfinished", None)])
     assert math.isnan(summary["latency_p99_s"])
     assert math.isnan(summary["latency_max_s"])
+
+
+def test_the_jobs_are_summed_up_per_worker() -> None:
+    runs = [RunSample(0, 5.0, "done", 0.5, "r1"), RunSample(1, 5.0, "done", 1.5, "r2")]
+    runs.append(RunSample(2, 5.0, "unfinished", None, "r3"))  # no result: not counted
+    jobs = {
+        "r1": JobTiming("1: every queue", waited=0.1, ran=0.3),
+        "r2": JobTiming("2: interactive", waited=0.4, ran=1.0),
+        "r3": JobTiming("2: interactive", waited=9.0, ran=9.0),
+    }
+    summary = job_summary(runs, jobs)
+    assert summary["queue_wait_max_s"] == 0.4
+    assert summary["job_max_s"] == 1.0
+    assert summary["by_worker"] == {
+        "1: every queue": {"runs": 1, "latency_p50_s": 0.5, "latency_max_s": 0.5},
+        "2: interactive": {"runs": 1, "latency_p50_s": 1.5, "latency_max_s": 1.5},
+    }
