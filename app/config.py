@@ -157,8 +157,12 @@ class Settings(BaseSettings):
     # theirs) or "revoke" (the pass is withdrawn and its certificates revoked).
     regrade_drop_policy: Literal["keep", "revoke"] = "keep"
     # Attempts a regrade rescores per transaction (each batch commits on its own, so an
-    # interrupted apply resumes where it stopped).
-    regrade_batch: int = Field(default=200, ge=1)
+    # interrupted apply resumes where it stopped). Small: a batch's rescoring runs on the
+    # worker's event loop without a pause (its rows read into objects, then every form
+    # scored), and a worker also serving the interactive queue runs candidates' public
+    # checks on that loop. Measured (bench/README.md, "Regrade beside public checks"):
+    # 200 held the loop up to ~100 ms of CPU at a time, 25 about 20 ms, at the same rate.
+    regrade_batch: int = Field(default=25, ge=1)
     # Expiry reminders go out by SMTP when a host is set, to the log otherwise.
     smtp_host: str = ""
     smtp_port: int = 587

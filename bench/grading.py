@@ -29,7 +29,6 @@ import marshal
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from app.grading.sandbox import Limits, bare_python_run
 from app.grading.scenarios import Scenario, call_make_inputs, load_scenarios
 from app.main import create_app
 from bench.autosave import SECRET, add_database_arguments, fresh_database
+from bench.workload import start_worker, wait_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,7 +128,7 @@ async def engine_rate(
     from app.grading.models import ScenarioRun
     from app.identity import service as identity_service
 
-    _, url = await fresh_database(args)
+    pg_url, url = await fresh_database(args)
     workers = 0 if engine_name == "inprocess" else int(engine_name)
     settings = Settings(
         database_url=url,
@@ -181,9 +181,7 @@ async def engine_rate(
             run_ids.append(run.id)
 
     app = create_app(settings, clock, engine=engine, run_sweeper=False)
-    processes: list[subprocess.Popen[bytes]] = []
     env = {
-        **os.environ,
         "ASSAY_DATABASE_URL": url,
         "ASSAY_SECRET_KEY": SECRET,
         "ASSAY_SCENARIOS": str(args.scenarios),
@@ -191,29 +189,11 @@ async def engine_rate(
         "ASSAY_SIGNING_KEYS_FILE": str(Path(tempfile.mkdtemp()) / "keys.json"),
         "ASSAY_LOG_LEVEL": "WARNING",
     }
-    for _ in range(workers):
-        processes.append(
-            subprocess.Popen(  # noqa: S603, ASYNC220 - our interpreter; started once
-                [sys.executable, "-m", "app.cli", "worker", "--concurrency", str(args.concurrency)],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+    processes = [start_worker(env, args.concurrency) for _ in range(workers)]
     await app.state.jobs.start(periodic=False)
     try:
-        if workers:
-            from sqlalchemy import text
-
-            while True:  # every worker up (its heartbeat row) before the clock starts
-                async with engine.connect() as conn:
-                    up = (
-                        await conn.execute(text("SELECT count(*) FROM procrastinate_workers"))
-                    ).scalar_one()
-                if up >= workers:
-                    break
-                await asyncio.sleep(0.2)
+        if workers:  # every worker up (its heartbeat row) before the clock starts
+            await wait_workers(pg_url, workers)
         started = time.perf_counter()
         for run_id in run_ids:
             await app.state.jobs.submit(GRADE_RUN, {"run_id": str(run_id)})

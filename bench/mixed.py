@@ -26,16 +26,11 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import asyncpg
-import httpx
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,106 +43,19 @@ from bench.autosave import (  # noqa: E402
     create_candidates,
     fresh_database,
     paced,
-    percentile,
     start_attempts,
     start_server,
     wait_ready,
 )
+from bench.workload import (  # noqa: E402
+    bench_bank,
+    public_runs,
+    run_summary,
+    start_worker,
+    wait_workers,
+)
 
 ENGINES = ("inprocess", "procrastinate")
-
-
-def bench_bank(source: Path, exam: str, into: Path) -> Path:
-    """A copy of the bank in which ``exam`` has no prerequisite (the candidates are new
-    accounts); everything else as it is."""
-    bank = into / "question_bank"
-    shutil.copytree(source, bank)
-    blueprint = bank / "exams" / f"{exam}.yaml"
-    spec = yaml.safe_load(blueprint.read_text())
-    spec["prerequisites"] = []
-    blueprint.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return bank
-
-
-def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "app.cli", "worker", "--concurrency", str(concurrency)],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def wait_workers(pg_url: str, count: int, within_seconds: float = 120) -> None:
-    deadline = time.monotonic() + within_seconds
-    conn = await asyncpg.connect(pg_url)
-    try:
-        while time.monotonic() < deadline:
-            if await conn.fetchval("SELECT count(*) FROM procrastinate_workers") >= count:
-                return
-            await asyncio.sleep(0.2)
-    finally:
-        await conn.close()
-    raise RuntimeError("the worker did not start")
-
-
-async def public_runs(
-    base: str,
-    candidates: list[tuple[str, str, dict[str, list[str]]]],
-    per_minute: float,
-    duration: float,
-    settle_seconds: float,
-) -> dict[str, float]:
-    """Asks for a public-check run every 60/``per_minute`` seconds (the next candidate's
-    next scenario item, round robin, so no item runs out of its budget), and polls each
-    until it is done or failed; the latency is from the request to that answer."""
-    askers = [(t, a, refs["scenario"]) for t, a, refs in candidates if refs.get("scenario")]
-    every = 60.0 / per_minute
-    latencies: list[float] = []
-    request_ms: list[float] = []
-    outcome = {"asked": 0, "done": 0, "error": 0, "refused": 0, "unfinished": 0}
-    give_up_at = time.monotonic() + duration + settle_seconds
-
-    async def one(client: httpx.AsyncClient, token: str, attempt_id: str, ref: str) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        path = f"/api/v1/attempts/{attempt_id}/scenarios/{ref}/runs"
-        started = time.perf_counter()
-        r = await client.post(path, headers=headers)
-        request_ms.append((time.perf_counter() - started) * 1000)
-        if r.status_code != 202:
-            outcome["refused"] += 1
-            return
-        run_id = r.json()["run_id"]
-        while time.monotonic() < give_up_at:
-            await asyncio.sleep(0.2)
-            status = (await client.get(f"{path}/{run_id}", headers=headers)).json()["status"]
-            if status in ("done", "error"):
-                outcome[status] += 1
-                latencies.append(time.perf_counter() - started)
-                return
-        outcome["unfinished"] += 1
-
-    tasks: list[asyncio.Task[None]] = []
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        stop_at = time.monotonic() + duration
-        n = 0
-        while time.monotonic() < stop_at:
-            token, attempt_id, refs = askers[n % len(askers)]
-            ref = refs[(n // len(askers)) % len(refs)]
-            tasks.append(asyncio.create_task(one(client, token, attempt_id, ref)))
-            outcome["asked"] += 1
-            n += 1
-            await asyncio.sleep(every)
-        await asyncio.gather(*tasks)
-    return {
-        **outcome,
-        "request_p50_ms": percentile(request_ms, 0.50),
-        "request_p99_ms": percentile(request_ms, 0.99),
-        "latency_p50_s": percentile(latencies, 0.50),
-        "latency_p99_s": percentile(latencies, 0.99),
-        "latency_max_s": max(latencies) if latencies else float("nan"),
-    }
 
 
 async def one_engine(args: argparse.Namespace, engine: str, bank: Path) -> dict[str, object]:
@@ -179,10 +87,11 @@ async def one_engine(args: argparse.Namespace, engine: str, bank: Path) -> dict[
         started = await start_attempts(base, minted, concurrency=16, exam=args.exam)
         start_seconds = time.perf_counter() - t0
         savers = [(token, attempt_id, refs["mcq"]) for token, attempt_id, refs in started]
-        autosave, runs = await asyncio.gather(
+        autosave, samples = await asyncio.gather(
             paced(base, savers, args.interval, args.duration),
             public_runs(base, started, args.runs_per_minute, args.duration, args.settle),
         )
+        runs = run_summary(samples)
     finally:
         for process in processes:
             process.terminate()
