@@ -91,12 +91,11 @@ async def test_zero_never_refuses(gate: threading.Event) -> None:
 
 async def test_a_place_counts_from_when_it_is_taken_not_when_the_hash_starts() -> None:
     line = HashingLine(1, 1.0, seconds=1.0)
-    async with line.place():
-        async with line.place():
-            # Two places held by sign-ins still reading their user: a third would wait 2 s.
-            assert line.expected_wait() == 2.0
-            with pytest.raises(SignInBusy):
-                async with line.place():
-                    pass  # pragma: no cover - refused before the block
-            assert line.in_line == 2
+    async with line.place(), line.place():
+        # Two places held by sign-ins still reading their user: a third would wait 2 s.
+        assert line.expected_wait() == 2.0
+        with pytest.raises(SignInBusy):
+            async with line.place():
+                pass  # pragma: no cover - refused before the block
+        assert line.in_line == 2
     assert line.in_line == 0
