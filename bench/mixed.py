@@ -51,6 +51,7 @@ from bench.workload import (  # noqa: E402
     bench_bank,
     public_runs,
     run_summary,
+    server_env,
     start_worker,
     wait_workers,
 )
@@ -61,16 +62,14 @@ ENGINES = ("inprocess", "procrastinate")
 async def one_engine(args: argparse.Namespace, engine: str, bank: Path) -> dict[str, object]:
     pg_url, server_url = await fresh_database(args)
     keys_dir = Path(tempfile.mkdtemp(prefix="assay-bench-keys-"))
-    env = {
-        "ASSAY_DATABASE_URL": server_url,
-        "ASSAY_SECRET_KEY": SECRET,
-        "ASSAY_LOG_LEVEL": "WARNING",
-        "ASSAY_QUESTION_BANK": str(bank),
-        "ASSAY_SCENARIOS": str(args.scenarios),
-        "ASSAY_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
-        "ASSAY_JOB_ENGINE": engine,
-        "ASSAY_GRADING_CONCURRENCY": str(args.grading_concurrency),
-    }
+    env = server_env(
+        server_url,
+        bank,
+        args.scenarios,
+        keys_dir,
+        ASSAY_JOB_ENGINE=engine,
+        ASSAY_GRADING_CONCURRENCY=str(args.grading_concurrency),
+    )
     processes = [start_server(["-m", "app.cli", "serve", "--host", "127.0.0.1"], env, args.port)]
     try:
         base = f"http://127.0.0.1:{args.port}"

@@ -55,7 +55,6 @@ sys.path.insert(0, str(ROOT))
 
 from app.attempts.items import OPTION_LABELS  # noqa: E402
 from bench.autosave import (  # noqa: E402
-    SECRET,
     add_database_arguments,
     fresh_database,
     percentile,
@@ -69,6 +68,7 @@ from bench.workload import (  # noqa: E402
     bench_bank,
     public_runs,
     run_summary,
+    server_env,
     start_worker,
     wait_workers,
 )
@@ -331,16 +331,14 @@ async def apply_and_follow(
 async def one_topology(args: argparse.Namespace, name: str, bank: Path) -> dict[str, Any]:
     pg_url, server_url = await fresh_database(args)
     keys_dir = Path(tempfile.mkdtemp(prefix="assay-bench-keys-"))
-    env = {
-        "ASSAY_DATABASE_URL": server_url,
-        "ASSAY_SECRET_KEY": SECRET,
-        "ASSAY_LOG_LEVEL": "WARNING",
-        "ASSAY_QUESTION_BANK": str(bank),
-        "ASSAY_SCENARIOS": str(args.scenarios),
-        "ASSAY_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
-        "ASSAY_JOB_ENGINE": "procrastinate",
+    env = server_env(
+        server_url,
+        bank,
+        args.scenarios,
+        keys_dir,
+        ASSAY_JOB_ENGINE="procrastinate",
         **({"ASSAY_REGRADE_BATCH": str(args.regrade_batch)} if args.regrade_batch else {}),
-    }
+    )
     processes = [start_server(["-m", "app.cli", "serve", "--host", "127.0.0.1"], env, args.port)]
     try:
         base = f"http://127.0.0.1:{args.port}"

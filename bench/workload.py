@@ -17,9 +17,26 @@ import asyncpg
 import httpx
 import yaml
 
-from bench.autosave import percentile
+from bench.autosave import SECRET, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def server_env(
+    server_url: str, bank: Path, scenarios: Path, keys_dir: Path, **settings: str
+) -> dict[str, str]:
+    """The environment of a benchmark's `assay serve` and `assay worker` processes: its
+    database, the bench's bank and scenarios, signing keys in a scratch folder, quiet
+    logs; ``settings`` adds or overrides ASSAY_* variables."""
+    return {
+        "ASSAY_DATABASE_URL": server_url,
+        "ASSAY_SECRET_KEY": SECRET,
+        "ASSAY_LOG_LEVEL": "WARNING",
+        "ASSAY_QUESTION_BANK": str(bank),
+        "ASSAY_SCENARIOS": str(scenarios),
+        "ASSAY_SIGNING_KEYS_FILE": str(keys_dir / "signing-keys.json"),
+        **settings,
+    }
 
 
 def bench_bank(source: Path, exam: str, into: Path) -> Path:
