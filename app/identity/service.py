@@ -13,6 +13,7 @@ from app.core.clock import Clock
 from app.core.db import end_read
 from app.core.errors import InvalidCredentials
 from app.core.security import (
+    hash_password,
     hash_password_off_loop,
     password_needs_rehash,
     sign_in_place,
@@ -60,17 +61,21 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     database work (``SignInBusy``), and the read's transaction ends before the password
     check, which may wait for a hashing thread, so a storm does not hold the connection
     pool (it did: 911 of 1,000 simultaneous sign-ins timed out on the pool)."""
+    rehashed: str | None = None
     async with sign_in_place() as line:
         user = await UserRepository(session).get_by_email(email.strip())
         await end_read(session)
         matches = await line.hash_here(
             verify_password, password, user.password_hash if user else None
         )
+        if matches and user is not None and password_needs_rehash(user.password_hash):
+            # The cost setting changed: this password moves to it now that it is at
+            # hand, in the same place in line (a verified sign-in is never turned away).
+            rehashed = await line.hash_here(hash_password, password)
     if not matches or user is None:
         raise InvalidCredentials()
-    if password_needs_rehash(user.password_hash):
-        # The cost setting changed: this password moves to it now that it is at hand.
-        user.password_hash = await hash_password_off_loop(password)
+    if rehashed is not None:
+        user.password_hash = rehashed
         await session.flush()
     return user
 
