@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,3 +43,16 @@ async def test_end_read_lets_the_connection_go_and_refuses_pending_changes(
         with pytest.raises(RuntimeError, match="changes pending"):
             await end_read(session)
         await session.rollback()
+
+
+async def test_a_saturated_pool_answers_503_with_retry_after(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async def saturated() -> None:
+        raise PoolTimeout("QueuePool limit of size 4 overflow 10 reached, connection timed out")
+
+    app.add_api_route("/api/v1/test-saturated-pool", saturated)
+    r = await client.get("/api/v1/test-saturated-pool")
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "database_unavailable"
+    assert r.headers["Retry-After"] == "1"
